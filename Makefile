@@ -1,0 +1,61 @@
+# The README's commands. Every target first creates or updates .venv from the project's own files.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+# Offline by default: no Hub calls, no GCE metadata probe, no gcsfs gRPC probe, no DVC analytics.
+export HF_HUB_OFFLINE ?= 1
+export NO_GCE_CHECK := true
+export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT := false
+export DVC_NO_ANALYTICS := 1
+
+# The offline demo: the shipped demo corpus and the packaged MiniLM, as a DVC experiment.
+DEMO_PARAMS := \
+	-S fetch.source=snapshot \
+	-S fetch.snapshot_path=demo/corpus.jsonl \
+	-S 'fetch.categories={cs.AI:80,cs.IR:80,cs.RO:70}' \
+	-S tokenize.max_length=128 \
+	-S train.epochs=3 \
+	-S train.early_stopping_patience=0
+
+.PHONY: venv demo test test-fast lint format lock gcs-up gcs-down clean-venv
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<time>"
+	dvc exp run --name demo-$$(date +%Y%m%d-%H%M%S) $(DEMO_PARAMS)
+	dvc metrics show
+
+test: venv  ## the whole test suite, offline
+	$(BIN)/python -m pytest
+
+test-fast: venv  ## the tests that take seconds
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lock: venv  ## refresh requirements.lock from the installed environment
+	{ head -n 2 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -v '^arxivist'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+gcs-up: venv  ## start a local GCS emulator and point this workspace's `gcs` remote at it
+	arxivist local-gcs start
+
+gcs-down:
+	arxivist local-gcs stop
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,299 @@
+"""params.yaml, loaded once into typed, validated objects.
+
+Every knob of the pipeline is a field here with the default that params.yaml also carries. Loading
+checks unknown keys, types and ranges before any stage does work, and every error names the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from arxivist.errors import ArxivistError
+
+DEFAULT_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
+_CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+class ParamsError(ArxivistError, ValueError):
+    """A params.yaml value that cannot be used; the message names the key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"params: {key}: {problem}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class FetchParams:
+    """Where the papers come from and how many of each primary category."""
+
+    source: Literal["arxiv", "snapshot"] = "arxiv"
+    categories: dict[str, int] = field(
+        default_factory=lambda: {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}
+    )
+    submitted_from: dt.date = dt.date(2024, 1, 1)
+    submitted_to: dt.date = dt.date(2024, 12, 31)
+    snapshot_path: str | None = None
+    api_url: str = "https://export.arxiv.org/api/query"
+    page_size: int = 2000
+    delay_seconds: float = 3.0
+    timeout_seconds: float = 30.0
+    retries: int = 5
+    allow_short: bool = False
+
+    def check(self, key: str) -> None:
+        if not self.categories:
+            raise ParamsError(f"{key}.categories", "must name at least one category")
+        for code, count in self.categories.items():
+            if not _CATEGORY.match(code):
+                raise ParamsError(f"{key}.categories.{code}", "is not an arXiv category code")
+            if count <= 0:
+                raise ParamsError(f"{key}.categories.{code}", f"must be > 0, got {count}")
+        if self.submitted_from > self.submitted_to:
+            raise ParamsError(f"{key}.submitted_from", "must not be after fetch.submitted_to")
+        if self.source == "snapshot" and not self.snapshot_path:
+            raise ParamsError(f"{key}.snapshot_path", "is required when fetch.source is snapshot")
+        if not self.api_url.startswith(("http://", "https://")):
+            raise ParamsError(f"{key}.api_url", f"must be an http(s) URL, got {self.api_url!r}")
+        _at_least(f"{key}.page_size", self.page_size, 1, most=2000)
+        _at_least(f"{key}.delay_seconds", self.delay_seconds, 0)
+        _above(f"{key}.timeout_seconds", self.timeout_seconds, 0)
+        _at_least(f"{key}.retries", self.retries, 0)
+
+
+@dataclass(frozen=True)
+class SplitParams:
+    """The blog's scheme: test_size of all papers, then val_size of the rest, both stratified."""
+
+    test_size: float = 0.15
+    val_size: float = 0.20
+
+    def check(self, key: str) -> None:
+        for name in ("test_size", "val_size"):
+            value = getattr(self, name)
+            if not 0 < value < 1:
+                raise ParamsError(
+                    f"{key}.{name}", f"must be between 0 and 1 (exclusive), got {value}"
+                )
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """The pretrained checkpoint: a Hub id or a local folder."""
+
+    checkpoint: str = DEFAULT_CHECKPOINT
+
+    def check(self, key: str) -> None:
+        if not self.checkpoint.strip():
+            raise ParamsError(f"{key}.checkpoint", "must not be empty")
+
+
+@dataclass(frozen=True)
+class TokenizeParams:
+    """Truncation length in tokens; padding happens per batch at training time."""
+
+    max_length: int = 256
+
+    def check(self, key: str) -> None:
+        _at_least(f"{key}.max_length", self.max_length, 8, most=8192)
+
+
+@dataclass(frozen=True)
+class TrainParams:
+    """Fine-tuning hyperparameters."""
+
+    learning_rate: float = 1e-4
+    train_batch_size: int = 16
+    eval_batch_size: int = 32
+    epochs: int = 3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    class_weights: Literal["none", "balanced"] = "none"
+    early_stopping_patience: int = 2
+
+    def check(self, key: str) -> None:
+        _above(f"{key}.learning_rate", self.learning_rate, 0)
+        _at_least(f"{key}.train_batch_size", self.train_batch_size, 1)
+        _at_least(f"{key}.eval_batch_size", self.eval_batch_size, 1)
+        _at_least(f"{key}.epochs", self.epochs, 1)
+        _at_least(f"{key}.weight_decay", self.weight_decay, 0)
+        _at_least(f"{key}.warmup_ratio", self.warmup_ratio, 0, most=1)
+        _at_least(f"{key}.early_stopping_patience", self.early_stopping_patience, 0)
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    """Test-set inference and the TF-IDF + logistic-regression baseline."""
+
+    batch_size: int = 32
+    baseline_max_features: int = 50000
+    baseline_c: float = 10.0
+
+    def check(self, key: str) -> None:
+        _at_least(f"{key}.batch_size", self.batch_size, 1)
+        _at_least(f"{key}.baseline_max_features", self.baseline_max_features, 1)
+        _above(f"{key}.baseline_c", self.baseline_c, 0)
+
+
+@dataclass(frozen=True)
+class PublishParams:
+    """The Hub repository; uploading also needs HF_TOKEN in the environment."""
+
+    repo_id: str = "arxivist/minilm-arxiv-cs-topics"
+    push_to_hub: bool = False
+    license: str = "apache-2.0"
+
+    def check(self, key: str) -> None:
+        if not _REPO_ID.match(self.repo_id):
+            raise ParamsError(
+                f"{key}.repo_id", f"must look like 'owner/name', got {self.repo_id!r}"
+            )
+
+
+@dataclass(frozen=True)
+class Params:
+    """The whole of params.yaml."""
+
+    seed: int = 42
+    fetch: FetchParams = field(default_factory=FetchParams)
+    labels: dict[str, str] = field(
+        default_factory=lambda: {
+            "cs.AI": "Artificial Intelligence",
+            "cs.IR": "Information Retrieval",
+            "cs.RO": "Robotics",
+        }
+    )
+    split: SplitParams = field(default_factory=SplitParams)
+    model: ModelParams = field(default_factory=ModelParams)
+    tokenize: TokenizeParams = field(default_factory=TokenizeParams)
+    train: TrainParams = field(default_factory=TrainParams)
+    evaluate: EvaluateParams = field(default_factory=EvaluateParams)
+    publish: PublishParams = field(default_factory=PublishParams)
+
+    def check(self, key: str = "") -> None:
+        _at_least("seed", self.seed, 0)
+        if len(self.labels) < 2:
+            raise ParamsError("labels", "must name at least two categories")
+        for code, name in self.labels.items():
+            if not name.strip():
+                raise ParamsError(f"labels.{code}", "must be a non-empty display name")
+        for code in self.fetch.categories:
+            if code not in self.labels:
+                raise ParamsError(f"labels.{code}", "missing: every fetched category needs a name")
+        for code in self.labels:
+            if code not in self.fetch.categories:
+                raise ParamsError(f"labels.{code}", "is not among fetch.categories")
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    """Read and validate params.yaml; raise ParamsError naming the first bad key."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ParamsError(str(path), "file not found") from None
+    except yaml.YAMLError as err:
+        raise ParamsError(str(path), f"is not valid YAML: {err}") from None
+    return params_from_dict(raw or {})
+
+
+def params_from_dict(raw: Any) -> Params:
+    """Build validated Params from a parsed params.yaml mapping."""
+    return _build(Params, raw, "")
+
+
+def _build(cls: type, raw: Any, key: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ParamsError(key or "params.yaml", f"must be a mapping, got {_kind(raw)}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for name in raw:
+        if name not in names:
+            where = f"{key}.{name}" if key else str(name)
+            raise ParamsError(where, f"unknown key (known: {', '.join(names)})")
+    values = {
+        name: _convert(hints[name], raw[name], f"{key}.{name}" if key else name)
+        for name in names
+        if name in raw
+    }
+    obj = cls(**values)
+    obj.check(key)
+    return obj
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _convert(inner, value, key)
+    if origin is Literal:
+        if value not in args:
+            choices = " | ".join(map(str, args))
+            raise ParamsError(key, f"must be one of {choices}, got {value!r}")
+        return value
+    if origin is dict:
+        key_type, value_type = args
+        if not isinstance(value, dict):
+            raise ParamsError(key, f"must be a mapping, got {_kind(value)}")
+        return {
+            _convert(key_type, k, key): _convert(value_type, v, f"{key}.{k}")
+            for k, v in value.items()
+        }
+    if hint is dt.date:
+        return _to_date(value, key)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ParamsError(key, f"must be true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParamsError(key, f"must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParamsError(key, f"must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ParamsError(key, f"must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported params type {hint!r} for {key}")
+
+
+def _to_date(value: Any, key: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ParamsError(key, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _at_least(key: str, value: float, least: float, most: float | None = None) -> None:
+    if value < least or (most is not None and value > most):
+        bound = f"between {least} and {most}" if most is not None else f">= {least}"
+        raise ParamsError(key, f"must be {bound}, got {value}")
+
+
+def _above(key: str, value: float, least: float) -> None:
+    if value <= least:
+        raise ParamsError(key, f"must be > {least}, got {value}")
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__

@@ -1,0 +1,27 @@
+"""What every stage script shares: path arguments from dvc.yaml, logging, clean user errors."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from arxivist.errors import ArxivistError
+
+
+def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -> None:
+    """Call `stage(**paths)` with the paths given on the command line (dvc.yaml's `cmd`).
+
+    A user's error (bad params, bad input) ends the process with one line naming the problem.
+    """
+    parser = argparse.ArgumentParser(description=doc)
+    for name in paths:
+        parser.add_argument(name, type=Path)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        stage(**vars(args))
+    except ArxivistError as err:
+        sys.exit(f"error: {err}")

@@ -1,0 +1,46 @@
+"""Small snapshot files in arXiv's bulk-metadata format, and the real one from shared/."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+REAL_SNAPSHOT = ROOT.parent / "shared" / "data" / "arxiv-cs-ai-ir-ro.jsonl"
+DEMO_CORPUS = ROOT / "demo" / "corpus.jsonl"
+
+TOPICS = {
+    "cs.AI": "planning reasoning agents knowledge logic search",
+    "cs.IR": "retrieval ranking query recommender users documents",
+    "cs.RO": "robot grasping manipulation navigation control motion",
+}
+
+
+def snapshot_records(per_category: dict[str, int], start: int = 1) -> list[dict]:
+    """Records with ids 2401.00001... whose abstracts use their category's words."""
+    records, number = [], start
+    for code, count in per_category.items():
+        for i in range(count):
+            words = TOPICS.get(code, "learning neural network").split()
+            rotated = words[i % len(words) :] + words[: i % len(words)]
+            records.append(
+                {
+                    "id": f"2401.{number:05d}",
+                    "title": f"Paper {number}",
+                    "categories": f"{code} cs.LG" if i % 3 == 0 else code,
+                    "abstract": f"We study {' '.join(rotated)} with a learning model, case {i}.",
+                }
+            )
+            number += 1
+    return records
+
+
+def write_snapshot(path: Path, records: list[dict]) -> Path:
+    """Write records as JSON lines, gzipped when the name ends in .gz."""
+    text = "".join(json.dumps(record) + "\n" for record in records)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path

