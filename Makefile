@@ -1,5 +1,6 @@
 # The README's commands. Every target first creates or updates .venv from the project's own files.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
@@ -11,6 +12,9 @@ export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT := false
 export DVC_NO_ANALYTICS := 1
 
 # The offline demo: the shipped demo corpus and the packaged MiniLM, as a DVC experiment.
+# This machine's pip config names local indexes that may be absent; drop its per-package warnings.
+PIP_QUIET := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+
 DEMO_PARAMS := \
 	-S fetch.source=snapshot \
 	-S fetch.snapshot_path=demo/corpus.jsonl \
@@ -23,8 +27,7 @@ DEMO_PARAMS := \
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' 2>&1 | $(PIP_QUIET)
 	touch $@
 
 venv: $(VENV)/.installed

@@ -8,4 +8,4 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
-pytest_plugins = ["tests.fakes.arxiv_api", "tests.fakes.tiny_bert"]
+pytest_plugins = ["tests.fakes.arxiv_api", "tests.fakes.gcs", "tests.fakes.tiny_bert"]

@@ -111,13 +111,13 @@ class TokenizeParams:
 class TrainParams:
     """Fine-tuning hyperparameters."""
 
-    learning_rate: float = 1e-4
+    learning_rate: float = 5e-5
     train_batch_size: int = 16
     eval_batch_size: int = 32
     epochs: int = 3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
-    class_weights: Literal["none", "balanced"] = "none"
+    class_weights: Literal["none", "balanced"] = "balanced"
     early_stopping_patience: int = 2
 
     def check(self, key: str) -> None:

@@ -1,7 +1,8 @@
 """A tiny, randomly initialised BERT checkpoint (2 layers, hidden size 32) built offline.
 
-Its WordPiece tokenizer is trained with `tokenizers` on a few sentences, so the whole checkpoint
-is made in about a second and behaves like any Hub BERT to AutoTokenizer / AutoModel.
+Its WordPiece tokenizer (built with `tokenizers`) has a fixed vocabulary, WORDS plus single
+characters, so every build gives the same bytes. It is made in about a second and behaves like
+any Hub BERT to AutoTokenizer / AutoModel.
 """
 
 from __future__ import annotations
@@ -47,16 +48,17 @@ WORDS = [
 def build_tiny_bert(out: Path) -> Path:
     """Write a tiny BERT base model and its fast tokenizer to `out`."""
     import torch
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
+    # A fixed vocabulary (not a trained one) so that every build gives the same bytes.
     special = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    wordpiece = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    letters = sorted(set("".join(WORDS)) | set("0123456789.,;:-()"))
+    pieces = special + sorted(set(WORDS)) + letters + [f"##{c}" for c in letters]
+    vocab = {piece: i for i, piece in enumerate(pieces)}
+    wordpiece = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]"))
     wordpiece.normalizer = normalizers.BertNormalizer(lowercase=True)
     wordpiece.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=special)
-    corpus = [" ".join(WORDS[i:] + WORDS[:i]) for i in range(len(WORDS))]
-    wordpiece.train_from_iterator(corpus, trainer=trainer)
     tokenizer = BertTokenizerFast(tokenizer_object=wordpiece, model_max_length=512)
     tokenizer.save_pretrained(out)
 

@@ -81,3 +81,24 @@ def dvc(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     if check:
         assert done.returncode == 0, f"dvc {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
     return done
+
+
+# Small enough for seconds of CPU, big enough that every split holds every label.
+TINY_CORPUS = {"cs.AI": 30, "cs.IR": 30, "cs.RO": 20, "cs.CV": 5}
+TINY_PARAMS = {
+    "fetch": {
+        "source": "snapshot",
+        "snapshot_path": "corpus.jsonl",
+        "categories": {"cs.AI": 25, "cs.IR": 25, "cs.RO": 15},
+    },
+    "tokenize": {"max_length": 64},
+    "train": {"epochs": 2, "learning_rate": 5e-3, "early_stopping_patience": 0},
+}
+
+
+def tiny_pipeline_workspace(dest: Path, checkpoint: Path) -> Path:
+    """A committed workspace whose pipeline runs in seconds: a small snapshot and a tiny BERT."""
+    from tests.fakes.corpus import snapshot_records, write_snapshot
+
+    write_snapshot(dest / "corpus.jsonl", snapshot_records(TINY_CORPUS))
+    return make_workspace(dest, deep_merge(TINY_PARAMS, {"model": {"checkpoint": str(checkpoint)}}))

@@ -1,0 +1,317 @@
+"""The model card: Hub YAML metadata (license, base model, model-index) above a body that states
+the data, the training setup, the test results beside the baseline, the limits and how to reproduce.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pandas as pd
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from arxivist.errors import ArxivistError
+from arxivist.labels import LabelSet
+from arxivist.params import Params
+
+# The arXiv metadata on the Hub (CC0); the papers come from arXiv's API or from its bulk dump.
+DATASET = "arxiv-community/arxiv_dataset"
+TAGS = ["arxiv", "scientific-papers", "topic-classification", "bert", "dvc"]
+# (model-index metric type, its config, the name shown, the key in reports/eval/metrics.json)
+METRICS = (
+    ("roc_auc", "ovr", "ROC-AUC (one-vs-rest)", "roc_auc_ovr"),
+    ("f1", "macro", "F1 (macro)", "macro_f1"),
+    ("accuracy", None, "Accuracy", "accuracy"),
+)
+PER_CLASS = ("precision", "recall", "f1", "roc_auc", "support")
+
+
+class CardError(ArxivistError):
+    """A metrics report that lacks what the card must state; the message names file and key."""
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The git commit the card is written from; dirty when tracked files had changed."""
+
+    commit: str
+    dirty: bool
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """Papers per category and split, and the span of their publication dates when known."""
+
+    splits: tuple[str, ...]
+    counts: dict[str, dict[str, int]]  # category code -> split name -> papers
+    first_published: dt.date | None
+    last_published: dt.date | None
+
+    @classmethod
+    def from_splits(cls, splits: Mapping[str, pd.DataFrame], labels: LabelSet) -> DataSummary:
+        counts = {code: dict.fromkeys(splits, 0) for code in labels.codes}
+        for name, frame in splits.items():
+            for label, n in frame["label"].value_counts().items():
+                counts[labels.codes[int(label)]][name] = int(n)
+        dates = pd.concat([frame["published"] for frame in splits.values()])
+        dates = pd.to_datetime(dates, utc=True, format="ISO8601", errors="coerce").dropna()
+        if dates.empty:
+            return cls(tuple(splits), counts, None, None)
+        return cls(tuple(splits), counts, dates.min().date(), dates.max().date())
+
+
+def check_eval_metrics(metrics: Any, labels: LabelSet, source: str) -> None:
+    """Fail unless `metrics` has every number the card states, for the model and the baseline."""
+    if not isinstance(metrics, dict):
+        raise CardError(f"{source}: expected a JSON object")
+    if not isinstance(metrics.get("n_test"), int):
+        raise CardError(f"{source}: missing integer n_test")
+    for system in ("model", "baseline"):
+        part = metrics.get(system)
+        for *_, key in METRICS:
+            if not isinstance(part, dict) or not isinstance(part.get(key), int | float):
+                raise CardError(f"{source}: missing number {system}.{key}")
+        per_class = part.get("per_class")
+        for code in labels.codes:
+            scores = per_class.get(code) if isinstance(per_class, dict) else None
+            if not isinstance(scores, dict) or any(k not in scores for k in PER_CLASS):
+                raise CardError(f"{source}: {system}.per_class.{code} needs {', '.join(PER_CLASS)}")
+
+
+def build_card(
+    params: Params,
+    labels: LabelSet,
+    data: DataSummary,
+    evaluation: dict[str, Any],
+    training: dict[str, Any],
+    revision: Revision | None,
+) -> ModelCard:
+    """The card of a model trained with `params`; `evaluation` passed check_eval_metrics."""
+    base_model = _hub_id(params.model.checkpoint)
+    card_data = ModelCardData(
+        language="en",
+        license=params.publish.license,
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        base_model=base_model,
+        tags=[*TAGS, *labels.codes],
+        datasets=[DATASET],
+        metrics=[metric for metric, *_ in METRICS],
+        model_name=params.publish.repo_id.split("/")[-1],
+        eval_results=[
+            EvalResult(
+                task_type="text-classification",
+                task_name="Text Classification",
+                dataset_type=DATASET,
+                dataset_name=f"arXiv {' / '.join(labels.codes)} abstracts",
+                dataset_split="test",
+                metric_type=metric,
+                metric_config=config,
+                metric_name=name,
+                metric_value=round(float(evaluation["model"][key]), 4),
+            )
+            for metric, config, name, key in METRICS
+        ],
+    )
+    sections = [
+        _intro(params, labels, base_model),
+        _data_section(params, labels, data),
+        _training_section(params, training),
+        _results_section(labels, evaluation),
+        _limitations_section(params, labels, data),
+        _reproduce_section(revision),
+    ]
+    return ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
+
+
+def _hub_id(checkpoint: str) -> str | None:
+    """The checkpoint as a Hub id, or None for a local folder (whose path stays out of the card)."""
+    return None if Path(checkpoint).expanduser().is_dir() else checkpoint
+
+
+def _intro(params: Params, labels: LabelSet, base_model: str | None) -> str:
+    names = ", ".join(f"{name} (`{code}`)" for code, name in labels)
+    base = (
+        f"[`{base_model}`](https://huggingface.co/{base_model})"
+        if base_model
+        else f"a local checkpoint (`{Path(params.model.checkpoint).name}`)"
+    )
+    repo = params.publish.repo_id
+    return f"""# {repo.split("/")[-1]}
+
+Classifies the abstract of an arXiv paper into one of {len(labels)} primary categories: {names}.
+It is {base} fine-tuned for sequence classification by the arxivist DVC pipeline.
+
+```python
+from transformers import pipeline
+
+classify = pipeline("text-classification", model="{repo}")
+classify("We learn a grasping policy for a two-finger gripper from depth images.")
+# [{{'label': <one of the display names above>, 'score': <its probability>}}]
+```
+
+From a checkout of the pipeline: `arxivist predict --model models/published "an abstract"`."""
+
+
+def _data_section(params: Params, labels: LabelSet, data: DataSummary) -> str:
+    splits = data.splits
+    rows = [
+        f"| {name} (`{code}`) | "
+        + " | ".join(str(data.counts[code][s]) for s in splits)
+        + f" | {sum(data.counts[code].values())} |"
+        for code, name in labels
+    ]
+    totals = [sum(data.counts[code][s] for code in labels.codes) for s in splits]
+    rows.append(f"| **all** | {' | '.join(map(str, totals))} | {sum(totals)} |")
+    return f"""## Data
+
+{_source(params)} Each paper is labelled by its primary category; cross-listed papers appear once.
+The model reads the abstract only (no title). The split is stratified by label and seeded
+(seed {params.seed}): test {params.split.test_size:.0%} of all papers, validation
+{params.split.val_size:.0%} of the rest.
+
+| category | {" | ".join(splits)} | total |
+|---|{"---|" * (len(splits) + 1)}
+{chr(10).join(rows)}
+
+Publication dates: {_date_range(data)}."""
+
+
+def _source(params: Params) -> str:
+    fetch = params.fetch
+    if fetch.source == "snapshot":
+        name = Path(urlsplit(str(fetch.snapshot_path)).path).name
+        return f"Source: arXiv's bulk metadata snapshot `{name}`."
+    from arxivist.sources.arxiv_api import category_query
+
+    queries = "; ".join(f"`{category_query(code, fetch)}`" for code in fetch.categories)
+    return (
+        f"Source: the arXiv API ({urlsplit(fetch.api_url).hostname}), papers submitted from "
+        f"{_window(params)}, queries {queries}."
+    )
+
+
+def _window(params: Params) -> str:
+    return f"{params.fetch.submitted_from} to {params.fetch.submitted_to}"
+
+
+def _date_range(data: DataSummary) -> str:
+    if data.first_published is None:
+        return "unknown (the source gave none)"
+    return f"{data.first_published} to {data.last_published}"
+
+
+def _training_section(params: Params, training: dict[str, Any]) -> str:
+    settings = {
+        "base checkpoint": _hub_id(params.model.checkpoint) or Path(params.model.checkpoint).name,
+        "max tokens (truncation)": params.tokenize.max_length,
+        "seed": params.seed,
+        **{key.replace("_", " "): value for key, value in vars(params.train).items()},
+    }
+    lines = [f"| {key} | {value} |" for key, value in settings.items()]
+    measured = _flatten(training)
+    curves = (
+        "\n\nThe last logged training values (reports/train/metrics.json):\n\n"
+        "| metric | value |\n|---|---|\n"
+        + "\n".join(f"| {key} | {_number(value)} |" for key, value in measured.items())
+        if measured
+        else ""
+    )
+    return f"""## Training
+
+The model of the epoch with the best validation ROC-AUC is the one published.
+
+| setting | value |
+|---|---|
+{chr(10).join(lines)}{curves}"""
+
+
+def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}/"))
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _results_section(labels: LabelSet, evaluation: dict[str, Any]) -> str:
+    model, baseline = evaluation["model"], evaluation["baseline"]
+    rows = [
+        f"| {name} | {_number(model[key])} | {_number(baseline[key])} |"
+        for _, _, name, key in METRICS
+    ]
+    rows += [
+        f"| F1 {name} (`{code}`) | {_number(model['per_class'][code]['f1'])} | "
+        f"{_number(baseline['per_class'][code]['f1'])} |"
+        for code, name in labels
+    ]
+    per_class = [
+        f"| {name} (`{code}`) | "
+        + " | ".join(_number(model["per_class"][code][key]) for key in PER_CLASS)
+        + " |"
+        for code, name in labels
+    ]
+    return f"""## Results
+
+On the held-out test split ({evaluation["n_test"]} papers), beside a TF-IDF + logistic-regression
+baseline trained on the same training split:
+
+| metric | this model | TF-IDF baseline |
+|---|---|---|
+{chr(10).join(rows)}
+
+Per class, this model:
+
+| category | {" | ".join(key.replace("_", "-") for key in PER_CLASS)} |
+|---|{"---|" * len(PER_CLASS)}
+{chr(10).join(per_class)}"""
+
+
+def _limitations_section(params: Params, labels: LabelSet, data: DataSummary) -> str:
+    totals = {code: sum(data.counts[code].values()) for code in labels.codes}
+    smallest = min(totals, key=totals.__getitem__)
+    if params.fetch.source == "arxiv":
+        window = f"trained on papers submitted from {_window(params)}"
+    elif data.first_published is not None:
+        window = f"trained on papers published from {_date_range(data)}"
+    else:
+        window = "the papers' dates are unknown (the snapshot gave none)"
+    return f"""## Limitations
+
+- Imbalanced classes: the smallest, {labels.names[labels.codes.index(smallest)]} (`{smallest}`),
+  has {totals[smallest]} of {sum(totals.values())} papers, so its scores rest on few test examples
+  and vary most between splits.
+- Abstracts only: the title, the full text and the secondary categories are not used, and a paper
+  belongs to exactly one of the {len(labels)} categories; anything else is forced into one of them.
+- Date window: {window}; topics and vocabulary drift over time.
+- English: the abstracts are (nearly all) English; other languages are out of scope."""
+
+
+def _reproduce_section(revision: Revision | None) -> str:
+    if revision is None:
+        where, checkout = "this commit (the card was written outside a git checkout)", ""
+    else:
+        where, checkout = f"commit `{revision.commit}`", f"git checkout {revision.commit}\n"
+        if revision.dirty:
+            where += (
+                " plus the uncommitted changes of the run, such as the dvc.lock it updated; "
+                "check out the commit that records this run's dvc.lock"
+            )
+    return f"""## How to reproduce
+
+The code, params and data versions of this model are those of {where}:
+
+```bash
+{checkout}dvc pull     # the exact data and model of this run from the DVC remote
+dvc repro    # or re-run the pipeline: fetch, encode, split, tokenize, train, evaluate, publish
+```"""
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.4f}"

@@ -1,0 +1,33 @@
+"""The `arxivist` command: small tools around the pipeline (the stages themselves run under DVC).
+
+Each subcommand lives in its own module, which exposes HELP, add_arguments(parser) and
+run(args) -> exit code; modules import their heavy dependencies inside run().
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "predict": "arxivist.predict",
+    "check-data": "arxivist.datacheck",
+    "local-gcs": "arxivist.localgcs",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="arxivist", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    modules = {}
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.HELP))
+        modules[name] = module
+    args = parser.parse_args(argv)
+    return modules[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

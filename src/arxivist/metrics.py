@@ -1,0 +1,112 @@
+"""Test-set metrics, ROC curves and per-paper predictions, computed from class probabilities.
+
+Columns of a probability matrix are label ids, so column i belongs to `codes[i]`. Every float is
+rounded to DIGITS decimals, so the same inputs always give the same bytes on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    precision_recall_fscore_support,
+    roc_auc_score,
+    roc_curve,
+)
+
+from arxivist.errors import ArxivistError
+
+DIGITS = 6
+
+
+class MetricsError(ArxivistError):
+    """Labels the metrics cannot be computed from (out of range, or a class with no paper)."""
+
+
+def check_labels(labels: np.ndarray, codes: Sequence[str], source: str) -> None:
+    """Fail unless every label is a valid id and every class has a paper (ROC-AUC needs both)."""
+    labels = np.asarray(labels)
+    if (bad := labels[(labels < 0) | (labels >= len(codes))]).size:
+        raise MetricsError(f"{source}: label {bad[0]} is not an id of {list(codes)}")
+    if missing := [code for i, code in enumerate(codes) if not (labels == i).any()]:
+        raise MetricsError(f"{source} has no paper of {missing}; ROC-AUC needs every class")
+
+
+def classification_metrics(
+    labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
+) -> dict[str, Any]:
+    """roc_auc_ovr, macro_f1, accuracy and per-class precision/recall/f1/roc_auc/support.
+
+    The prediction is the most probable class. roc_auc_ovr is the macro mean of the one-vs-rest
+    AUCs, i.e. scikit-learn's `roc_auc_score(..., multi_class="ovr")`; a class that is never
+    predicted gets precision and f1 0 without a warning.
+    """
+    labels = np.asarray(labels)
+    check_labels(labels, codes, "labels")
+    predicted = probabilities.argmax(axis=1)
+    ids = list(range(len(codes)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predicted, labels=ids, zero_division=0
+    )
+    auc = [roc_auc_score(labels == i, probabilities[:, i]) for i in ids]
+    per_class = {
+        code: {
+            "precision": _round(precision[i]),
+            "recall": _round(recall[i]),
+            "f1": _round(f1[i]),
+            "roc_auc": _round(auc[i]),
+            "support": int(support[i]),
+        }
+        for i, code in enumerate(codes)
+    }
+    return {
+        "roc_auc_ovr": _round(np.mean(auc)),
+        "macro_f1": _round(np.mean(f1)),
+        "accuracy": _round(accuracy_score(labels, predicted)),
+        "per_class": per_class,
+    }
+
+
+def roc_curves(
+    labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
+) -> dict[str, list[dict[str, float]]]:
+    """code -> one-vs-rest ROC curve as points {"fpr", "tpr"}, from (0, 0) to (1, 1)."""
+    labels = np.asarray(labels)
+    curves = {}
+    for i, code in enumerate(codes):
+        fpr, tpr, _ = roc_curve(labels == i, probabilities[:, i])
+        curves[code] = [{"fpr": _round(x), "tpr": _round(y)} for x, y in zip(fpr, tpr, strict=True)]
+    return curves
+
+
+def confusion_rows(
+    labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
+) -> list[dict[str, str]]:
+    """One {"actual", "predicted"} row of category codes per paper (DVC's confusion template)."""
+    predicted = probabilities.argmax(axis=1)
+    return [
+        {"actual": codes[a], "predicted": codes[p]} for a, p in zip(labels, predicted, strict=True)
+    ]
+
+
+def prediction_records(
+    ids: Sequence[str], labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One {"id", "label", "predicted", "probabilities": {code: p}} record per paper."""
+    predicted = probabilities.argmax(axis=1)
+    return [
+        {
+            "id": paper,
+            "label": codes[label],
+            "predicted": codes[guess],
+            "probabilities": {code: _round(p) for code, p in zip(codes, row, strict=True)},
+        }
+        for paper, label, guess, row in zip(ids, labels, predicted, probabilities, strict=True)
+    ]
+
+
+def _round(value: float) -> float:
+    return round(float(value), DIGITS)

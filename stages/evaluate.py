@@ -1,0 +1,70 @@
+"""evaluate: the model and a TF-IDF baseline on the test split -> metrics, plots and predictions."""
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from arxivist.atomic import atomic_path, write_json, write_jsonl
+from arxivist.baseline import fit_baseline
+from arxivist.inference import load_classifier, predict_proba
+from arxivist.labels import LabelSet
+from arxivist.metrics import (
+    check_labels,
+    classification_metrics,
+    confusion_rows,
+    prediction_records,
+    roc_curves,
+)
+from arxivist.params import load_params
+from arxivist.stage import run_stage
+from arxivist.tokenization import TEXT
+
+log = logging.getLogger("evaluate")
+
+
+def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
+    params = load_params()
+    label_set = LabelSet.load(labels)
+    codes = label_set.codes
+    train = pd.read_parquet(splits / "train.parquet")
+    test = pd.read_parquet(splits / "test.parquet")
+    truth = test["label"].to_numpy()
+    check_labels(truth, codes, str(splits / "test.parquet"))
+    classifier = load_classifier(model)
+    classifier.check_labels(label_set, model)
+
+    baseline = fit_baseline(
+        train[TEXT], train["label"].to_numpy(), codes, params.evaluate, params.seed
+    )
+    scores = {
+        "model": predict_proba(
+            classifier,
+            test[TEXT].tolist(),
+            batch_size=params.evaluate.batch_size,
+            max_length=params.tokenize.max_length,
+            progress=True,
+        ),
+        "baseline": baseline.predict_proba(test[TEXT]),
+    }
+    metrics = {name: classification_metrics(truth, p, codes) for name, p in scores.items()}
+    write_json(out / "metrics.json", {**metrics, "n_test": len(test)})
+    write_jsonl(
+        out / "predictions.jsonl", prediction_records(test["id"], truth, scores["model"], codes)
+    )
+    with atomic_path(out / "plots") as plots:
+        write_json(plots / "confusion.json", confusion_rows(truth, scores["model"], codes))
+        for code, points in roc_curves(truth, scores["model"], codes).items():
+            write_json(plots / "roc" / f"{code}.json", points)
+    for name, m in metrics.items():
+        log.info(
+            "%s: roc_auc_ovr=%s macro_f1=%s accuracy=%s",
+            name,
+            m["roc_auc_ovr"],
+            m["macro_f1"],
+            m["accuracy"],
+        )
+
+
+if __name__ == "__main__":
+    run_stage(evaluate, "model", "splits", "labels", "out", doc=__doc__)

@@ -1,0 +1,46 @@
+"""publish: model + tokenizer + model card -> models/published; uploaded to the Hub when asked."""
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from arxivist.cards import DataSummary, build_card, check_eval_metrics
+from arxivist.labels import LabelSet
+from arxivist.params import load_params
+from arxivist.publishing import assemble, check_model, git_revision, hub_token, upload
+from arxivist.splits import SPLITS
+from arxivist.stage import run_stage
+
+
+def publish(
+    model: Path, eval_metrics: Path, train_metrics: Path, labels: Path, splits: Path, out: Path
+) -> None:
+    params = load_params()
+    token = hub_token(params.publish)
+    label_set = LabelSet.load(labels)
+    check_model(model, label_set)
+    evaluation = json.loads(eval_metrics.read_text(encoding="utf-8"))
+    check_eval_metrics(evaluation, label_set, str(eval_metrics))
+    frames = {
+        name: pd.read_parquet(splits / f"{name}.parquet", columns=["label", "published"])
+        for name in SPLITS
+    }
+    training = json.loads(train_metrics.read_text(encoding="utf-8"))
+    card = build_card(
+        params,
+        label_set,
+        DataSummary.from_splits(frames, label_set),
+        evaluation,
+        training,
+        git_revision(),
+    )
+    assemble(model, card, out)
+    if token:
+        upload(out, params.publish.repo_id, token)
+
+
+if __name__ == "__main__":
+    run_stage(
+        publish, "model", "eval_metrics", "train_metrics", "labels", "splits", "out", doc=__doc__
+    )

@@ -1,0 +1,134 @@
+"""arxivist.datacheck (`arxivist check-data`) against a pushed git + DVC repo on a local GCS."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arxivist import cli
+from arxivist.datacheck import check, problems_from_status
+from tests.fakes.gcs import FakeGCS, init_repo, running_gcs
+from tests.fakes.workspace import dvc
+
+FILES = {  # every content distinct, so each path has its own object on the remote
+    "f.txt": b"hello\r\n",
+    "d/a.txt": b"alpha\n",
+    "d/b.txt": b"beta\r\n",
+    "d/sub/c.bin": bytes(range(256)),
+}
+# One stage whose outputs (a file and a directory) are recorded in dvc.lock.
+DVC_YAML = {
+    "stages": {
+        "make": {
+            "cmd": "mkdir -p out && cat f.txt f.txt > out.txt && echo y > out/y.txt",
+            "deps": ["f.txt"],
+            "outs": ["out.txt", "out"],
+        }
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def gcs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGCS]:
+    with running_gcs(tmp_path_factory.mktemp("gcs")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def pushed(gcs: FakeGCS, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A repo with a .dvc file, a tracked directory and a stage, all pushed to `gcs`."""
+    repo = init_repo(tmp_path_factory.mktemp("pushed") / "repo")
+    for name, data in FILES.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+    (repo / "dvc.yaml").write_text(yaml.safe_dump(DVC_YAML))
+    dvc(repo, "add", "-q", "f.txt", "d")
+    dvc(repo, "repro", "-q")
+    gcs.configure(repo)
+    dvc(repo, "push", "-q")
+    return repo
+
+
+@pytest.fixture
+def repo(pushed: Path, tmp_path: Path) -> Path:
+    """A private copy of the pushed repo (workspace, cache, config) to damage."""
+    return Path(shutil.copytree(pushed, tmp_path / "repo", symlinks=True))
+
+
+def object_name(repo: Path, path: str) -> str:
+    """The remote object holding `path`: a file's content, or a directory's .dir manifest."""
+    if path.endswith("/"):
+        md5 = yaml.safe_load((repo / f"{path[:-1]}.dvc").read_text())["outs"][0]["md5"]
+    else:
+        md5 = hashlib.md5((repo / path).read_bytes()).hexdigest()
+    return f"dvcstore/files/md5/{md5[:2]}/{md5[2:]}"
+
+
+def test_a_pushed_workspace_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check-data", "--repo", str(repo)]) == 0
+    assert "present and unmodified (workspace and remote)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", ["f.txt", "d/sub/c.bin", "out.txt", "out/y.txt"])
+def test_a_missing_workspace_file_is_named(repo: Path, path: str) -> None:
+    (repo / path).unlink()
+    assert check(repo, remote=False) == [f"missing from workspace: {path}"]
+
+
+def test_changes_inside_a_tracked_directory_are_named(repo: Path) -> None:
+    (repo / "d" / "a.txt").write_bytes(b"alpha, edited\n")
+    (repo / "d" / "new.txt").write_bytes(b"stray\n")
+    assert check(repo, remote=False) == [
+        "modified in workspace: d/a.txt",
+        "added in workspace (not recorded in dvc.lock/.dvc): d/new.txt",
+    ]
+
+
+@pytest.mark.parametrize("path", ["f.txt", "d/b.txt", "d/", "out/y.txt"])
+def test_an_object_missing_from_the_remote_is_named(gcs: FakeGCS, repo: Path, path: str) -> None:
+    name = object_name(repo, path)
+    cached = (repo / ".dvc" / "cache" / "files" / name.removeprefix("dvcstore/files/")).read_bytes()
+    gcs.delete(name)
+    try:
+        assert check(repo, remote=True) == [f"missing from remote: {path}"]
+    finally:
+        gcs.upload(name, cached)  # the bucket is shared by this module's tests
+
+
+def test_the_cli_fails_listing_each_path(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "f.txt").unlink()
+    (repo / "out" / "y.txt").write_text("changed\n")
+    assert cli.main(["check-data", "--repo", str(repo), "--no-remote"]) == 1
+    err = capsys.readouterr().err
+    assert "2 problem(s) with DVC-tracked data (workspace)" in err
+    assert "  missing from workspace: f.txt\n" in err
+    assert "  modified in workspace: out/y.txt\n" in err
+
+
+def test_a_check_that_cannot_run_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check-data", "--repo", str(repo), "--remote-name", "nope"]) == 2
+    assert "remote 'nope' doesn't exist" in capsys.readouterr().err
+
+
+def test_problems_from_status_lists_members_not_their_directory() -> None:
+    status = {
+        "not_in_cache": ["d/", "d/a.txt"],  # not a problem: `dvc pull` refills the cache
+        "not_in_remote": ["m/"],
+        "committed": {"added": ["d/"]},  # the git side: not this check's business
+        "uncommitted": {
+            "modified": ["d/", "e/"],
+            "renamed": [{"old": "d/a.txt", "new": "d/z.txt"}],
+            "unknown": ["u/"],
+        },
+    }
+    assert problems_from_status(status) == [
+        "renamed in workspace: d/a.txt -> d/z.txt",
+        "modified in workspace: e/",
+        "missing from remote: m/",
+        "cannot be checked (directory manifest unavailable; try `dvc pull`): u/",
+    ]

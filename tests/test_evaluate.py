@@ -1,0 +1,287 @@
+"""The evaluate stage and its parts: the baseline, batched inference, every output, `dvc plots`."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from arxivist.atomic import read_jsonl
+from arxivist.baseline import fit_baseline
+from arxivist.inference import InferenceError, load_classifier, predict_proba
+from arxivist.labels import LabelSet
+from arxivist.metrics import MetricsError, classification_metrics
+from arxivist.params import EvaluateParams
+from stages.evaluate import evaluate
+from tests.fakes.tiny_bert import WORDS
+
+LABELS = LabelSet.from_params(
+    {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
+)
+CODES = LABELS.codes
+TOPICS = {
+    0: ["planning", "reasoning", "agents", "knowledge", "logic"],
+    1: ["retrieval", "ranking", "query", "recommender", "relevance"],
+    2: ["robot", "grasping", "manipulation", "navigation", "motion"],
+}
+FILLER = ["learning", "neural", "network", "model", "data", "benchmark", "results", "method"]
+PARAMS = {
+    "seed": 7,
+    "tokenize": {"max_length": 16},
+    "evaluate": {"batch_size": 4, "baseline_max_features": 500, "baseline_c": 10.0},
+}
+# The top-level `plots:` entries of dvc.yaml for the evaluate stage's plot data.
+PLOTS = """
+plots:
+  - reports/eval/plots/confusion.json:
+      template: confusion
+      x: predicted
+      y: actual
+      title: Confusion matrix, test split
+      x_label: predicted category
+      y_label: actual category
+  - eval_roc:
+      template: simple
+      x: fpr
+      y:
+        reports/eval/plots/roc/cs.AI.json: tpr
+        reports/eval/plots/roc/cs.IR.json: tpr
+        reports/eval/plots/roc/cs.RO.json: tpr
+      title: One-vs-rest ROC curves, test split
+      x_label: false positive rate
+      y_label: true positive rate
+"""
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test here may reach the Hugging Face Hub (the flag is read when the hub is imported)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+
+
+@pytest.fixture(scope="module")
+def classifier_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved 3-label classifier on the tiny BERT, its head scaled so that inputs differ."""
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_bert, num_labels=len(LABELS), id2label=LABELS.id2label, label2id=LABELS.label2id
+    )
+    with torch.no_grad():
+        for layer in (model.bert.pooler.dense, model.classifier):
+            layer.weight.mul_(30)
+    out = tmp_path_factory.mktemp("classifier")
+    model.save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(out)
+    return out
+
+
+def toy_corpus(per_class: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Texts of four words of one topic and six shared filler words, in shuffled order."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for label, words in TOPICS.items():
+        for _ in range(per_class):
+            tokens = [*rng.choice(words, size=4), *rng.choice(FILLER, size=6)]
+            texts.append(" ".join(rng.permutation(tokens)))
+            labels.append(label)
+    order = rng.permutation(len(texts))
+    return [texts[i] for i in order], np.array(labels)[order]
+
+
+def split_frame(split: str, per_class: int, seed: int) -> pd.DataFrame:
+    """A split parquet's columns, with the toy corpus as abstracts."""
+    texts, labels = toy_corpus(per_class, seed)
+    return pd.DataFrame(
+        {
+            "id": [f"2401.{seed}{i:04d}" for i in range(len(texts))],
+            "title": [f"{split} paper {i}" for i in range(len(texts))],
+            "abstract": texts,
+            "primary_category": [CODES[label] for label in labels],
+            "categories": [[CODES[label]] for label in labels],
+            "published": None,
+            "label": labels.astype("int64"),
+        }
+    )
+
+
+def test_the_baseline_separates_a_separable_toy_set_deterministically() -> None:
+    params = EvaluateParams(baseline_max_features=500, baseline_c=10.0)
+    train_texts, train_labels = toy_corpus(10, seed=1)
+    test_texts, test_labels = toy_corpus(5, seed=2)
+
+    first = fit_baseline(train_texts, train_labels, CODES, params, seed=0)
+    probabilities = first.predict_proba(test_texts)
+    metrics = classification_metrics(test_labels, probabilities, CODES)
+    assert metrics["accuracy"] == 1.0 and metrics["roc_auc_ovr"] == 1.0
+
+    again = fit_baseline(train_texts, train_labels, CODES, params, seed=0)
+    np.testing.assert_array_equal(again.predict_proba(test_texts), probabilities)
+
+
+def test_the_baseline_needs_every_class_in_training() -> None:
+    texts, labels = toy_corpus(3, seed=1)
+    keep = labels != 2
+    with pytest.raises(MetricsError, match=r"cs\.RO"):
+        fit_baseline(
+            [t for t, k in zip(texts, keep, strict=True) if k],
+            labels[keep],
+            CODES,
+            EvaluateParams(),
+            seed=0,
+        )
+
+
+def test_predict_proba_returns_rows_in_input_order(classifier_dir: Path) -> None:
+    rng = np.random.default_rng(0)
+    # Mixed lengths, one empty and one past max_length, so length-sorting reorders the batches.
+    texts = [" ".join(rng.choice(WORDS, size=n)) for n in (3, 1, 40, 0, 7, 2, 12, 5, 9)]
+    classifier = load_classifier(classifier_dir, device="cpu")
+    batch = classifier.tokenizer(
+        texts, padding=True, truncation=True, max_length=16, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        reference = classifier.model(**batch).logits.softmax(dim=-1).numpy()
+
+    probabilities = predict_proba(classifier_dir, texts, batch_size=2, max_length=16)
+
+    assert probabilities.shape == (len(texts), len(LABELS))
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(probabilities, reference, atol=1e-5)
+    assert np.ptp(reference[:, 0]) > 1e-3  # rows differ, so a misordering would show
+    assert classifier.label_names == LABELS.names
+
+
+def test_predict_proba_edge_cases(classifier_dir: Path, tmp_path: Path) -> None:
+    classifier = load_classifier(classifier_dir, device="cpu")
+    assert predict_proba(classifier, [], batch_size=4, max_length=16).shape == (0, 3)
+    with pytest.raises(InferenceError, match="max_length=100000 exceeds"):
+        predict_proba(classifier, ["a robot"], batch_size=4, max_length=100_000)
+    with pytest.raises(InferenceError, match=r"no config\.json"):
+        load_classifier(tmp_path)
+
+
+def make_inputs(root: Path, classifier_dir: Path, labels: LabelSet = LABELS) -> dict[str, Path]:
+    """params.yaml, split parquet files and labels.json under `root`; the stage's path arguments."""
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
+    splits = root / "data" / "split"
+    splits.mkdir(parents=True)
+    split_frame("train", per_class=8, seed=1).to_parquet(splits / "train.parquet")
+    split_frame("test", per_class=4, seed=2).to_parquet(splits / "test.parquet")
+    labels.save(root / "data" / "labeled" / "labels.json")
+    return {
+        "model": classifier_dir,
+        "splits": splits,
+        "labels": root / "data" / "labeled" / "labels.json",
+        "out": root / "reports" / "eval",
+    }
+
+
+@pytest.fixture(scope="module")
+def evaluated(classifier_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The stage run once in a tiny project; its path arguments."""
+    root = tmp_path_factory.mktemp("project")
+    paths = make_inputs(root, classifier_dir)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        evaluate(**paths)
+    return paths
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
+    out = evaluated["out"]
+    test = pd.read_parquet(evaluated["splits"] / "test.parquet")
+    assert set(files_under(out)) == {
+        "metrics.json",
+        "predictions.jsonl",
+        "plots/confusion.json",
+        "plots/roc/cs.AI.json",
+        "plots/roc/cs.IR.json",
+        "plots/roc/cs.RO.json",
+    }
+
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"model", "baseline", "n_test"}
+    assert metrics["n_test"] == len(test) == 12
+    for m in (metrics["model"], metrics["baseline"]):
+        assert set(m) == {"roc_auc_ovr", "macro_f1", "accuracy", "per_class"}
+        assert list(m["per_class"]) == list(CODES)
+        for per_class in m["per_class"].values():
+            assert set(per_class) == {"precision", "recall", "f1", "roc_auc", "support"}
+            assert per_class["support"] == 4
+            assert all(0 <= per_class[k] <= 1 for k in ("precision", "recall", "f1", "roc_auc"))
+        assert all(0 <= m[k] <= 1 for k in ("roc_auc_ovr", "macro_f1", "accuracy"))
+    assert metrics["baseline"]["accuracy"] == 1.0
+
+    predictions = read_jsonl(out / "predictions.jsonl")
+    assert [p["id"] for p in predictions] == test["id"].tolist()
+    assert [p["label"] for p in predictions] == test["primary_category"].tolist()
+    for p in predictions:
+        assert list(p["probabilities"]) == list(CODES)
+        assert sum(p["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+        assert p["predicted"] == max(p["probabilities"], key=p["probabilities"].get)
+    hits = sum(p["label"] == p["predicted"] for p in predictions)
+    assert metrics["model"]["accuracy"] == round(hits / len(predictions), 6)
+
+    confusion = json.loads((out / "plots" / "confusion.json").read_text())
+    assert confusion == [{"actual": p["label"], "predicted": p["predicted"]} for p in predictions]
+    for code in CODES:
+        curve = json.loads((out / "plots" / "roc" / f"{code}.json").read_text())
+        assert curve[0] == {"fpr": 0.0, "tpr": 0.0} and curve[-1] == {"fpr": 1.0, "tpr": 1.0}
+
+
+def test_a_rerun_writes_identical_bytes(
+    evaluated: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = files_under(evaluated["out"])
+    monkeypatch.chdir(evaluated["out"].parents[1])
+    evaluate(**evaluated)
+    assert files_under(evaluated["out"]) == before
+
+
+def test_a_model_trained_on_other_labels_is_refused_before_any_output(
+    classifier_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = LabelSet(CODES, ("Artificial Intelligence", "Information Retrieval", "Robots"))
+    paths = make_inputs(tmp_path, classifier_dir, labels=other)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InferenceError, match=r"predicts .*'Robotics'.* the labels are"):
+        evaluate(**paths)
+    assert not (tmp_path / "reports").exists()
+
+
+def test_dvc_plots_show_renders_the_plot_data(evaluated: dict[str, Path], tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(evaluated["out"], repo / "reports" / "eval")
+    (repo / "dvc.yaml").write_text(PLOTS)
+
+    def run(*args: str) -> str:
+        done = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    run("git", "init", "-q")
+    run(sys.executable, "-m", "dvc", "init", "-q")
+    shown = json.loads(run(sys.executable, "-m", "dvc", "plots", "show", "--json"))
+
+    assert "errors" not in shown
+    confusion = shown["data"]["reports/eval/plots/confusion.json"][0]["content"]
+    assert {"actual", "predicted"} <= set(confusion["data"]["values"][0])
+    assert len(confusion["data"]["values"]) == 12
+    roc = shown["data"]["eval_roc"][0]["content"]
+    # One line per class: the template tells the per-class files apart by their file name.
+    assert roc["encoding"]["strokeDash"]["field"] == "filename"
+    lines = {v["filename"] for v in roc["data"]["values"]}
+    assert lines == {f"{code}.json" for code in CODES}

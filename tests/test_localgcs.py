@@ -1,0 +1,149 @@
+"""arxivist.localgcs: the local GCS, its CLI, and a DVC push/pull round trip through it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+from arxivist import cli, localgcs
+from tests.fakes.gcs import BUCKET, FakeGCS, init_repo
+from tests.fakes.workspace import dvc, git
+
+# Bytes that a lossy transfer would damage: CRLF (one emulator dropped a trailing \r), binary.
+SAMPLE = {
+    "notes.txt": b"first line\r\nsecond line\r\n",
+    "corpus/a.jsonl": b'{"id": "2401.00001"}\n',
+    "corpus/nested/b.bin": bytes(range(256)) * 4,
+    "corpus/c.txt": b"ends with CR\r",
+}
+
+
+def write_sample(repo: Path) -> None:
+    for name, data in SAMPLE.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_bytes(data)
+
+
+def test_start_status_stop(tmp_path: Path) -> None:
+    server = localgcs.start(tmp_path, "bucket-one")
+    try:
+        assert localgcs.status(tmp_path) == server
+        state = json.loads((tmp_path / "server.json").read_text())
+        assert state == {
+            "pid": server.pid,
+            "port": server.port,
+            "url": server.url,
+            "bucket": "bucket-one",
+        }
+        buckets = localgcs.request_json("GET", f"{server.url}/storage/v1/b")["items"]
+        assert [b["name"] for b in buckets] == ["bucket-one"]
+
+        again = localgcs.start(tmp_path, "bucket-two")  # already running: only adds the bucket
+        assert again.pid == server.pid
+        assert not localgcs.ensure_bucket(server.url, "bucket-two")
+        with pytest.raises(localgcs.LocalGCSError, match="already runs on port"):
+            localgcs.start(tmp_path, "bucket-one", port=server.port + 1)
+    finally:
+        assert localgcs.stop(tmp_path)
+    assert localgcs.status(tmp_path) is None
+    assert not (tmp_path / "server.json").exists()
+    with pytest.raises(urllib.error.URLError):  # nothing listens any more
+        localgcs.request_json("GET", f"{server.url}/storage/v1/b")
+    assert not localgcs.stop(tmp_path)  # harmless when nothing runs
+
+
+def test_a_reused_pid_in_a_stale_state_file_is_left_alone(tmp_path: Path) -> None:
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        state = {"pid": other.pid, "port": 1, "url": "http://127.0.0.1:1", "bucket": "b"}
+        (tmp_path / "server.json").write_text(json.dumps(state))
+        assert localgcs.status(tmp_path) is None  # alive, but not fake-gcs-server
+        assert not localgcs.stop(tmp_path)
+        assert other.poll() is None  # not killed
+        assert not (tmp_path / "server.json").exists()
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_objects_survive_a_restart_on_the_same_port(local_gcs: FakeGCS) -> None:
+    url = local_gcs.url
+    local_gcs.upload("dvcstore/files/md5/ab/cdef", b"payload\r\n")
+    local_gcs.stop()
+    with pytest.raises(urllib.error.URLError):
+        local_gcs.objects()
+    local_gcs.start()
+    assert local_gcs.url == url
+    assert local_gcs.objects("dvcstore/") == ["dvcstore/files/md5/ab/cdef"]
+
+
+def test_cli_start_configures_only_the_local_dvc_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = init_repo(tmp_path / "repo")
+    committed = (repo / ".dvc" / "config").read_text()
+    args = ["--repo", str(repo)]
+    try:
+        assert cli.main(["local-gcs", "start", *args]) == 0
+        out = capsys.readouterr().out
+        server = localgcs.status(repo / ".local-gcs")
+        assert server is not None and server.bucket == BUCKET
+        assert "export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false NO_GCE_CHECK=true" in out
+        local = (repo / ".dvc" / "config.local").read_text()
+        assert f"endpointurl = {server.url}" in local
+        assert "allow_anonymous_login = true" in local
+        assert (repo / ".dvc" / "config").read_text() == committed
+        assert localgcs.list_objects(server.url, BUCKET) == []  # the bucket exists
+
+        assert cli.main(["local-gcs", "status", *args]) == 0
+        assert f"bucket gs://{BUCKET}: 0 object(s)" in capsys.readouterr().out
+    finally:
+        assert cli.main(["local-gcs", "stop", *args]) == 0
+    assert cli.main(["local-gcs", "status", *args]) == 1
+    assert "not running" in capsys.readouterr().out
+
+
+def test_cli_start_refuses_a_remote_that_is_not_gcs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / ".dvc" / "config").write_text("['remote \"elsewhere\"']\n    url = s3://b/path\n")
+    args = ["--repo", str(tmp_path)]
+    assert cli.main(["local-gcs", "start", *args, "--remote", "elsewhere"]) == 1
+    assert "remote 'elsewhere' is 's3://b/path', not a gs://BUCKET" in capsys.readouterr().err
+    assert cli.main(["local-gcs", "start", *args, "--remote", "gcs"]) == 1
+    assert "remote 'gcs' is not defined" in capsys.readouterr().err
+    assert localgcs.status(tmp_path / ".local-gcs") is None
+
+
+def test_push_then_pull_in_a_fresh_clone_restores_identical_bytes(
+    local_gcs: FakeGCS, tmp_path: Path
+) -> None:
+    repo = init_repo(tmp_path / "repo")
+    write_sample(repo)
+    dvc(repo, "add", "-q", "notes.txt", "corpus")
+    local_gcs.configure(repo)
+    started = time.monotonic()
+    dvc(repo, "push")
+    pushed = time.monotonic()
+    # 4 files + 1 .dir manifest, under the remote's path in the bucket
+    assert len(local_gcs.objects("dvcstore/files/md5/")) == len(SAMPLE) + 1
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "data")
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    local_gcs.configure(clone)
+    pulling = time.monotonic()
+    pulled = dvc(clone, "pull")
+    done = time.monotonic()
+    # dvc pull can exit 0 while warning about missing objects (dvc issue 9867)
+    assert "missing" not in (pulled.stdout + pulled.stderr).lower()
+    for name, data in SAMPLE.items():
+        assert (clone / name).read_bytes() == data, name
+    print(f"dvc push {pushed - started:.1f} s, dvc pull {done - pulling:.1f} s")

@@ -1,0 +1,101 @@
+"""All seven stages under `dvc repro` in a fresh git repo, with a tiny BERT, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.workspace import dvc, tiny_pipeline_workspace
+
+pytestmark = pytest.mark.slow
+
+STAGES = ("fetch", "encode", "split", "tokenize", "train", "evaluate", "publish")
+OUTPUTS = [
+    "data/raw/papers.jsonl",
+    "data/labeled/papers.parquet",
+    "data/labeled/labels.json",
+    "data/split/train.parquet",
+    "data/split/validation.parquet",
+    "data/split/test.parquet",
+    "data/tokenized/dataset_dict.json",
+    "models/model/model.safetensors",
+    "models/model/config.json",
+    "models/model/tokenizer.json",
+    "reports/train/metrics.json",
+    "reports/train/plots/metrics/train_loss.tsv",
+    "reports/train/plots/metrics/val_loss.tsv",
+    "reports/train/plots/metrics/val_roc_auc.tsv",
+    "reports/eval/metrics.json",
+    "reports/eval/predictions.jsonl",
+    "reports/eval/plots/confusion.json",
+    "reports/eval/plots/roc/cs.AI.json",
+    "reports/eval/plots/roc/cs.IR.json",
+    "reports/eval/plots/roc/cs.RO.json",
+    "models/published/README.md",
+    "models/published/model.safetensors",
+]
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> tuple[Path, str]:
+    workspace = tiny_pipeline_workspace(tmp_path_factory.mktemp("pipeline"), tiny_bert)
+    return workspace, dvc(workspace, "repro").stdout
+
+
+def test_every_stage_runs_in_order_and_writes_its_outputs(reproduced: tuple[Path, str]) -> None:
+    workspace, log = reproduced
+    positions = [log.index(f"Running stage '{stage}'") for stage in STAGES]
+    assert positions == sorted(positions)
+    missing = [out for out in OUTPUTS if not (workspace / out).is_file()]
+    assert missing == []
+
+
+def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, str]) -> None:
+    workspace, _ = reproduced
+    evaluation = json.loads((workspace / "reports/eval/metrics.json").read_text())
+    for name in ("model", "baseline"):
+        metrics = evaluation[name]
+        for key in ("roc_auc_ovr", "macro_f1", "accuracy"):
+            assert 0.0 <= metrics[key] <= 1.0, (name, key)
+        assert set(metrics["per_class"]) == {"cs.AI", "cs.IR", "cs.RO"}
+    assert evaluation["n_test"] == len(
+        (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
+    )
+    training = json.loads((workspace / "reports/train/metrics.json").read_text())
+    assert 1 <= training["best_epoch"] <= training["step"]
+    shown = json.loads(dvc(workspace, "metrics", "show", "--json").stdout)
+    files = next(iter(shown.values()))["data"]
+    assert {"reports/train/metrics.json", "reports/eval/metrics.json"} <= set(files)
+
+
+def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> None:
+    workspace, _ = reproduced
+    plots = json.loads(dvc(workspace, "plots", "show", "--json").stdout)
+    errors = plots.get("errors") or []
+    assert errors == []
+    ids = set(plots["data"]) if "data" in plots else set(plots)
+    assert "reports/eval/plots/confusion.json" in ids
+    assert "eval_roc" in ids
+    assert any("val_roc_auc.tsv" in plot_id for plot_id in ids)
+
+
+def test_published_model_loads_in_a_pipeline_with_display_names(
+    reproduced: tuple[Path, str],
+) -> None:
+    from transformers import pipeline
+
+    workspace, _ = reproduced
+    classify = pipeline("text-classification", model=str(workspace / "models/published"))
+    (prediction,) = classify(["A robot grasps objects with a learned manipulation policy."])
+    assert prediction["label"] in {"Artificial Intelligence", "Information Retrieval", "Robotics"}
+    card = (workspace / "models/published/README.md").read_text()
+    assert card.startswith("---\n") and "model-index" in card
+
+
+def test_a_second_repro_does_nothing(reproduced: tuple[Path, str]) -> None:
+    workspace, _ = reproduced
+    again = dvc(workspace, "repro")
+    assert "Running stage" not in again.stdout
+    assert dvc(workspace, "status", "--json").stdout.strip() == "{}"

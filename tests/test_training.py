@@ -1,0 +1,238 @@
+"""The train stage on a tiny BERT: saved model, curves, metrics, determinism, weights, stopping."""
+
+import csv
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from datasets import DatasetDict
+from transformers import AutoModelForSequenceClassification
+
+from arxivist.inference import predict_proba
+from arxivist.labels import LabelSet
+from arxivist.metrics import MetricsError, classification_metrics
+from arxivist.params import TrainParams
+from arxivist.tokenization import load_tokenizer, tokenize_splits
+from arxivist.training import balanced_class_weights, fine_tune
+from stages.train import train as train_stage
+from tests.fakes.tiny_bert import WORDS
+
+LABELS = LabelSet.from_params(
+    {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
+)
+TOPICS = [WORDS[0:6], WORDS[6:14], WORDS[14:20]]  # planning.., retrieval.., robot..
+FILLER = WORDS[20:]
+MAX_LENGTH = 32
+CURVES = ("train_loss", "val_loss", "val_roc_auc")
+TRAIN = {
+    "learning_rate": 1e-2,
+    "train_batch_size": 8,
+    "eval_batch_size": 16,
+    "epochs": 3,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.1,
+    "class_weights": "none",
+    "early_stopping_patience": 0,
+}
+
+
+def frame(per_class: list[int], seed: int) -> pd.DataFrame:
+    """A split's id/abstract/label columns: three topic words and four filler words a text."""
+    rng = np.random.default_rng(seed)
+    rows = [
+        (
+            f"{seed}.{label}.{i}",
+            " ".join(rng.permutation([*rng.choice(words, 3), *rng.choice(FILLER, 4)])),
+            label,
+        )
+        for label, (words, count) in enumerate(zip(TOPICS, per_class, strict=True))
+        for i in range(count)
+    ]
+    return pd.DataFrame(rows, columns=["id", "abstract", "label"]).sample(frac=1, random_state=seed)
+
+
+VALIDATION = frame([5, 5, 3], seed=2)
+
+
+def tokenized(tiny_bert: Path, validation: pd.DataFrame = VALIDATION) -> DatasetDict:
+    """Train (imbalanced like the real data: few cs.RO) and validation, via the tokenize stage."""
+    frames = {"train": frame([14, 14, 6], seed=1), "validation": validation}
+    return tokenize_splits(frames, load_tokenizer(tiny_bert, MAX_LENGTH), MAX_LENGTH)
+
+
+@pytest.fixture(scope="module")
+def world(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """data/tokenized and data/labeled/labels.json as the earlier stages leave them."""
+    root = tmp_path_factory.mktemp("world")
+    tokenized(tiny_bert).save_to_disk(str(root / "data" / "tokenized"))
+    LABELS.save(root / "data" / "labeled" / "labels.json")
+    return root
+
+
+def run_stage(world: Path, tiny_bert: Path, out: Path, seed: int = 7, **overrides: object) -> Path:
+    """Run the train stage as dvc.yaml does, with params.yaml in `out`; return `out`."""
+    out.mkdir()
+    params = {"seed": seed, "model": {"checkpoint": str(tiny_bert)}, "train": TRAIN | overrides}
+    (out / "params.yaml").write_text(yaml.safe_dump(params))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(out)
+        patch.setattr(tempfile, "tempdir", str(out / "scratch"))
+        (out / "scratch").mkdir()
+        data = world / "data"
+        train_stage(
+            data / "tokenized", data / "labeled" / "labels.json", out / "model", out / "reports"
+        )
+    return out
+
+
+def metrics(run: Path) -> dict:
+    return json.loads((run / "reports" / "metrics.json").read_text())
+
+
+def curve(run: Path, name: str) -> list[dict[str, str]]:
+    path = run / "reports" / "plots" / "metrics" / f"{name}.tsv"
+    with path.open() as rows:
+        return list(csv.DictReader(rows, delimiter="\t"))
+
+
+@pytest.fixture(scope="module")
+def trained(world: Path, tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_stage(world, tiny_bert, tmp_path_factory.mktemp("runs") / "base")
+
+
+def test_saves_a_loadable_classifier_with_display_names(trained: Path) -> None:
+    model = AutoModelForSequenceClassification.from_pretrained(trained / "model")
+
+    assert model.config.id2label == {
+        0: "Artificial Intelligence",
+        1: "Information Retrieval",
+        2: "Robotics",
+    }
+    assert model.config.label2id == {
+        "Artificial Intelligence": 0,
+        "Information Retrieval": 1,
+        "Robotics": 2,
+    }
+    assert (trained / "model" / "model.safetensors").is_file()
+    assert (trained / "model" / "tokenizer.json").is_file()
+
+
+def test_keeps_the_best_epoch_rather_than_the_last(tiny_bert: Path, tmp_path: Path) -> None:
+    # Validation labels that contradict the training data: the more the model learns, the worse.
+    misleading = VALIDATION.assign(label=(VALIDATION["label"] + 1) % 3)
+    tuned = fine_tune(
+        tokenized(tiny_bert, misleading),
+        LABELS,
+        tiny_bert,
+        TrainParams(**TRAIN),
+        7,
+        tmp_path / "reports",
+    )
+    tuned.save(tmp_path / "model")
+
+    assert tuned.best.val_roc_auc > tuned.history[-1].val_roc_auc
+    probabilities = predict_proba(
+        tmp_path / "model", misleading["abstract"].tolist(), batch_size=64, max_length=MAX_LENGTH
+    )
+    saved = classification_metrics(misleading["label"].to_numpy(), probabilities, LABELS.codes)
+    assert saved["roc_auc_ovr"] == pytest.approx(tuned.best.val_roc_auc, abs=1e-6)
+
+
+def test_no_trainer_state_reaches_the_outputs(trained: Path) -> None:
+    model_files = {path.name for path in (trained / "model").iterdir()}
+    assert "model.safetensors" in model_files
+    assert not {name for name in model_files if name.startswith("checkpoint-")}
+    assert not model_files & {
+        "optimizer.pt",
+        "scheduler.pt",
+        "trainer_state.json",
+        "training_args.bin",
+    }
+    reports = sorted(
+        str(p.relative_to(trained / "reports"))
+        for p in (trained / "reports").rglob("*")
+        if p.is_file()
+    )
+    assert reports == ["metrics.json", *(f"plots/metrics/{name}.tsv" for name in CURVES)]
+    assert not any((trained / "scratch").iterdir()), "the Trainer's checkpoints were left behind"
+    assert not (trained / "dvc.yaml").exists()
+
+
+def test_curves_have_one_row_per_epoch_and_metrics_name_the_best(trained: Path) -> None:
+    rows = {name: curve(trained, name) for name in CURVES}
+    for name, points in rows.items():
+        assert [point["step"] for point in points] == ["1", "2", "3"], name
+    aucs = [float(point["val_roc_auc"]) for point in rows["val_roc_auc"]]
+    best = aucs.index(max(aucs))
+    summary = metrics(trained)
+    assert summary == {
+        "best_epoch": best + 1,
+        "step": 3,
+        **{name: pytest.approx(float(rows[name][best][name])) for name in CURVES},
+    }
+    assert summary["val_roc_auc"] > 0.5, "the tiny model should learn the topic words"
+
+
+def test_the_same_seed_gives_the_same_run(
+    trained: Path, world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    again = run_stage(world, tiny_bert, tmp_path / "again")
+    other_seed = run_stage(world, tiny_bert, tmp_path / "other", seed=8, epochs=1)
+
+    assert metrics(again) == metrics(trained)
+    assert [curve(again, name) for name in CURVES] == [curve(trained, name) for name in CURVES]
+    assert (again / "model" / "model.safetensors").read_bytes() == (
+        trained / "model" / "model.safetensors"
+    ).read_bytes()
+    first_epochs = [curve(run, "train_loss")[0] for run in (trained, other_seed)]
+    assert first_epochs[0] != first_epochs[1], "the seed must matter"
+
+
+def test_balanced_class_weights() -> None:
+    weights = balanced_class_weights([0, 0, 0, 1, 2, 2], num_labels=3)
+
+    assert weights.tolist() == pytest.approx([6 / 9, 6 / 3, 6 / 6])
+
+
+def test_balanced_class_weights_change_the_loss(
+    trained: Path, world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    balanced = run_stage(world, tiny_bert, tmp_path / "balanced", class_weights="balanced")
+
+    # Same seed, data order and schedule as `trained`: only the loss weights differ.
+    losses = [float(curve(run, "train_loss")[0]["train_loss"]) for run in (trained, balanced)]
+    assert losses[0] != pytest.approx(losses[1], abs=1e-4)
+
+
+def test_early_stopping_ends_the_run_when_validation_stops_improving(
+    world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    # A learning rate of almost nothing leaves the validation ROC-AUC where the first epoch put it.
+    run = run_stage(
+        world,
+        tiny_bert,
+        tmp_path / "stopped",
+        learning_rate=1e-12,
+        epochs=6,
+        early_stopping_patience=2,
+    )
+
+    assert [point["step"] for point in curve(run, "val_roc_auc")] == ["1", "2", "3"]
+    assert metrics(run)["best_epoch"] == 1
+    assert metrics(run)["step"] == 3
+
+
+def test_a_validation_split_without_some_label_is_refused_before_training(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    data = tokenized(tiny_bert, VALIDATION[VALIDATION["label"] != 2])
+
+    with pytest.raises(MetricsError, match=r"validation split has no paper of \['cs.RO'\]"):
+        fine_tune(
+            data, LABELS, tmp_path / "no-model", TrainParams(**TRAIN), 7, tmp_path / "reports"
+        )
+    assert not (tmp_path / "reports").exists()
