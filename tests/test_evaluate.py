@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 import torch
 import yaml
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from arxivist.atomic import read_jsonl
 from arxivist.baseline import fit_baseline
@@ -20,11 +19,8 @@ from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
 from arxivist.params import EvaluateParams
 from stages.evaluate import evaluate
-from tests.fakes.tiny_bert import WORDS
+from tests.fakes.tiny_bert import LABELS, WORDS
 
-LABELS = LabelSet.from_params(
-    {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
-)
 CODES = LABELS.codes
 TOPICS = {
     0: ["planning", "reasoning", "agents", "knowledge", "logic"],
@@ -65,22 +61,6 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test here may reach the Hugging Face Hub (the flag is read when the hub is imported)."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
-
-
-@pytest.fixture(scope="module")
-def classifier_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A saved 3-label classifier on the tiny BERT, its head scaled so that inputs differ."""
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        tiny_bert, num_labels=len(LABELS), id2label=LABELS.id2label, label2id=LABELS.label2id
-    )
-    with torch.no_grad():
-        for layer in (model.bert.pooler.dense, model.classifier):
-            layer.weight.mul_(30)
-    out = tmp_path_factory.mktemp("classifier")
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(out)
-    return out
 
 
 def toy_corpus(per_class: int, seed: int) -> tuple[list[str], np.ndarray]:
@@ -139,18 +119,18 @@ def test_the_baseline_needs_every_class_in_training() -> None:
         )
 
 
-def test_predict_proba_returns_rows_in_input_order(classifier_dir: Path) -> None:
+def test_predict_proba_returns_rows_in_input_order(tiny_classifier: Path) -> None:
     rng = np.random.default_rng(0)
     # Mixed lengths, one empty and one past max_length, so length-sorting reorders the batches.
     texts = [" ".join(rng.choice(WORDS, size=n)) for n in (3, 1, 40, 0, 7, 2, 12, 5, 9)]
-    classifier = load_classifier(classifier_dir, device="cpu")
+    classifier = load_classifier(tiny_classifier, device="cpu")
     batch = classifier.tokenizer(
         texts, padding=True, truncation=True, max_length=16, return_tensors="pt"
     )
     with torch.inference_mode():
         reference = classifier.model(**batch).logits.softmax(dim=-1).numpy()
 
-    probabilities = predict_proba(classifier_dir, texts, batch_size=2, max_length=16)
+    probabilities = predict_proba(tiny_classifier, texts, batch_size=2, max_length=16)
 
     assert probabilities.shape == (len(texts), len(LABELS))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
@@ -159,8 +139,8 @@ def test_predict_proba_returns_rows_in_input_order(classifier_dir: Path) -> None
     assert classifier.label_names == LABELS.names
 
 
-def test_predict_proba_edge_cases(classifier_dir: Path, tmp_path: Path) -> None:
-    classifier = load_classifier(classifier_dir, device="cpu")
+def test_predict_proba_edge_cases(tiny_classifier: Path, tmp_path: Path) -> None:
+    classifier = load_classifier(tiny_classifier, device="cpu")
     assert predict_proba(classifier, [], batch_size=4, max_length=16).shape == (0, 3)
     with pytest.raises(InferenceError, match="max_length=100000 exceeds"):
         predict_proba(classifier, ["a robot"], batch_size=4, max_length=100_000)
@@ -168,7 +148,7 @@ def test_predict_proba_edge_cases(classifier_dir: Path, tmp_path: Path) -> None:
         load_classifier(tmp_path)
 
 
-def make_inputs(root: Path, classifier_dir: Path, labels: LabelSet = LABELS) -> dict[str, Path]:
+def make_inputs(root: Path, tiny_classifier: Path, labels: LabelSet = LABELS) -> dict[str, Path]:
     """params.yaml, split parquet files and labels.json under `root`; the stage's path arguments."""
     (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
     splits = root / "data" / "split"
@@ -177,7 +157,7 @@ def make_inputs(root: Path, classifier_dir: Path, labels: LabelSet = LABELS) -> 
     split_frame("test", per_class=4, seed=2).to_parquet(splits / "test.parquet")
     labels.save(root / "data" / "labeled" / "labels.json")
     return {
-        "model": classifier_dir,
+        "model": tiny_classifier,
         "splits": splits,
         "labels": root / "data" / "labeled" / "labels.json",
         "out": root / "reports" / "eval",
@@ -185,10 +165,10 @@ def make_inputs(root: Path, classifier_dir: Path, labels: LabelSet = LABELS) -> 
 
 
 @pytest.fixture(scope="module")
-def evaluated(classifier_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def evaluated(tiny_classifier: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The stage run once in a tiny project; its path arguments."""
     root = tmp_path_factory.mktemp("project")
-    paths = make_inputs(root, classifier_dir)
+    paths = make_inputs(root, tiny_classifier)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         evaluate(**paths)
@@ -253,10 +233,10 @@ def test_a_rerun_writes_identical_bytes(
 
 
 def test_a_model_trained_on_other_labels_is_refused_before_any_output(
-    classifier_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = LabelSet(CODES, ("Artificial Intelligence", "Information Retrieval", "Robots"))
-    paths = make_inputs(tmp_path, classifier_dir, labels=other)
+    paths = make_inputs(tmp_path, tiny_classifier, labels=other)
     monkeypatch.chdir(tmp_path)
     with pytest.raises(InferenceError, match=r"predicts .*'Robotics'.* the labels are"):
         evaluate(**paths)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from datasets import load_from_disk
 
-from tests.fakes.workspace import dvc, tiny_pipeline_workspace
+from tests.fakes.workspace import TINY_PARAMS, dvc, tiny_pipeline_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +52,27 @@ def test_every_stage_runs_in_order_and_writes_its_outputs(reproduced: tuple[Path
     assert positions == sorted(positions)
     missing = [out for out in OUTPUTS if not (workspace / out).is_file()]
     assert missing == []
+
+
+def test_data_outputs_follow_the_stage_contracts(reproduced: tuple[Path, str]) -> None:
+    workspace, _ = reproduced
+    wanted = TINY_PARAMS["fetch"]["categories"]
+    raw = [
+        json.loads(line) for line in (workspace / "data/raw/papers.jsonl").read_text().splitlines()
+    ]
+    assert len(raw) == sum(wanted.values())
+    assert [r["id"] for r in raw] == sorted(r["id"] for r in raw)
+    labels = json.loads((workspace / "data/labeled/labels.json").read_text())
+    assert labels["cs.IR"] == {"id": 1, "name": "Information Retrieval"}
+    sizes = {
+        split: len(pd.read_parquet(workspace / f"data/split/{split}.parquet"))
+        for split in ("train", "validation", "test")
+    }
+    assert sizes == {"train": 44, "validation": 11, "test": 10}  # 15% of 65, then 20% of 55
+    tokenized = load_from_disk(str(workspace / "data/tokenized"))
+    assert {split: len(tokenized[split]) for split in sizes} == sizes
+    max_length = TINY_PARAMS["tokenize"]["max_length"]
+    assert max(len(ids) for ids in tokenized["train"]["input_ids"]) <= max_length
 
 
 def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, str]) -> None:
@@ -99,3 +122,13 @@ def test_a_second_repro_does_nothing(reproduced: tuple[Path, str]) -> None:
     again = dvc(workspace, "repro")
     assert "Running stage" not in again.stdout
     assert dvc(workspace, "status", "--json").stdout.strip() == "{}"
+
+
+def test_bad_params_fail_before_work_and_leave_nothing(tmp_path: Path, tiny_bert: Path) -> None:
+    workspace = tiny_pipeline_workspace(tmp_path, tiny_bert)
+    params = (workspace / "params.yaml").read_text()
+    (workspace / "params.yaml").write_text(params.replace("test_size: 0.15", "test_size: 1.5"))
+    failed = dvc(workspace, "repro", check=False)
+    assert failed.returncode != 0
+    assert "params: split.test_size: must be strictly between 0 and 1" in failed.stderr
+    assert not (workspace / "data").exists()

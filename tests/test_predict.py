@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from arxivist.cli import main
-from tests.fakes.tiny_bert import WORDS
-from tests.test_publish import LABELS, build_tiny_classifier
+from tests.fakes.tiny_bert import LABELS, WORDS, build_tiny_classifier
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
 TEXTS = [
@@ -27,22 +26,8 @@ TEXTS[1] += ', with a "quoted, comma" phrase'
 
 @pytest.fixture(scope="module")
 def model_dir(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny classifier, briefly fitted so that TEXTS get different labels (labels i % 3)."""
-    import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    out = build_tiny_classifier(tiny_bert, tmp_path_factory.mktemp("classifier"))
-    torch.manual_seed(0)
-    model = AutoModelForSequenceClassification.from_pretrained(out)
-    batch = AutoTokenizer.from_pretrained(out)(TEXTS, padding=True, return_tensors="pt")
-    targets = torch.arange(len(TEXTS)) % 3
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    for _ in range(30):
-        optimizer.zero_grad()
-        model(**batch, labels=targets).loss.backward()
-        optimizer.step()
-    model.save_pretrained(out)
-    return out
+    """The tiny classifier, fitted so that TEXTS get different labels."""
+    return build_tiny_classifier(tiny_bert, tmp_path_factory.mktemp("classifier"), fit_texts=TEXTS)
 
 
 @pytest.fixture(scope="module")

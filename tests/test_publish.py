@@ -23,14 +23,11 @@ import yaml
 from huggingface_hub import ModelCard
 
 from arxivist.cards import CardError, check_eval_metrics
-from arxivist.labels import LabelSet
 from arxivist.publishing import PublishError, check_model, git_revision
 from stages.publish import publish
+from tests.fakes.tiny_bert import LABELS
 from tests.fakes.workspace import ROOT, git
 
-LABELS = LabelSet.from_params(
-    {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
-)
 TOKEN = "hf_TestTokenThatMustNeverBeWritten0123"
 REPO_ID = "someone/arxiv-topics"
 # papers per split and category code
@@ -47,23 +44,6 @@ ARGS = (
     "data/split",
     "models/published",
 )
-
-
-def build_tiny_classifier(tiny_bert: Path, out: Path, labels: LabelSet = LABELS) -> Path:
-    """A classifier on the tiny BERT, saved with its tokenizer, labelled by display name."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    model = AutoModelForSequenceClassification.from_pretrained(
-        tiny_bert, num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id
-    )
-    model.save_pretrained(out)
-    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def tiny_classifier(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_classifier(tiny_bert, tmp_path_factory.mktemp("classifier"))
 
 
 def scores(base: float) -> dict:

@@ -81,9 +81,7 @@ class SplitParams:
         for name in ("test_size", "val_size"):
             value = getattr(self, name)
             if not 0 < value < 1:
-                raise ParamsError(
-                    f"{key}.{name}", f"must be between 0 and 1 (exclusive), got {value}"
-                )
+                raise ParamsError(f"{key}.{name}", f"must be strictly between 0 and 1, got {value}")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from arxivist.labels import LabelSet
+
 WORDS = [
     "planning",
     "reasoning",
@@ -75,7 +77,50 @@ def build_tiny_bert(out: Path) -> Path:
     return out
 
 
+LABELS = LabelSet.from_params(
+    {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
+)
+
+
+# Texts of different lengths whose fitted labels differ (label i % 3 for text i).
+FIT_TEXTS = [
+    " ".join(WORDS[start : start + length])
+    for start, length in [(14, 3), (0, 12), (6, 1), (20, 9), (9, 5), (2, 20), (17, 2)]
+]
+
+
+def build_tiny_classifier(
+    tiny_bert: Path, out: Path, labels: LabelSet = LABELS, fit_texts: list[str] = FIT_TEXTS
+) -> Path:
+    """A classifier on the tiny BERT labelled by display name, fitted for 30 steps on `fit_texts`
+    (label i % n for text i) so that its predictions differ between inputs; saved with tokenizer."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        tiny_bert, num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id
+    )
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    batch = tokenizer(fit_texts, padding=True, return_tensors="pt")
+    targets = torch.arange(len(fit_texts)) % len(labels)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    for _ in range(30):
+        optimizer.zero_grad()
+        model(**batch, labels=targets).loss.backward()
+        optimizer.step()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a tiny BERT checkpoint folder, built once per test session."""
     return build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A saved, briefly fitted 3-label classifier on the tiny BERT (display-name labels)."""
+    return build_tiny_classifier(tiny_bert, tmp_path_factory.mktemp("tiny-classifier"))

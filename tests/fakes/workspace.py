@@ -7,9 +7,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -102,3 +105,36 @@ def tiny_pipeline_workspace(dest: Path, checkpoint: Path) -> Path:
 
     write_snapshot(dest / "corpus.jsonl", snapshot_records(TINY_CORPUS))
     return make_workspace(dest, deep_merge(TINY_PARAMS, {"model": {"checkpoint": str(checkpoint)}}))
+
+
+def arxivist(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the venv's `arxivist` command in `cwd` (not checked: callers assert on the exit code)."""
+    return subprocess.run(
+        [str(BIN / "arxivist"), *args], cwd=cwd, env=tool_env(), capture_output=True, text=True
+    )
+
+
+# One reproduced tiny workspace per test session (keyed by pytest's base temp dir and checkpoint).
+_REPRODUCED: dict[tuple[Path, Path], Path] = {}
+
+
+def reproduced_tiny_workspace(tmp_path_factory: pytest.TempPathFactory, checkpoint: Path) -> Path:
+    """A tiny pipeline workspace after `dvc repro`, its results committed (dvc.lock, DVC's
+    .gitignore files, the `cache: false` reports), as a user commits a run.
+
+    Built once per test session (about a minute) and shared: treat it as read-only and work on a
+    `copy_workspace()` of it.
+    """
+    key = (Path(tmp_path_factory.getbasetemp()), Path(checkpoint))
+    if key not in _REPRODUCED:
+        workspace = tiny_pipeline_workspace(tmp_path_factory.mktemp("reproduced"), checkpoint)
+        dvc(workspace, "repro")
+        git(workspace, "add", "-A")
+        git(workspace, "commit", "-q", "-m", "Run the pipeline")
+        _REPRODUCED[key] = workspace
+    return _REPRODUCED[key]
+
+
+def copy_workspace(source: Path, dest: Path) -> Path:
+    """A complete, independent copy of a workspace: git history, DVC cache and config, outputs."""
+    return Path(shutil.copytree(source, dest, symlinks=True))
