@@ -102,3 +102,11 @@ def test_missing_or_broken_file(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("fetch: [unclosed\n")
     with pytest.raises(ParamsError, match="not valid YAML"):
         load_params(tmp_path / "bad.yaml")
+
+
+def test_exponent_floats_as_dvc_writes_them_are_numbers(tmp_path: Path) -> None:
+    text = (ROOT / "params.yaml").read_text()
+    (tmp_path / "params.yaml").write_text(
+        text.replace("learning_rate: 5.0e-5", "learning_rate: 5e-05")
+    )
+    assert load_params(tmp_path / "params.yaml").train.learning_rate == 5e-5

@@ -342,10 +342,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out `arxivist local-gcs ACTION`."""
-    state_dir = args.state_dir or args.repo / ".local-gcs"
     if args.action == "env":
         print(export_line())
         return 0
+    state_dir = args.state_dir or args.repo / ".local-gcs"
     try:
         if args.action == "start":
             return _run_start(args, state_dir)

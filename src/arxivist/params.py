@@ -24,6 +24,18 @@ _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
+class _Yaml12Floats(yaml.SafeLoader):
+    """PyYAML reads YAML 1.1, where `5e-05` (how `dvc exp run -S` writes 5e-5) is a string;
+    DVC reads params as YAML 1.2, where it is a float. Read it as DVC does."""
+
+
+_Yaml12Floats.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 class ParamsError(ArxivistError, ValueError):
     """A params.yaml value that cannot be used; the message names the key."""
 
@@ -196,7 +208,7 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml; raise ParamsError naming the first bad key."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Floats)
     except FileNotFoundError:
         raise ParamsError(str(path), "file not found") from None
     except yaml.YAMLError as err:

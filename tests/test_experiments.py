@@ -1,0 +1,257 @@
+"""DVC experiments on the tiny pipeline: `dvc exp run -S`, the run queue, and comparing runs.
+
+One run in the foreground and one through `dvc exp run --queue` + `dvc queue start` (queued runs
+execute in a temporary copy holding only what git and DVC track), then `dvc exp show`, `dvc
+metrics diff`, `dvc params diff` and `dvc plots diff` between the two, by experiment name.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from arxivist.params import load_params
+from tests.fakes.workspace import (
+    BIN,
+    TINY_PARAMS,
+    copy_workspace,
+    dvc,
+    git,
+    reproduced_tiny_workspace,
+    tool_env,
+)
+
+pytestmark = pytest.mark.slow
+
+FOREGROUND = "lr-low"
+QUEUED = "lr-high"
+# The queued run also changes fetch.timeout_seconds, which the snapshot source ignores: the
+# fetch stage re-runs (reading corpus.jsonl in the queue's temporary copy) and writes the same
+# bytes, so encode, split and tokenize are skipped.
+PARAMS = {
+    FOREGROUND: {"train.learning_rate": 0.001},
+    QUEUED: {"train.learning_rate": 0.02, "fetch.timeout_seconds": 31},
+}
+QUEUE_TIMEOUT_S = 300
+STATUS_LINE = re.compile(r"^\S+\s+(?P<name>\S+)\s+.*\s(?P<status>\w+)\s*$")
+
+
+@dataclass(frozen=True)
+class Runs:
+    workspace: Path
+    show: list[dict[str, Any]]  # dvc exp show --json
+    queue_log: str  # dvc queue logs of the queued run
+
+
+def set_args(name: str) -> list[str]:
+    return [arg for key, value in PARAMS[name].items() for arg in ("-S", f"{key}={value}")]
+
+
+def queue_status(workspace: Path) -> dict[str, str]:
+    """Task name -> status (Queued, Running, Success, Failed, ...) from `dvc queue status`."""
+    lines = dvc(workspace, "queue", "status").stdout.splitlines()
+    return {m["name"]: m["status"] for line in lines[1:] if (m := STATUS_LINE.match(line))}
+
+
+def start_queue(workspace: Path, log: Path) -> None:
+    """`dvc queue start`, its output to `log`: the worker it spawns inherits the command's stdout,
+    so capturing that through a pipe would block until the worker exits."""
+    with log.open("w") as out:
+        done = subprocess.run(
+            [str(BIN / "dvc"), "queue", "start"],
+            cwd=workspace,
+            env=tool_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    assert done.returncode == 0, log.read_text()
+    assert "Started '1' new experiments task queue worker" in log.read_text(), log.read_text()
+
+
+def has_exp_ref(workspace: Path, name: str) -> bool:
+    """Whether experiment `name` has been saved (a git ref under refs/exps/): cheap to poll."""
+    refs = git(workspace, "for-each-ref", "--format=%(refname)", "refs/exps/").split()
+    return any(ref.endswith(f"/{name}") for ref in refs)
+
+
+def wait_for_queue(workspace: Path, name: str, timeout_s: float) -> str:
+    """Wait until queued task `name` has finished; return its final `dvc queue status`.
+
+    Polls for the experiment's git ref every 2 s (a `dvc queue status` costs seconds of CPU that
+    the queued run needs on a small machine), and `dvc queue status` every 30 s or so, to
+    stop early when the task failed (a failed task saves no ref).
+    """
+    deadline = time.monotonic() + timeout_s
+    next_status = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        saved = has_exp_ref(workspace, name)
+        if saved or time.monotonic() >= next_status:
+            status = queue_status(workspace).get(name)
+            if status not in (None, "Queued", "Running"):
+                return status
+            next_status = time.monotonic() + 30
+        time.sleep(2)
+    raise AssertionError(f"queued experiment {name!r} still unfinished after {timeout_s} s")
+
+
+def stop_workers(workspace: Path, timeout_s: float = 30) -> None:
+    """`dvc queue stop`, then wait until no worker is left (they linger 60 s idle otherwise)."""
+    dvc(workspace, "queue", "stop", check=False)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = dvc(workspace, "queue", "status", check=False).stdout
+        if "Worker status: 0 active, 0 idle" in status:
+            return
+        time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Runs:
+    root = tmp_path_factory.mktemp("experiments")
+    workspace = copy_workspace(reproduced_tiny_workspace(tmp_path_factory, tiny_bert), root / "ws")
+    # Queue first, from the clean committed workspace; the foreground run then applies its
+    # results to the workspace, which the queued run (already stashed) does not see.
+    dvc(workspace, "exp", "run", "--queue", "-n", QUEUED, *set_args(QUEUED))
+    dvc(workspace, "exp", "run", "-n", FOREGROUND, *set_args(FOREGROUND))
+    try:
+        start_queue(workspace, root / "queue-start.log")
+        status = wait_for_queue(workspace, QUEUED, QUEUE_TIMEOUT_S)
+        log = dvc(workspace, "queue", "logs", QUEUED).stdout
+        assert status == "Success", f"queued run {status}:\n{log[-3000:]}"
+    finally:
+        stop_workers(workspace)
+    show = json.loads(dvc(workspace, "exp", "show", "--json").stdout)
+    return Runs(workspace, show, log)
+
+
+def experiments(show: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Experiment name -> its `data` from `dvc exp show --json`."""
+    found = {}
+    for baseline in show:
+        for experiment in baseline.get("experiments") or []:
+            for rev in experiment["revs"]:
+                found[rev["name"]] = rev["data"]
+    return found
+
+
+def flat_params(params: dict[str, Any]) -> dict[str, Any]:
+    """{"train": {"epochs": 2}} -> {"train.epochs": 2} (one level, as the PARAMS keys are)."""
+    return {
+        f"{group}.{key}": value
+        for group, keys in params.items()
+        if isinstance(keys, dict)
+        for key, value in keys.items()
+    }
+
+
+def shown_params(data: dict[str, Any]) -> dict[str, Any]:
+    return flat_params(data["params"]["params.yaml"]["data"])
+
+
+def committed_params(workspace: Path) -> dict[str, Any]:
+    return flat_params(yaml.safe_load(git(workspace, "show", "HEAD:params.yaml")))
+
+
+def test_exp_show_lists_both_runs_with_their_params(runs: Runs, tiny_bert: Path) -> None:
+    found = experiments(runs.show)
+    assert set(found) == {FOREGROUND, QUEUED}, f"experiments in dvc exp show: {sorted(found)}"
+    committed = committed_params(runs.workspace)
+    for name, changed in PARAMS.items():
+        params = shown_params(found[name])
+        assert params == {**committed, **changed}, name
+        assert params["model.checkpoint"] == str(tiny_bert)
+
+
+def test_exp_show_fills_the_metrics_columns(runs: Runs) -> None:
+    """The trap: with a dvclive folder as a whole stage output, these go blank."""
+    for name, data in experiments(runs.show).items():
+        metrics = data.get("metrics") or {}
+        train = metrics.get("reports/train/metrics.json", {}).get("data") or {}
+        evaluation = metrics.get("reports/eval/metrics.json", {}).get("data") or {}
+        assert isinstance(train.get("train_loss"), float), f"{name}: no train_loss: {metrics}"
+        assert isinstance(train.get("val_roc_auc"), float), f"{name}: no val_roc_auc: {metrics}"
+        model = evaluation.get("model") or {}
+        assert {"roc_auc_ovr", "macro_f1", "accuracy"} <= set(model), f"{name}: {metrics}"
+        assert data.get("error") is None, f"{name}: {data['error']}"
+
+
+def test_params_diff_shows_exactly_the_changed_params(runs: Runs) -> None:
+    diff = json.loads(dvc(runs.workspace, "params", "diff", FOREGROUND, QUEUED, "--json").stdout)
+    changed = diff.get("params.yaml", {})
+    assert set(changed) == set(PARAMS[FOREGROUND]) | set(PARAMS[QUEUED]), diff
+    committed = committed_params(runs.workspace)
+    for key, entry in changed.items():
+        old = PARAMS[FOREGROUND].get(key, committed[key])
+        assert (entry["old"], entry["new"]) == (old, PARAMS[QUEUED][key]), (key, entry)
+        assert math.isclose(entry["diff"], entry["new"] - entry["old"], rel_tol=1e-6), (key, entry)
+
+
+def test_metrics_diff_shows_the_deltas_between_the_runs(runs: Runs) -> None:
+    found = experiments(runs.show)
+    diff = json.loads(dvc(runs.workspace, "metrics", "diff", FOREGROUND, QUEUED, "--json").stdout)
+    train = diff.get("reports/train/metrics.json", {}).get("train_loss")
+    assert train is not None, f"train_loss unchanged between learning rates? {diff}"
+    shown = {n: found[n]["metrics"]["reports/train/metrics.json"]["data"] for n in found}
+    assert train["old"] == shown[FOREGROUND]["train_loss"]
+    assert train["new"] == shown[QUEUED]["train_loss"]
+    assert train["old"] != train["new"]
+    assert math.isclose(train["diff"], train["new"] - train["old"], rel_tol=1e-6, abs_tol=1e-12)
+    # Only what changed is listed: the data stages were not re-run, so n_test is not there.
+    assert "n_test" not in diff.get("reports/eval/metrics.json", {}), diff
+
+
+def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
+    plots = json.loads(dvc(runs.workspace, "plots", "diff", FOREGROUND, QUEUED, "--json").stdout)
+    assert not plots.get("errors"), plots["errors"]
+    data = plots["data"]
+    assert {"eval_roc", "reports/eval/plots/confusion.json"} <= set(data), sorted(data)
+    (curve,) = data["reports/train/plots/metrics/train_loss.tsv"]
+    assert curve["revisions"] == [FOREGROUND, QUEUED]
+    series: dict[str, list[float]] = {}
+    for row in curve["content"]["data"]["values"]:
+        series.setdefault(row["rev"], []).append(float(row["train_loss"]))
+    epochs = TINY_PARAMS["train"]["epochs"]
+    assert {rev: len(values) for rev, values in series.items()} == {
+        FOREGROUND: epochs,
+        QUEUED: epochs,
+    }
+    assert series[FOREGROUND] != series[QUEUED]
+    (roc,) = data["eval_roc"]
+    assert {row["rev"] for row in roc["content"]["data"]["values"]} == {FOREGROUND, QUEUED}
+
+
+def test_the_queued_run_used_its_temporary_copy_and_the_outside_checkpoint(
+    runs: Runs, tiny_bert: Path
+) -> None:
+    """Queued runs see only git/DVC-tracked files: corpus.jsonl is committed; the checkpoint is
+    an absolute path outside the repository, still readable from the temporary copy."""
+    assert not tiny_bert.is_relative_to(runs.workspace)
+    log = runs.queue_log
+    assert "Running stage 'fetch'" in log, log[-3000:]  # read the committed corpus.jsonl
+    assert "Stage 'tokenize' didn't change, skipping" in log, log[-3000:]
+    assert "Running stage 'train'" in log, log[-3000:]  # loaded the outside checkpoint
+    assert "Running stage 'publish'" in log, log[-3000:]
+
+
+def test_a_learning_rate_set_with_dash_s_loads_as_a_number(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path
+) -> None:
+    """The README's `dvc exp run -S train.learning_rate=5e-5`: what DVC writes must load."""
+    workspace = copy_workspace(
+        reproduced_tiny_workspace(tmp_path_factory, tiny_bert), tmp_path / "ws"
+    )
+    # Queued, never run: the queue's stash commit holds params.yaml as DVC wrote it.
+    dvc(workspace, "exp", "run", "--queue", "-n", "lr-5e-5", "-S", "train.learning_rate=5e-5")
+    written = git(workspace, "show", "refs/exps/celery/stash:params.yaml")
+    dvc(workspace, "queue", "remove", "lr-5e-5")
+    (tmp_path / "params.yaml").write_text(written)
+    assert load_params(tmp_path / "params.yaml").train.learning_rate == 5e-5, written

@@ -1,0 +1,90 @@
+"""Same code, params and inputs, same bytes: the whole pipeline run twice from scratch, on CPU,
+in two fresh workspaces at different paths (no shared cache, no run-cache to restore from).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.fakes.workspace import dvc, git, reproduced_tiny_workspace, tiny_pipeline_workspace
+
+pytestmark = pytest.mark.slow
+
+DATA_STAGES = ("fetch", "encode", "split", "tokenize")
+MODEL_STAGES = ("train", "evaluate")
+# cache: false outputs (dvc.lock records directories only as a whole): compared byte for byte.
+SMALL_FILES = (
+    "reports/train/metrics.json",
+    "reports/train/plots/metrics/train_loss.tsv",
+    "reports/train/plots/metrics/val_loss.tsv",
+    "reports/train/plots/metrics/val_roc_auc.tsv",
+    "reports/eval/metrics.json",
+    "reports/eval/plots/confusion.json",
+)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> tuple[Path, Path]:
+    """The session's reproduced workspace, and a second one reproduced from scratch here."""
+    first = reproduced_tiny_workspace(tmp_path_factory, tiny_bert)
+    second = tiny_pipeline_workspace(tmp_path_factory.mktemp("reproduced-again"), tiny_bert)
+    dvc(second, "repro")
+    return first, second
+
+
+def locked_outs(workspace: Path, stage: str) -> dict[str, str]:
+    """A stage's outputs in dvc.lock: path -> md5 (".dir" for a directory)."""
+    lock = yaml.safe_load((workspace / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for out in lock["stages"][stage]["outs"]}
+
+
+def root_commit(workspace: Path) -> str:
+    """The commit the pipeline ran at: the workspace's first."""
+    return git(workspace, "rev-list", "--max-parents=0", "HEAD").strip()
+
+
+@pytest.mark.parametrize("stage", DATA_STAGES)
+def test_a_data_stage_gives_identical_outputs(runs: tuple[Path, Path], stage: str) -> None:
+    first, second = (locked_outs(workspace, stage) for workspace in runs)
+    assert first, f"{stage} has no outputs in dvc.lock"
+    assert first == second, f"{stage}: outputs differ between two runs from scratch"
+
+
+@pytest.mark.parametrize("stage", MODEL_STAGES)
+def test_training_and_evaluation_give_identical_outputs(
+    runs: tuple[Path, Path], stage: str
+) -> None:
+    """On CPU with the same seed: the same weights (models/model), the same predictions."""
+    first, second = (locked_outs(workspace, stage) for workspace in runs)
+    assert first == second, f"{stage}: outputs differ between two runs with the same seed"
+
+
+@pytest.mark.parametrize("name", SMALL_FILES)
+def test_metrics_and_curves_are_identical_bytes(runs: tuple[Path, Path], name: str) -> None:
+    first, second = ((workspace / name).read_bytes() for workspace in runs)
+    assert first == second, f"{name} differs between two runs with the same seed"
+
+
+def test_the_published_folder_differs_only_by_the_commit_its_card_names(
+    runs: tuple[Path, Path],
+) -> None:
+    """The model card names the git commit it was written from, which differs between the two
+    repositories (different commit times); everything else is the same bytes."""
+    texts = []
+    for workspace in runs:
+        folder = workspace / "models/published"
+        files = {
+            str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+        }
+        card = files.pop("README.md").decode()
+        commit = root_commit(workspace)
+        assert f"git checkout {commit}" in card, "the card does not name the commit of the run"
+        texts.append((files, card.replace(commit, "<commit>")))
+    (first_files, first_card), (second_files, second_card) = texts
+    assert sorted(first_files) == sorted(second_files)
+    differ = sorted(name for name in first_files if first_files[name] != second_files[name])
+    assert differ == [], f"published files differ: {differ}"
+    assert first_card == second_card
