@@ -7,6 +7,7 @@ import pandas as pd
 
 from arxivist.atomic import atomic_path, write_json, write_jsonl
 from arxivist.baseline import fit_baseline
+from arxivist.compute import resolve
 from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import (
@@ -31,7 +32,8 @@ def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
     test = pd.read_parquet(splits / "test.parquet")
     truth = test["label"].to_numpy()
     check_labels(truth, codes, str(splits / "test.parquet"))
-    classifier = load_classifier(model)
+    compute = resolve(params.evaluate.precision)
+    classifier = load_classifier(model, compute)
     classifier.check_labels(label_set, model)
 
     baseline = fit_baseline(
@@ -41,14 +43,16 @@ def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
         "model": predict_proba(
             classifier,
             test[TEXT].tolist(),
-            batch_size=params.evaluate.batch_size,
-            max_length=params.tokenize.max_length,
+            compute=compute,
+            batch_tokens=params.evaluate.batch_tokens,
             progress=True,
         ),
         "baseline": baseline.predict_proba(test[TEXT]),
     }
     metrics = {name: classification_metrics(truth, p, codes) for name, p in scores.items()}
-    write_json(out / "metrics.json", {**metrics, "n_test": len(test)})
+    write_json(
+        out / "metrics.json", {**metrics, "n_test": len(test), "compute": compute.describe()}
+    )
     write_jsonl(
         out / "predictions.jsonl", prediction_records(test["id"], truth, scores["model"], codes)
     )

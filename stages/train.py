@@ -6,6 +6,7 @@ from datasets import load_from_disk
 
 from arxivist.atomic import atomic_path
 from arxivist.checkpoints import resolve_checkpoint
+from arxivist.compute import resolve
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 from arxivist.stage import run_stage
@@ -16,9 +17,12 @@ def train(tokenized: Path, labels: Path, model: Path, reports: Path) -> None:
     params = load_params()
     data = load_from_disk(str(tokenized))
     checkpoint = resolve_checkpoint(params.model.checkpoint)
-    tuned = fine_tune(data, LabelSet.load(labels), checkpoint, params.train, params.seed, reports)
+    compute = resolve(params.train.precision)
+    tuned = fine_tune(
+        data, LabelSet.load(labels), checkpoint, params.train, params.seed, reports, compute
+    )
     with atomic_path(model) as tmp:
-        tuned.save(tmp)
+        tuned.save(tmp, params.tokenize.max_length)
 
 
 if __name__ == "__main__":

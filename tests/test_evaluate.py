@@ -1,4 +1,4 @@
-"""The evaluate stage and its parts: the baseline, batched inference, every output, `dvc plots`."""
+"""The evaluate stage and its parts: the baseline, every output, `dvc plots`."""
 
 import json
 import shutil
@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 import yaml
 
 from arxivist.atomic import read_jsonl
 from arxivist.baseline import fit_baseline
-from arxivist.inference import InferenceError, load_classifier, predict_proba
+from arxivist.compute import resolve
+from arxivist.inference import InferenceError
 from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
 from arxivist.params import EvaluateParams
 from stages.evaluate import evaluate
-from tests.fakes.tiny_bert import LABELS, WORDS
+from tests.fakes.tiny_bert import LABELS
 
 CODES = LABELS.codes
 TOPICS = {
@@ -30,8 +30,12 @@ TOPICS = {
 FILLER = ["learning", "neural", "network", "model", "data", "benchmark", "results", "method"]
 PARAMS = {
     "seed": 7,
-    "tokenize": {"max_length": 16},
-    "evaluate": {"batch_size": 4, "baseline_max_features": 500, "baseline_c": 10.0},
+    "evaluate": {
+        "batch_tokens": 64,
+        "precision": "fp32",
+        "baseline_max_features": 500,
+        "baseline_c": 10.0,
+    },
 }
 # The top-level `plots:` entries of dvc.yaml for the evaluate stage's plot data.
 PLOTS = """
@@ -119,35 +123,6 @@ def test_the_baseline_needs_every_class_in_training() -> None:
         )
 
 
-def test_predict_proba_returns_rows_in_input_order(tiny_classifier: Path) -> None:
-    rng = np.random.default_rng(0)
-    # Mixed lengths, one empty and one past max_length, so length-sorting reorders the batches.
-    texts = [" ".join(rng.choice(WORDS, size=n)) for n in (3, 1, 40, 0, 7, 2, 12, 5, 9)]
-    classifier = load_classifier(tiny_classifier, device="cpu")
-    batch = classifier.tokenizer(
-        texts, padding=True, truncation=True, max_length=16, return_tensors="pt"
-    )
-    with torch.inference_mode():
-        reference = classifier.model(**batch).logits.softmax(dim=-1).numpy()
-
-    probabilities = predict_proba(tiny_classifier, texts, batch_size=2, max_length=16)
-
-    assert probabilities.shape == (len(texts), len(LABELS))
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
-    np.testing.assert_allclose(probabilities, reference, atol=1e-5)
-    assert np.ptp(reference[:, 0]) > 1e-3  # rows differ, so a misordering would show
-    assert classifier.label_names == LABELS.names
-
-
-def test_predict_proba_edge_cases(tiny_classifier: Path, tmp_path: Path) -> None:
-    classifier = load_classifier(tiny_classifier, device="cpu")
-    assert predict_proba(classifier, [], batch_size=4, max_length=16).shape == (0, 3)
-    with pytest.raises(InferenceError, match="max_length=100000 exceeds"):
-        predict_proba(classifier, ["a robot"], batch_size=4, max_length=100_000)
-    with pytest.raises(InferenceError, match=r"no config\.json"):
-        load_classifier(tmp_path)
-
-
 def make_inputs(root: Path, tiny_classifier: Path, labels: LabelSet = LABELS) -> dict[str, Path]:
     """params.yaml, split parquet files and labels.json under `root`; the stage's path arguments."""
     (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
@@ -194,7 +169,8 @@ def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
     }
 
     metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"model", "baseline", "n_test"}
+    assert set(metrics) == {"model", "baseline", "n_test", "compute"}
+    assert metrics["compute"] == resolve("fp32").describe()
     assert metrics["n_test"] == len(test) == 12
     for m in (metrics["model"], metrics["baseline"]):
         assert set(m) == {"roc_auc_ovr", "macro_f1", "accuracy", "per_class"}

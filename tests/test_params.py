@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,7 @@ def test_missing_or_broken_file(tmp_path: Path) -> None:
 
 def test_exponent_floats_as_dvc_writes_them_are_numbers(tmp_path: Path) -> None:
     text = (ROOT / "params.yaml").read_text()
-    (tmp_path / "params.yaml").write_text(
-        text.replace("learning_rate: 5.0e-5", "learning_rate: 5e-05")
-    )
+    written = re.sub(r"(?m)^  learning_rate: .*$", "  learning_rate: 5e-05", text)
+    assert "learning_rate: 5e-05" in written
+    (tmp_path / "params.yaml").write_text(written)
     assert load_params(tmp_path / "params.yaml").train.learning_rate == 5e-5

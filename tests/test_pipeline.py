@@ -29,6 +29,7 @@ OUTPUTS = [
     "reports/train/plots/metrics/train_loss.tsv",
     "reports/train/plots/metrics/val_loss.tsv",
     "reports/train/plots/metrics/val_roc_auc.tsv",
+    "reports/train/plots/metrics/val_macro_f1.tsv",
     "reports/eval/metrics.json",
     "reports/eval/predictions.jsonl",
     "reports/eval/plots/confusion.json",

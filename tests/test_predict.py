@@ -1,5 +1,6 @@
 """`arxivist predict`: every input mode and output format agrees with a direct pipeline() call, in
-input order; bad input fails in one line, before the model is loaded.
+input order; bad input fails in one line, before the model is loaded; output streams chunk by
+chunk, in bounded memory.
 """
 
 from __future__ import annotations
@@ -7,13 +8,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from arxivist.cli import main
+from arxivist.inference import CHUNK_SIZE
 from tests.fakes.tiny_bert import LABELS, WORDS, build_tiny_classifier
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
@@ -41,6 +46,11 @@ def expected(model_dir: Path) -> list[dict[str, float]]:
     return rows
 
 
+def piped(text: str) -> io.TextIOWrapper:
+    """A stand-in for sys.stdin with `text` piped in."""
+    return io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
+
+
 def predict(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
     code = main(["predict", *map(str, argv)])
     out, err = capsys.readouterr()
@@ -55,7 +65,7 @@ def best(row: dict[str, float]) -> tuple[str, float]:
 def test_arguments_give_text_lines_in_input_order(
     model_dir: Path, expected: list[dict[str, float]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = predict(capsys, "--model", model_dir, "--batch-size", "3", *TEXTS)
+    code, out, _ = predict(capsys, "--model", model_dir, "--batch-tokens", "20", *TEXTS)
 
     assert code == 0
     lines = [line.split("\t") for line in out.splitlines()]
@@ -109,7 +119,7 @@ def test_files_give_jsonl_in_input_order(
         [best(row)[1] for row in expected], abs=1e-6
     )
     assert all(set(r) == {"label", "score"} for r in records)
-    assert "predict" in err  # the progress bar, on stderr
+    assert err == ""  # the progress bar shows only when stderr is a terminal
 
 
 def test_stdin_and_all_scores(
@@ -118,7 +128,7 @@ def test_stdin_and_all_scores(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(TEXTS) + "\n"))
+    monkeypatch.setattr(sys, "stdin", piped("\n".join(TEXTS) + "\n"))
 
     code, out, _ = predict(capsys, "--model", model_dir, "--format", "jsonl", "--all-scores")
 
@@ -132,15 +142,30 @@ def test_stdin_and_all_scores(
 
 
 UNKNOWN_DOCX = "unknown extension '.docx' (use .txt, .jsonl, .csv)"
+# A bad source or first record: found before the model loads.
 BAD_INPUTS = {
     "empty.txt": ("\n  \n", "empty.txt: no texts to classify"),
     "notes.docx": ("text", UNKNOWN_DOCX),
     "latin1.txt": (b"caf\xe9\n", "latin1.txt: cannot read (not UTF-8 text at byte 3)"),
+    "field.jsonl": ('\n{"title": "no text"}\n', "field.jsonl, line 2: no non-empty"),
+    "broken.jsonl": ('{"text": \n{"text": "ok"}\n', "broken.jsonl, line 1: not valid JSON"),
+    "list.jsonl": ('["ok"]\n', "list.jsonl, line 1: expected a JSON object"),
+    "column.csv": ("id,title\n1,x\n", "column.csv: no 'text' or 'abstract' column (columns: id"),
+    "cell.csv": ("id,abstract\n1,\n2,ok\n", "cell.csv, row 1: no non-empty 'text' or 'abstract'"),
+}
+# A bad record after a good one: found while streaming, after the lines before its chunk.
+LATE_BAD_INPUTS = {
+    "latin1.txt": (b"ok\ncaf\xe9\n", "latin1.txt: cannot read (not UTF-8 text at byte 6)"),
     "field.jsonl": ('{"text": "ok"}\n{"title": "no text"}\n', "field.jsonl, line 2: no non-empty"),
     "broken.jsonl": ('{"text": "ok"}\n{"text": \n', "broken.jsonl, line 2: not valid JSON"),
-    "column.csv": ("id,title\n1,x\n", "column.csv: no 'text' or 'abstract' column (columns: id"),
     "cell.csv": ("id,abstract\n1,ok\n2,\n", "cell.csv, row 2: no non-empty 'text' or 'abstract'"),
+    "huge.csv": (f"text\nok\n{'x' * 200_000}\n", "huge.csv, line 3: not valid CSV (field larger"),
 }
+
+
+def write_bytes(path: Path, content: str | bytes) -> Path:
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
 
 
 @pytest.mark.parametrize("name", BAD_INPUTS)
@@ -148,13 +173,25 @@ def test_bad_input_is_one_line_before_the_model_loads(
     name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     content, message = BAD_INPUTS[name]
-    path = tmp_path / name
-    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    path = write_bytes(tmp_path / name, content)
 
     # The model folder does not exist: reading the input must fail first.
     code, out, err = predict(capsys, "--model", tmp_path / "no-model", "--input", path)
 
     assert (code, out) == (1, "")
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", LATE_BAD_INPUTS)
+def test_a_later_bad_record_is_one_line(
+    name: str, model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content, message = LATE_BAD_INPUTS[name]
+    path = write_bytes(tmp_path / name, content)
+
+    code, out, err = predict(capsys, "--model", model_dir, "--input", path)
+
+    assert (code, out) == (1, "")  # the bad record is in the first chunk: nothing written
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
@@ -180,7 +217,7 @@ def test_usage_errors_are_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n \n"))
+    monkeypatch.setattr(sys, "stdin", piped("\n \n"))
 
     code, out, err = predict(capsys, *argv)
 
@@ -188,11 +225,50 @@ def test_usage_errors_are_one_line(
     assert err == f"error: {message}\n"
 
 
-def test_max_length_reaches_the_model(model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = predict(capsys, "--model", model_dir, "--max-length", "600", "a text")
+def test_max_length_overrides_below_the_model_length_only(
+    model_dir: Path, expected: list[dict[str, float]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from transformers import pipeline
+
+    classify = pipeline("text-classification", model=str(model_dir), top_k=None)
+    (scores,) = classify([TEXTS[5]], truncation=True, max_length=4)
+    truncated = {s["label"]: s["score"] for s in scores}
+    assert truncated != pytest.approx(expected[5], abs=1e-3)  # 4 tokens change the scores
+
+    code, out, _ = predict(
+        capsys,
+        "--model",
+        model_dir,
+        "--max-length",
+        "4",
+        "--format",
+        "jsonl",
+        "--all-scores",
+        TEXTS[5],
+    )
+
+    assert code == 0
+    assert json.loads(out)["scores"] == pytest.approx(truncated, abs=1e-6)
+    code, out, err = predict(capsys, "--model", model_dir, "--max-length", "513", "a text")
+    assert (code, out) == (1, "")
+    assert (
+        err == f"error: --max-length 513 exceeds the length of --model {model_dir} (512 tokens)\n"
+    )
+
+
+def test_a_bad_record_later_ends_the_run_after_the_lines_before_its_chunk(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "late.jsonl"
+    good = [json.dumps({"text": TEXTS[i % len(TEXTS)]}) for i in range(CHUNK_SIZE + 5)]
+    path.write_text("\n".join([*good, '{"title": "no text"}', *good[:3]]) + "\n")
+
+    code, out, err = predict(capsys, "--model", model_dir, "--input", path)
 
     assert code == 1
-    assert err == "error: max_length=600 exceeds the model's limit 512\n"
+    assert len(out.splitlines()) == CHUNK_SIZE  # the first chunk, written before the bad one
+    line = CHUNK_SIZE + 6
+    assert err == f"error: {path}, line {line}: no non-empty 'text' or 'abstract' field\n"
 
 
 def test_the_command_as_a_process_exits_non_zero_with_one_line(tmp_path: Path) -> None:
@@ -220,3 +296,76 @@ def test_the_command_as_a_process_reads_piped_stdin(
     assert done.returncode == 0, done.stderr
     labels = [line.split("\t")[0] for line in done.stdout.splitlines()]
     assert labels == [best(row)[0] for row in expected]
+
+
+def first_line_before_stdin_closes(model_dir: Path, lines: list[str]) -> tuple[str, str]:
+    """Pipe `lines` to `arxivist predict` and read its first output line while stdin is still
+    open; then close stdin and return (that line, the rest of stdout)."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "arxivist.cli", "predict", "--model", str(model_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        child.stdin.write("".join(f"{line}\n" for line in lines))
+        child.stdin.flush()
+        first: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: first.put(child.stdout.readline()), daemon=True).start()
+        try:
+            line = first.get(timeout=120)
+        except queue.Empty:
+            pytest.fail("no output within 120 s while stdin was open")
+        assert child.poll() is None  # still waiting for the rest of stdin
+        child.stdin.close()
+        rest, err = child.stdout.read(), child.stderr.read()  # not communicate(): it skips
+        assert child.wait(timeout=120) == 0, err  # what readline() buffered
+    finally:
+        child.kill()
+    return line, rest
+
+
+@pytest.mark.slow
+def test_output_starts_before_stdin_is_closed(
+    model_dir: Path, expected: list[dict[str, float]]
+) -> None:
+    lines = [TEXTS[i % len(TEXTS)] for i in range(2 * CHUNK_SIZE + 10)]
+
+    first, rest = first_line_before_stdin_closes(model_dir, lines)
+
+    labels = [line.split("\t")[0] for line in [first, *rest.splitlines()]]
+    assert labels == [best(expected[i % len(TEXTS)])[0] for i in range(len(lines))]
+
+
+def peak_rss_mib(model_dir: Path, stdin: Path) -> tuple[float, int]:
+    """Run `arxivist predict < stdin`: the child's own peak RSS (MiB) and its number of lines."""
+    out = stdin.with_suffix(".out")
+    with stdin.open("rb") as source, out.open("wb") as sink:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "arxivist.cli", "predict", "--model", str(model_dir)],
+            stdin=source,
+            stdout=sink,
+            env={**os.environ, "OMP_NUM_THREADS": "1"},  # memory, not speed: spare shared CPUs
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+    assert child.returncode == 0
+    with out.open("rb") as lines:
+        return usage.ru_maxrss / 1024, sum(1 for _ in lines)
+
+
+@pytest.mark.slow  # about 30 s on 2 CPU cores
+def test_memory_stays_bounded_on_a_large_input(model_dir: Path, tmp_path: Path) -> None:
+    # 600-byte lines of few tokens: the input is large, the model's work small. Holding the
+    # 100x input (30 MB) in memory would cost more than 30 MiB: the tolerance is 16 MiB.
+    peaks = {}
+    for multiple in (10, 100):
+        path = tmp_path / f"{multiple}x.txt"
+        with path.open("w") as out:
+            for i in range(multiple * CHUNK_SIZE):
+                out.write(f"robot {i} {'x' * 600}\n")
+        peaks[multiple], count = peak_rss_mib(model_dir, path)
+        assert count == multiple * CHUNK_SIZE
+
+    assert peaks[100] < peaks[10] + 16, peaks

@@ -8,16 +8,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification
 
-from arxivist.inference import predict_proba
+from arxivist.compute import Compute, probe
+from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
 from arxivist.params import TrainParams
 from arxivist.tokenization import load_tokenizer, tokenize_splits
-from arxivist.training import balanced_class_weights, fine_tune
+from arxivist.training import (
+    TrainError,
+    balanced_class_weights,
+    fine_tune,
+    fit_head,
+    load_model,
+    pooled_features,
+)
 from stages.train import train as train_stage
 from tests.fakes.tiny_bert import WORDS
 
@@ -27,7 +36,7 @@ LABELS = LabelSet.from_params(
 TOPICS = [WORDS[0:6], WORDS[6:14], WORDS[14:20]]  # planning.., retrieval.., robot..
 FILLER = WORDS[20:]
 MAX_LENGTH = 32
-CURVES = ("train_loss", "val_loss", "val_roc_auc")
+CURVES = ("train_loss", "val_loss", "val_roc_auc", "val_macro_f1")
 TRAIN = {
     "learning_rate": 1e-2,
     "train_batch_size": 8,
@@ -37,7 +46,13 @@ TRAIN = {
     "warmup_ratio": 0.1,
     "class_weights": "none",
     "early_stopping_patience": 0,
+    "precision": "fp32",
+    "attention_dropout": 0.0,
+    "frozen_layers": 0,
+    "head_init": "random",
+    "group_by_length": True,
 }
+FP32 = Compute("cpu", "fp32", "test CPU")
 
 
 def frame(per_class: list[int], seed: int) -> pd.DataFrame:
@@ -76,7 +91,12 @@ def world(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_stage(world: Path, tiny_bert: Path, out: Path, seed: int = 7, **overrides: object) -> Path:
     """Run the train stage as dvc.yaml does, with params.yaml in `out`; return `out`."""
     out.mkdir()
-    params = {"seed": seed, "model": {"checkpoint": str(tiny_bert)}, "train": TRAIN | overrides}
+    params = {
+        "seed": seed,
+        "model": {"checkpoint": str(tiny_bert)},
+        "tokenize": {"max_length": MAX_LENGTH},
+        "train": TRAIN | overrides,
+    }
     (out / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(out)
@@ -131,12 +151,16 @@ def test_keeps_the_best_epoch_rather_than_the_last(tiny_bert: Path, tmp_path: Pa
         TrainParams(**TRAIN),
         7,
         tmp_path / "reports",
+        FP32,
     )
-    tuned.save(tmp_path / "model")
+    tuned.save(tmp_path / "model", MAX_LENGTH)
 
     assert tuned.best.val_roc_auc > tuned.history[-1].val_roc_auc
     probabilities = predict_proba(
-        tmp_path / "model", misleading["abstract"].tolist(), batch_size=64, max_length=MAX_LENGTH
+        load_classifier(tmp_path / "model", FP32),
+        misleading["abstract"].tolist(),
+        compute=FP32,
+        batch_tokens=64 * MAX_LENGTH,
     )
     saved = classification_metrics(misleading["label"].to_numpy(), probabilities, LABELS.codes)
     assert saved["roc_auc_ovr"] == pytest.approx(tuned.best.val_roc_auc, abs=1e-6)
@@ -157,7 +181,7 @@ def test_no_trainer_state_reaches_the_outputs(trained: Path) -> None:
         for p in (trained / "reports").rglob("*")
         if p.is_file()
     )
-    assert reports == ["metrics.json", *(f"plots/metrics/{name}.tsv" for name in CURVES)]
+    assert reports == ["metrics.json", *sorted(f"plots/metrics/{name}.tsv" for name in CURVES)]
     assert not any((trained / "scratch").iterdir()), "the Trainer's checkpoints were left behind"
     assert not (trained / "dvc.yaml").exists()
 
@@ -172,6 +196,7 @@ def test_curves_have_one_row_per_epoch_and_metrics_name_the_best(trained: Path) 
     assert summary == {
         "best_epoch": best + 1,
         "step": 3,
+        "compute": {"device": "cpu", "precision": "fp32", "hardware": probe().name},
         **{name: pytest.approx(float(rows[name][best][name])) for name in CURVES},
     }
     assert summary["val_roc_auc"] > 0.5, "the tiny model should learn the topic words"
@@ -233,6 +258,77 @@ def test_a_validation_split_without_some_label_is_refused_before_training(
 
     with pytest.raises(MetricsError, match=r"validation split has no paper of \['cs.RO'\]"):
         fine_tune(
-            data, LABELS, tmp_path / "no-model", TrainParams(**TRAIN), 7, tmp_path / "reports"
+            data, LABELS, tmp_path / "no-model", TrainParams(**TRAIN), 7, tmp_path / "reports", FP32
         )
     assert not (tmp_path / "reports").exists()
+
+
+def test_the_saved_tokenizer_carries_the_trained_length(trained: Path) -> None:
+    from transformers import AutoTokenizer
+
+    assert AutoTokenizer.from_pretrained(trained / "model").model_max_length == MAX_LENGTH
+
+
+def test_frozen_layers_keep_their_pretrained_weights(
+    world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    run = run_stage(
+        world, tiny_bert, tmp_path / "frozen", frozen_layers=1, head_init="linear_probe", epochs=1
+    )
+    before = AutoModelForSequenceClassification.from_pretrained(tiny_bert).state_dict()
+    after = AutoModelForSequenceClassification.from_pretrained(run / "model").state_dict()
+
+    frozen = [
+        name for name in before if name.startswith(("bert.embeddings.", "bert.encoder.layer.0."))
+    ]
+    trained_names = [name for name in before if name.startswith("bert.encoder.layer.1.")]
+    assert frozen and trained_names
+    assert all(torch.equal(before[name], after[name]) for name in frozen)
+    assert not all(torch.equal(before[name], after[name]) for name in trained_names)
+    assert after_config(run)["attention_probs_dropout_prob"] == 0.0
+
+
+def after_config(run: Path) -> dict:
+    return json.loads((run / "model" / "config.json").read_text())
+
+
+def test_more_frozen_layers_than_the_checkpoint_has_is_an_error_naming_the_param(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(TrainError, match=r"train.frozen_layers=3 exceeds the 2 encoder layers"):
+        load_model(tiny_bert, LABELS, TrainParams(**TRAIN | {"frozen_layers": 3}))
+
+
+@pytest.mark.parametrize("labels", [LABELS, LabelSet.from_params({"cs.AI": "AI", "cs.RO": "RO"})])
+def test_the_linear_probe_head_reproduces_the_probe(tiny_bert: Path, labels: LabelSet) -> None:
+    """After fit_head the model's own head gives the logistic regression's probabilities."""
+    from sklearn.linear_model import LogisticRegression
+    from transformers import AutoTokenizer, DataCollatorWithPadding
+
+    train = tokenized(tiny_bert)["train"]
+    train = train.filter(lambda row: row["labels"] < len(labels))
+    params = TrainParams(**TRAIN | {"head_init": "linear_probe"})
+    model = load_model(tiny_bert, labels, params)
+    collator = DataCollatorWithPadding(AutoTokenizer.from_pretrained(tiny_bert))
+
+    fit_head(model, train, collator, params, FP32)
+
+    features = pooled_features(model, train, collator, 4, FP32)
+    probe = LogisticRegression(max_iter=2000).fit(features, train["labels"])
+    with torch.no_grad():
+        head = model.classifier(torch.as_tensor(features)).softmax(-1).numpy()
+    np.testing.assert_allclose(head, probe.predict_proba(features), atol=1e-5)
+
+
+@pytest.mark.skipif(
+    not probe().native_bf16,
+    reason=f"{probe().name} has no native bf16 (AMX, AVX512-BF16 or a bf16 GPU): emulated bf16 "
+    "is many times slower, so the bf16 run is only tested where it is native",
+)
+def test_bf16_training_runs_where_native_and_records_it(
+    world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    run = run_stage(world, tiny_bert, tmp_path / "bf16", precision="bf16", epochs=1)
+
+    assert metrics(run)["compute"]["precision"] == "bf16"
+    assert metrics(run)["val_roc_auc"] > 0.5

@@ -212,10 +212,13 @@ def _training_section(params: Params, training: dict[str, Any]) -> str:
         "seed": params.seed,
         **{key.replace("_", " "): value for key, value in vars(params.train).items()},
     }
+    compute = training.get("compute")
+    if isinstance(compute, dict):
+        settings["trained on"] = f"{compute.get('hardware')}, {compute.get('precision')}"
     lines = [f"| {key} | {value} |" for key, value in settings.items()]
-    measured = _flatten(training)
+    measured = _flatten({key: value for key, value in training.items() if key != "compute"})
     curves = (
-        "\n\nThe last logged training values (reports/train/metrics.json):\n\n"
+        "\n\nThe best epoch's values (reports/train/metrics.json):\n\n"
         "| metric | value |\n|---|---|\n"
         + "\n".join(f"| {key} | {_number(value)} |" for key, value in measured.items())
         if measured

@@ -1,9 +1,17 @@
-"""Batched softmax inference of a saved sequence classifier (models/model) over a list of texts."""
+"""Streamed softmax inference of a saved sequence classifier (models/model, models/published).
+
+The one inference path of the evaluate stage and `arxivist predict`: texts are taken a chunk at a
+time, truncated at the length the model was trained with (its tokenizer's model_max_length, as
+`transformers.pipeline(..., truncation=True)` does), sorted by length inside the chunk and run in
+batches bounded by tokens, so padding stays small and memory stays bounded; each chunk's rows come
+back in input order.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -12,17 +20,20 @@ from tqdm.auto import tqdm
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
-    DataCollatorWithPadding,
+    BatchEncoding,
     PreTrainedModel,
     PreTrainedTokenizerBase,
 )
 
+from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
 
+CHUNK_SIZE = 512  # texts tokenized, length-sorted and classified together
+
 
 class InferenceError(ArxivistError):
-    """A saved model that cannot serve the request; the message names the folder or the param."""
+    """A saved model that cannot serve the request; the message names the folder or the value."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,11 @@ class Classifier:
         id2label = self.model.config.id2label
         return tuple(id2label[i] for i in range(len(id2label)))
 
+    @property
+    def max_length(self) -> int:
+        """The truncation length in tokens: the length the model was trained with."""
+        return self.tokenizer.model_max_length
+
     def check_labels(self, labels: LabelSet, source: str | Path) -> None:
         """Fail unless the model's output columns are `labels`, in the same order."""
         if self.label_names != labels.names:
@@ -47,47 +63,107 @@ class Classifier:
             )
 
 
-def load_classifier(model_dir: str | Path, device: str | torch.device | None = None) -> Classifier:
-    """Load a `save_pretrained` folder onto `device` (default: CUDA when available, else CPU)."""
+def load_classifier(model_dir: str | Path, compute: Compute) -> Classifier:
+    """Load a `save_pretrained` folder onto `compute.device`, in eval mode."""
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise InferenceError(f"{model_dir} is not a saved model folder (no config.json)")
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir).to(device).eval()
-    return Classifier(model, tokenizer)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if positions is not None and tokenizer.model_max_length > positions:
+        raise InferenceError(
+            f"{model_dir}: the tokenizer's model_max_length {tokenizer.model_max_length} exceeds "
+            f"the model's {positions} positions; save the tokenizer with the trained length"
+        )
+    return Classifier(model.to(compute.device).eval(), tokenizer)
+
+
+def token_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
+    """Indices into `lengths`, longest first, grouped so that rows x padded length (the group's
+    first, longest row) stays within `batch_tokens`; a row longer than that runs alone."""
+    batches: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= batch_tokens:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
+def iter_proba(
+    classifier: Classifier,
+    texts: Iterable[str],
+    *,
+    compute: Compute,
+    batch_tokens: int,
+    max_length: int | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    progress: bool = False,
+) -> Iterator[np.ndarray]:
+    """Softmax probabilities (float64, one row per text) for each chunk of `texts`, in input order.
+
+    `texts` is read lazily, `chunk_size` at a time. Truncation is at `max_length` (default and
+    upper bound: the classifier's). `progress`: a bar over texts on stderr when it is a terminal.
+    """
+    if max_length is None:
+        max_length = classifier.max_length
+    elif max_length > classifier.max_length:
+        raise InferenceError(
+            f"max_length={max_length} exceeds the model's length {classifier.max_length}"
+        )
+    total = len(texts) if isinstance(texts, Sized) else None
+    texts = iter(texts)
+    with tqdm(total=total, desc="classify", unit="text", disable=None if progress else True) as bar:
+        while chunk := list(islice(texts, chunk_size)):
+            encoded = classifier.tokenizer(chunk, truncation=True, max_length=max_length)
+            yield _classify(classifier, encoded, compute, batch_tokens, bar)
 
 
 def predict_proba(
-    classifier: Classifier | str | Path,
+    classifier: Classifier,
     texts: Sequence[str],
     *,
-    batch_size: int,
-    max_length: int,
+    compute: Compute,
+    batch_tokens: int,
+    max_length: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
-    """Softmax probabilities, shape (len(texts), n_labels), rows in the order of `texts`.
-
-    Texts are truncated at `max_length` tokens and run longest first in batches of similar length,
-    so padding stays small; the rows are put back in input order.
-    """
-    if not isinstance(classifier, Classifier):
-        classifier = load_classifier(classifier)
-    model, tokenizer = classifier.model, classifier.tokenizer
-    if max_length > tokenizer.model_max_length:
-        raise InferenceError(
-            f"max_length={max_length} exceeds the model's limit {tokenizer.model_max_length}"
+    """Softmax probabilities, shape (len(texts), n_labels), rows in the order of `texts`."""
+    chunks = list(
+        iter_proba(
+            classifier,
+            texts,
+            compute=compute,
+            batch_tokens=batch_tokens,
+            max_length=max_length,
+            progress=progress,
         )
-    probabilities = np.zeros((len(texts), model.config.num_labels), dtype=np.float64)
-    if not texts:
-        return probabilities
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
-    order = sorted(range(len(texts)), key=lambda i: -len(encoded["input_ids"][i]))
-    collate = DataCollatorWithPadding(tokenizer, return_tensors="pt")
-    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
-    with torch.inference_mode():
-        for rows in tqdm(batches, desc="predict", unit="batch", disable=not progress):
-            batch = collate([{key: encoded[key][i] for key in encoded} for i in rows])
-            logits = model(**batch.to(model.device)).logits
-            probabilities[rows] = logits.float().softmax(dim=-1).cpu().numpy()
+    )
+    if not chunks:
+        return np.zeros((0, classifier.model.config.num_labels), dtype=np.float64)
+    return np.concatenate(chunks)
+
+
+def _classify(
+    classifier: Classifier,
+    encoded: BatchEncoding,
+    compute: Compute,
+    batch_tokens: int,
+    bar: tqdm,
+) -> np.ndarray:
+    """The softmax rows of one tokenized chunk, in its order; batches stay on the device until
+    the chunk is done, so a GPU is not synchronised once per batch."""
+    lengths = [len(ids) for ids in encoded["input_ids"]]
+    batches = token_batches(lengths, batch_tokens)
+    logits = []
+    with torch.inference_mode(), compute.autocast():
+        for rows in batches:
+            features = [{key: encoded[key][i] for key in encoded} for i in rows]
+            batch = classifier.tokenizer.pad(features, return_tensors="pt")
+            logits.append(classifier.model(**batch.to(compute.device)).logits)
+            bar.update(len(rows))
+        sorted_proba = torch.cat(logits).double().softmax(dim=-1).cpu().numpy()
+    probabilities = np.empty_like(sorted_proba)
+    probabilities[np.concatenate(batches)] = sorted_proba
     return probabilities

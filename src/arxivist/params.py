@@ -121,17 +121,24 @@ class TokenizeParams:
 class TrainParams:
     """Fine-tuning hyperparameters."""
 
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-4
     train_batch_size: int = 16
     eval_batch_size: int = 32
-    epochs: int = 3
+    epochs: int = 2
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     class_weights: Literal["none", "balanced"] = "balanced"
     early_stopping_patience: int = 2
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    attention_dropout: float = 0.0
+    frozen_layers: int = 3
+    head_init: Literal["linear_probe", "random"] = "linear_probe"
+    group_by_length: bool = True
 
     def check(self, key: str) -> None:
         _above(f"{key}.learning_rate", self.learning_rate, 0)
+        _at_least(f"{key}.attention_dropout", self.attention_dropout, 0, most=0.9)
+        _at_least(f"{key}.frozen_layers", self.frozen_layers, 0)
         _at_least(f"{key}.train_batch_size", self.train_batch_size, 1)
         _at_least(f"{key}.eval_batch_size", self.eval_batch_size, 1)
         _at_least(f"{key}.epochs", self.epochs, 1)
@@ -144,12 +151,13 @@ class TrainParams:
 class EvaluateParams:
     """Test-set inference and the TF-IDF + logistic-regression baseline."""
 
-    batch_size: int = 32
+    batch_tokens: int = 8192
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
     baseline_max_features: int = 50000
     baseline_c: float = 10.0
 
     def check(self, key: str) -> None:
-        _at_least(f"{key}.batch_size", self.batch_size, 1)
+        _at_least(f"{key}.batch_tokens", self.batch_tokens, 1)
         _at_least(f"{key}.baseline_max_features", self.baseline_max_features, 1)
         _above(f"{key}.baseline_c", self.baseline_c, 0)
 

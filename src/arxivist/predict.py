@@ -1,17 +1,22 @@
 """`arxivist predict`: classify abstracts with a saved model, from arguments, a file or stdin.
 
-Inputs are read and checked before the model is loaded, so a bad file fails in a second with one
-line naming the problem. Predictions come out one line per text, in input order.
+The input is read lazily, a chunk at a time, and each chunk's predictions are written (one line
+per text, in input order) as soon as it is classified, so any number of texts runs in bounded
+memory. Flags, the input file and its first record are checked before the model is loaded, so a
+bad call fails in a second with one line naming the problem; a bad record further on ends the run
+with such a line after the predictions before it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import io
 import json
+import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,11 +25,11 @@ import numpy as np
 from arxivist.errors import ArxivistError
 
 if TYPE_CHECKING:
+    from arxivist.compute import Compute
     from arxivist.inference import Classifier
 
 HELP = "classify abstracts with a saved model (default: models/published)"
 FIELDS = ("text", "abstract")  # the field (.jsonl) or column (.csv) holding the text, first found
-MAX_LENGTH_CAP = 512
 
 
 class PredictError(ArxivistError):
@@ -57,13 +62,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--all-scores", action="store_true", help="jsonl: add 'scores', every label's probability"
     )
     parser.add_argument(
-        "--batch-size", type=_positive, default=32, metavar="N", help="default: %(default)s"
+        "--batch-tokens",
+        type=_positive,
+        default=8192,
+        metavar="N",
+        help="at most N (padded) tokens per forward pass (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="auto: bf16 where the GPU/CPU computes it natively, else fp32 (default: auto)",
     )
     parser.add_argument(
         "--max-length",
         type=_positive,
         metavar="TOKENS",
-        help=f"truncation length (default: the tokenizer's limit, at most {MAX_LENGTH_CAP})",
+        help="truncation length, at most the model's (default: the model's, the length it was "
+        "trained with)",
     )
 
 
@@ -72,34 +88,45 @@ def run(args: argparse.Namespace) -> int:
         if args.all_scores and args.format != "jsonl":
             raise PredictError("--all-scores needs --format jsonl")
         texts = read_texts(args.texts, args.input, sys.stdin)
-        label_names, probabilities = _classify(texts, args)
+        write_predictions(texts, args, sys.stdout)
     except ArxivistError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    for line in format_predictions(probabilities, label_names, args.format, args.all_scores):
-        print(line)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return 0
 
 
-def _classify(texts: list[str], args: argparse.Namespace) -> tuple[Sequence[str], np.ndarray]:
-    from arxivist.inference import predict_proba
+def write_predictions(texts: Iterable[str], args: argparse.Namespace, out: TextIO) -> None:
+    """Classify `texts` chunk by chunk, writing and flushing each chunk's lines as it is done."""
+    from arxivist.compute import resolve
+    from arxivist.inference import iter_proba
 
-    try:
-        classifier = _load_quietly(args.model)
-    except (OSError, ValueError) as err:
-        raise PredictError(f"--model {args.model}: cannot load a classifier ({err})") from None
-    max_length = args.max_length or min(classifier.tokenizer.model_max_length, MAX_LENGTH_CAP)
-    probabilities = predict_proba(
+    compute = resolve(args.precision)
+    classifier = _load_quietly(args.model, compute)
+    if args.max_length is not None and args.max_length > classifier.max_length:
+        raise PredictError(
+            f"--max-length {args.max_length} exceeds the length of --model {args.model} "
+            f"({classifier.max_length} tokens)"
+        )
+    chunks = iter_proba(
         classifier,
         texts,
-        batch_size=args.batch_size,
-        max_length=max_length,
-        progress=args.input is not None,
+        compute=compute,
+        batch_tokens=args.batch_tokens,
+        max_length=args.max_length,
+        progress=True,
     )
-    return classifier.label_names, probabilities
+    for probabilities in chunks:
+        lines = format_predictions(
+            probabilities, classifier.label_names, args.format, args.all_scores
+        )
+        out.write("".join(f"{line}\n" for line in lines))
+        out.flush()
 
 
-def _load_quietly(model_dir: Path) -> Classifier:
+def _load_quietly(model_dir: Path, compute: Compute) -> Classifier:
     """load_classifier without transformers' 'Loading weights' bar: stderr is for errors."""
     from transformers.utils import logging as transformers_logging
 
@@ -108,48 +135,66 @@ def _load_quietly(model_dir: Path) -> Classifier:
     enabled = transformers_logging.is_progress_bar_enabled()
     transformers_logging.disable_progress_bar()
     try:
-        return load_classifier(model_dir)
+        return load_classifier(model_dir, compute)
+    except (OSError, ValueError) as err:
+        raise PredictError(f"--model {model_dir}: cannot load a classifier ({err})") from None
     finally:
         if enabled:
             transformers_logging.enable_progress_bar()
 
 
-def read_texts(texts: Sequence[str], path: Path | None, stdin: TextIO) -> list[str]:
-    """The texts to classify, in order, from the arguments, the file at `path` or `stdin`."""
+def read_texts(texts: Sequence[str], path: Path | None, stdin: TextIO) -> Iterator[str]:
+    """The texts to classify, lazily and in order, from the arguments, the file at `path` or
+    `stdin`. The source is opened and its first text read and checked now."""
     if texts and path is not None:
         raise PredictError("give texts as arguments or with --input, not both")
     if texts:
         for number, text in enumerate(texts, start=1):
             if not text.strip():
                 raise PredictError(f"argument {number} is empty")
-        return list(texts)
+        return iter(texts)
     if path is None:
         if stdin.isatty():
             raise PredictError("no texts: give TEXT arguments, --input PATH, or pipe text to stdin")
-        found = list(_from_txt(stdin.read(), "stdin"))
-        source = "stdin"
+        source, found = "stdin", _from_txt(_read_lines(None, stdin), "stdin")
     else:
         read = READERS.get(path.suffix.lower())
         if read is None:
             known = ", ".join(READERS)
             raise PredictError(f"--input {path}: unknown extension {path.suffix!r} (use {known})")
-        try:
-            content = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as err:
-            raise PredictError(f"--input {path}: cannot read ({_reason(err)})") from None
-        found = list(read(content, str(path)))
-        source = str(path)
-    if not found:
+        source, found = str(path), read(_read_lines(path, stdin), str(path))
+    first = next(found, None)
+    if first is None:
         raise PredictError(f"{source}: no texts to classify")
-    return found
+    return chain([first], found)
 
 
-def _from_txt(content: str, source: str) -> Iterator[str]:
-    return (line for line in content.splitlines() if line.strip())
+def _read_lines(path: Path | None, stdin: TextIO) -> Iterator[str]:
+    """The UTF-8 lines, with their line ends, of the file at `path` (else stdin), read lazily;
+    a file that cannot be opened, read or decoded fails naming it (and the byte offset)."""
+    source = "stdin" if path is None else f"--input {path}"
+    try:
+        with contextlib.nullcontext(stdin.buffer) if path is None else path.open("rb") as lines:
+            offset = 0
+            for raw in lines:
+                try:
+                    line = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
+                except UnicodeDecodeError as err:
+                    raise PredictError(
+                        f"{source}: cannot read (not UTF-8 text at byte {offset + err.start})"
+                    ) from None
+                offset += len(raw)
+                yield line
+    except OSError as err:
+        raise PredictError(f"{source}: cannot read ({err.strerror or err})") from None
 
 
-def _from_jsonl(content: str, source: str) -> Iterator[str]:
-    for number, line in enumerate(content.splitlines(), start=1):
+def _from_txt(lines: Iterable[str], source: str) -> Iterator[str]:
+    return (line.rstrip("\r\n") for line in lines if line.strip())
+
+
+def _from_jsonl(lines: Iterable[str], source: str) -> Iterator[str]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -161,15 +206,21 @@ def _from_jsonl(content: str, source: str) -> Iterator[str]:
         yield _field(record, f"{source}, line {number}")
 
 
-def _from_csv(content: str, source: str) -> Iterator[str]:
-    rows = csv.DictReader(io.StringIO(content, newline=""))
-    columns = rows.fieldnames or []
-    if not any(name in columns for name in FIELDS):
+def _from_csv(lines: Iterable[str], source: str) -> Iterator[str]:
+    rows = csv.DictReader(lines)
+    try:
+        columns = rows.fieldnames or []
+        if not any(name in columns for name in FIELDS):
+            raise PredictError(
+                f"{source}: no {' or '.join(map(repr, FIELDS))} column "
+                f"(columns: {', '.join(columns)})"
+            )
+        for number, row in enumerate(rows, start=1):
+            yield _field(row, f"{source}, row {number}")
+    except csv.Error as err:
         raise PredictError(
-            f"{source}: no {' or '.join(map(repr, FIELDS))} column (columns: {', '.join(columns)})"
-        )
-    for number, row in enumerate(rows, start=1):
-        yield _field(row, f"{source}, row {number}")
+            f"{source}, line {rows.reader.line_num}: not valid CSV ({err})"
+        ) from None
 
 
 def _field(record: dict[str, Any], where: str) -> str:
@@ -180,7 +231,7 @@ def _field(record: dict[str, Any], where: str) -> str:
     return value
 
 
-READERS: dict[str, Callable[[str, str], Iterator[str]]] = {
+READERS: dict[str, Callable[[Iterable[str], str], Iterator[str]]] = {
     ".txt": _from_txt,
     ".jsonl": _from_jsonl,
     ".csv": _from_csv,
@@ -210,9 +261,3 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
     return number
-
-
-def _reason(err: OSError | UnicodeDecodeError) -> str:
-    if isinstance(err, UnicodeDecodeError):
-        return f"not UTF-8 text at byte {err.start}"
-    return err.strerror or str(err)

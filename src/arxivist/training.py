@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -17,9 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from datasets import DatasetDict
+from datasets import Dataset, DatasetDict
 from dvclive import Live
+from sklearn.linear_model import LogisticRegression
+from torch.utils.data import DataLoader
 from transformers import (
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -34,6 +38,8 @@ from transformers import (
     set_seed,
 )
 
+from arxivist.compute import Compute
+from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
 from arxivist.metrics import check_labels, classification_metrics
 from arxivist.params import TrainParams
@@ -52,6 +58,7 @@ class EpochResult:
     train_loss: float
     val_loss: float
     val_roc_auc: float
+    val_macro_f1: float
 
     def curves(self) -> dict[str, float]:
         return {name: value for name, value in asdict(self).items() if name != "epoch"}
@@ -74,9 +81,14 @@ class FineTuned:
         """The first epoch with the highest validation ROC-AUC (the Trainer's choice, too)."""
         return max(self.history, key=lambda result: result.val_roc_auc)
 
-    def save(self, path: Path) -> None:
-        """Write the model (safetensors, config with id2label) and its tokenizer to `path`."""
+    def save(self, path: Path, max_length: int) -> None:
+        """Write the model (safetensors, config with id2label) and its tokenizer to `path`.
+
+        The tokenizer's model_max_length becomes the trained length, so every reader of the folder
+        (evaluate, `arxivist predict`, `pipeline(..., truncation=True)`) cuts where training did.
+        """
         self.model.save_pretrained(path)
+        self.tokenizer.model_max_length = max_length
         self.tokenizer.save_pretrained(path)
 
 
@@ -92,6 +104,10 @@ def balanced_class_weights(label_ids: list[int], num_labels: int) -> torch.Tenso
     return torch.tensor(len(label_ids) / (num_labels * counts), dtype=torch.float32)
 
 
+class TrainError(ArxivistError):
+    """The checkpoint cannot be trained as the params ask; the message names the param."""
+
+
 def fine_tune(
     data: DatasetDict,
     labels: LabelSet,
@@ -99,21 +115,23 @@ def fine_tune(
     params: TrainParams,
     seed: int,
     reports: Path,
+    compute: Compute,
 ) -> FineTuned:
     """Train on data["train"], pick the epoch by data["validation"] ROC-AUC, log curves to reports.
 
     `seed` seeds Python, NumPy and torch (so the new classification head), and the data order.
-    Runs on a CUDA GPU when one is present.
+    Runs on `compute.device` in `compute.precision`.
     """
     check_training(data, labels)
     set_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        checkpoint, num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id
-    )
+    model = load_model(checkpoint, labels, params)
     weights = None
     if params.class_weights == "balanced":
         weights = balanced_class_weights(data[TRAIN]["labels"], len(labels))
+    collator = DataCollatorWithPadding(tokenizer)
+    if params.head_init == "linear_probe":
+        fit_head(model, data[TRAIN], collator, params, compute)
     with (
         tempfile.TemporaryDirectory(prefix="arxivist-train-") as scratch,
         Live(dir=str(reports), dvcyaml=None, save_dvc_exp=False) as live,
@@ -122,12 +140,13 @@ def fine_tune(
         callbacks: list[TrainerCallback] = [curves]
         if params.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(params.early_stopping_patience))
+        steps = _total_steps(params, len(data[TRAIN]))
         trainer = Trainer(
             model=model,
-            args=_arguments(params, seed, scratch, steps=_total_steps(params, len(data[TRAIN]))),
+            args=_arguments(params, seed, scratch, steps, compute),
             train_dataset=data[TRAIN],
             eval_dataset=data[VALIDATION],
-            data_collator=DataCollatorWithPadding(tokenizer),
+            data_collator=collator,
             processing_class=tokenizer,
             compute_loss_func=WeightedCrossEntropy(weights),
             compute_metrics=partial(_validation_metrics, codes=labels.codes),
@@ -136,9 +155,82 @@ def fine_tune(
         trainer.remove_callback(PrinterCallback)
         trainer.train()
         tuned = FineTuned(trainer.model, tokenizer, tuple(curves.history))
-        live.summary.update(tuned.best.curves(), best_epoch=tuned.best.epoch)
+        live.summary.update(
+            tuned.best.curves(), best_epoch=tuned.best.epoch, compute=compute.describe()
+        )
     logger.info("kept the best of %d epochs, %s", len(tuned.history), tuned.best)
     return tuned
+
+
+def load_model(checkpoint: Path, labels: LabelSet, params: TrainParams) -> PreTrainedModel:
+    """The checkpoint with a new head for `labels`, its attention dropout and frozen layers set.
+
+    Attention dropout 0 lets PyTorch's scaled-dot-product attention take its fused kernel in
+    training; frozen layers need no gradients, so the backward pass stops above them.
+    """
+    config = AutoConfig.from_pretrained(
+        checkpoint, num_labels=len(labels), id2label=labels.id2label, label2id=labels.label2id
+    )
+    if not hasattr(config, "attention_probs_dropout_prob"):
+        raise TrainError(
+            f"train.attention_dropout: {checkpoint} is not a BERT-style checkpoint "
+            "(its config has no attention_probs_dropout_prob)"
+        )
+    config.attention_probs_dropout_prob = params.attention_dropout
+    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, config=config)
+    layers = model.base_model.encoder.layer
+    if params.frozen_layers > len(layers):
+        raise TrainError(
+            f"train.frozen_layers={params.frozen_layers} exceeds the {len(layers)} encoder "
+            f"layers of {checkpoint}"
+        )
+    if params.frozen_layers:
+        for module in (model.base_model.embeddings, *layers[: params.frozen_layers]):
+            module.requires_grad_(False)
+    return model
+
+
+def fit_head(
+    model: PreTrainedModel,
+    train: Dataset,
+    collator: DataCollatorWithPadding,
+    params: TrainParams,
+    compute: Compute,
+) -> None:
+    """LP-FT's first step: fit a logistic regression on the frozen model's pooled features and
+    start the classification head from it, so fine-tuning starts at a linear probe's quality
+    rather than at chance (Kumar et al. 2022)."""
+    features = pooled_features(model, train, collator, params.eval_batch_size, compute)
+    targets = np.asarray(train["labels"])
+    weighting = "balanced" if params.class_weights == "balanced" else None
+    probe = LogisticRegression(max_iter=2000, class_weight=weighting).fit(features, targets)
+    weight, bias = probe.coef_, probe.intercept_
+    if weight.shape[0] == 1:  # two labels: softmax over (-z/2, z/2) is the probe's sigmoid(z)
+        weight, bias = np.vstack([-weight / 2, weight / 2]), np.concatenate([-bias / 2, bias / 2])
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.as_tensor(weight))
+        model.classifier.bias.copy_(torch.as_tensor(bias))
+    logger.info("head initialised by a linear probe on %d frozen feature rows", len(targets))
+
+
+def pooled_features(
+    model: PreTrainedModel,
+    dataset: Dataset,
+    collator: DataCollatorWithPadding,
+    batch_size: int,
+    compute: Compute,
+) -> np.ndarray:
+    """The base model's pooled output (the head's input) for every row of `dataset`, in order."""
+    inputs = collator.tokenizer.model_input_names
+    rows = dataset.remove_columns([c for c in dataset.column_names if c not in inputs])
+    loader = DataLoader(rows, batch_size=batch_size, collate_fn=collator)
+    model.to(compute.device).eval()
+    chunks = []
+    with torch.inference_mode(), compute.autocast():
+        for batch in loader:
+            output = model.base_model(**batch.to(compute.device))
+            chunks.append(output.pooler_output.float().cpu().numpy())
+    return np.concatenate(chunks)
 
 
 class WeightedCrossEntropy:
@@ -175,6 +267,7 @@ class _EpochCurves(TrainerCallback):
             train_loss=self._train_loss,
             val_loss=float(metrics["eval_loss"]),
             val_roc_auc=float(metrics[f"eval_{METRIC}"]),
+            val_macro_f1=float(metrics["eval_macro_f1"]),
         )
         self.history.append(result)
         self.live.step = result.epoch
@@ -185,17 +278,19 @@ class _EpochCurves(TrainerCallback):
 
 
 def _validation_metrics(prediction: EvalPrediction, codes: tuple[str, ...]) -> dict[str, float]:
-    """The evaluate stage's macro one-vs-rest ROC-AUC, from softmax probabilities."""
+    """The evaluate stage's macro one-vs-rest ROC-AUC and macro-F1, from softmax probabilities."""
     probabilities = torch.softmax(torch.as_tensor(prediction.predictions), dim=-1).numpy()
     metrics = classification_metrics(prediction.label_ids, probabilities, codes)
-    return {METRIC: metrics["roc_auc_ovr"]}
+    return {METRIC: metrics["roc_auc_ovr"], "macro_f1": metrics["macro_f1"]}
 
 
 def _total_steps(params: TrainParams, train_size: int) -> int:
     return math.ceil(train_size / params.train_batch_size) * params.epochs
 
 
-def _arguments(params: TrainParams, seed: int, scratch: str, steps: int) -> TrainingArguments:
+def _arguments(
+    params: TrainParams, seed: int, scratch: str, steps: int, compute: Compute
+) -> TrainingArguments:
     return TrainingArguments(
         output_dir=scratch,
         learning_rate=params.learning_rate,
@@ -216,8 +311,12 @@ def _arguments(params: TrainParams, seed: int, scratch: str, steps: int) -> Trai
         greater_is_better=True,
         seed=seed,
         data_seed=seed,
-        dataloader_pin_memory=torch.cuda.is_available(),
+        train_sampling_strategy="group_by_length" if params.group_by_length else "random",
+        bf16=compute.precision == "bf16",
+        use_cpu=compute.device == "cpu",
+        dataloader_pin_memory=compute.device == "cuda",
         report_to="none",
-        disable_tqdm=True,
+        # A progress bar with ETA over the steps in a terminal; none in a log file.
+        disable_tqdm=not sys.stderr.isatty(),
         log_level="warning",
     )

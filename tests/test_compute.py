@@ -1,0 +1,70 @@
+"""The precision rule: bf16 only where the device computes it natively; probe() is the one seam."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from arxivist.compute import Capability, Compute, choose_precision, cpu_name, probe, resolve
+
+AMX_CPU = Capability("cpu", "Intel Xeon (AVX512, AMX)", native_bf16=True)
+AVX2_CPU = Capability("cpu", "AMD EPYC (AVX2)", native_bf16=False)
+BF16_GPU = Capability("cuda", "NVIDIA H200", native_bf16=True)
+OLD_GPU = Capability("cuda", "Tesla T4", native_bf16=False)
+
+
+@pytest.mark.parametrize(
+    ("capability", "expected"),
+    [(AMX_CPU, "bf16"), (BF16_GPU, "bf16"), (AVX2_CPU, "fp32"), (OLD_GPU, "fp32")],
+)
+def test_auto_picks_bf16_only_where_native(capability: Capability, expected: str) -> None:
+    assert choose_precision("auto", capability) == expected
+
+
+@pytest.mark.parametrize("capability", [AMX_CPU, AVX2_CPU, BF16_GPU])
+def test_an_explicit_precision_is_kept(capability: Capability) -> None:
+    assert choose_precision("fp32", capability) == "fp32"
+    assert choose_precision("bf16", capability) == "bf16"
+
+
+def test_bf16_without_native_support_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    choose_precision("bf16", AVX2_CPU)
+
+    assert "AMD EPYC (AVX2)" in caplog.text and "slow" in caplog.text
+
+
+def test_resolve_records_device_precision_and_hardware() -> None:
+    compute = resolve("auto", AMX_CPU)
+
+    assert compute.describe() == {
+        "device": "cpu",
+        "precision": "bf16",
+        "hardware": "Intel Xeon (AVX512, AMX)",
+    }
+
+
+def test_autocast_computes_in_the_chosen_precision() -> None:
+    a = torch.ones(4, 4)
+    with Compute("cpu", "fp32", "x").autocast():
+        assert (a @ a).dtype == torch.float32
+    with Compute("cpu", "bf16", "x").autocast():
+        assert (a @ a).dtype == torch.bfloat16
+
+
+def test_probe_describes_this_machine() -> None:
+    capability = probe()
+
+    assert capability.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    if capability.device == "cpu":
+        isa = torch.backends.cpu.get_cpu_capability()
+        assert isa in capability.name
+        native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+        assert capability.native_bf16 == native
+
+
+def test_cpu_name_reads_the_model_name(tmp_path: Path) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\n")
+
+    assert cpu_name(cpuinfo) == "AMD EPYC 7B13"
+    assert cpu_name(tmp_path / "missing")  # falls back to the platform's name, never empty
