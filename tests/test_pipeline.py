@@ -118,6 +118,46 @@ def test_published_model_loads_in_a_pipeline_with_display_names(
     assert card.startswith("---\n") and "model-index" in card
 
 
+def test_pipeline_truncates_the_published_model_as_evaluate_and_predict_do(
+    reproduced: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The published tokenizer carries tokenize.max_length, so a plain pipeline(truncation=True)
+    scores as the evaluate stage did and, on texts longer than that, as `arxivist predict` does."""
+    from transformers import AutoTokenizer, pipeline
+
+    from arxivist.cli import main
+
+    workspace, _ = reproduced
+    published = workspace / "models/published"
+    max_length = TINY_PARAMS["tokenize"]["max_length"]
+    tokenizer = AutoTokenizer.from_pretrained(published)
+    assert tokenizer.model_max_length == max_length
+    classify = pipeline("text-classification", model=str(published), truncation=True, top_k=None)
+
+    def scores(texts: list[str]) -> list[dict[str, float]]:
+        return [{s["label"]: s["score"] for s in row} for row in classify(texts)]
+
+    names = {
+        code: entry["name"]
+        for code, entry in json.loads((workspace / "data/labeled/labels.json").read_text()).items()
+    }
+    evaluated = [
+        {names[code]: p for code, p in json.loads(line)["probabilities"].items()}
+        for line in (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
+    ]
+    test = pd.read_parquet(workspace / "data/split/test.parquet")["abstract"].tolist()
+    for mine, theirs in zip(scores(test), evaluated, strict=True):
+        assert mine == pytest.approx(theirs, abs=1e-5)
+
+    long = [" ".join([text] * 4) for text in test[:3]]
+    assert min(len(ids) for ids in tokenizer(long)["input_ids"]) > max_length
+    code = main(["predict", "--model", str(published), "--format", "jsonl", "--all-scores", *long])
+    predicted = [json.loads(line)["scores"] for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    for mine, theirs in zip(scores(long), predicted, strict=True):
+        assert mine == pytest.approx(theirs, abs=1e-5)
+
+
 def test_a_second_repro_does_nothing(reproduced: tuple[Path, str]) -> None:
     workspace, _ = reproduced
     again = dvc(workspace, "repro")

@@ -85,7 +85,13 @@ def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPat
     shutil.copytree(tiny_classifier, tmp_path / "models" / "model")
     for name, metrics in {
         "eval": EVAL_METRICS,
-        "train": {"step": 2, "train_loss": 0.41, "val_loss": 0.38, "val_roc_auc": 0.95},
+        "train": {
+            "step": 2,
+            "train_loss": 0.41,
+            "val_loss": 0.38,
+            "val_roc_auc": 0.95,
+            "compute": {"device": "cpu", "precision": "bf16", "hardware": "Xeon (AVX512, AMX)"},
+        },
     }.items():
         (tmp_path / "reports" / name).mkdir(parents=True)
         (tmp_path / "reports" / name / "metrics.json").write_text(json.dumps(metrics))
@@ -158,6 +164,7 @@ def test_card_body_states_data_training_results_limits_and_reproduction(workdir:
     assert "Publication dates: 2024-03-04 to 2024-03-23." in text
     assert "cat:cs.RO AND submittedDate:[202401010000 TO 202412312359]" in text
     assert "| learning rate | 0.0001 |" in text and "| val_roc_auc | 0.9500 |" in text
+    assert "| precision | auto |" in text and "| trained on | Xeon (AVX512, AMX), bf16 |" in text
     assert "| ROC-AUC (one-vs-rest) | 0.9821 | 0.8623 |" in text
     assert "| F1 Information Retrieval (`cs.IR`) | 0.9121 | 0.7923 |" in text
     assert "the smallest, Robotics (`cs.RO`),\n  has 4 of 21 papers" in text
