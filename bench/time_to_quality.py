@@ -30,6 +30,7 @@ import dataclasses
 import datetime as dt
 import json
 import math
+import os
 import platform
 import subprocess
 import tempfile
@@ -108,6 +109,7 @@ def main() -> None:
         "quality": quality,
         "throughput": throughput,
     }
+    result["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     result["targets"] = evaluate_targets(result)
     write_json(args.out, result)
     print(f"\nwrote {args.out}\n\n{markdown(result)}", flush=True)
@@ -177,6 +179,7 @@ def describe_machine() -> dict[str, Any]:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "date": dt.date.today().isoformat(),
+        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
     }
 
 
