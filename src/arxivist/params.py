@@ -124,7 +124,7 @@ class TrainParams:
     learning_rate: float = 1e-4
     train_batch_size: int = 16
     eval_batch_size: int = 32
-    epochs: int = 2
+    epochs: int = 1
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
     class_weights: Literal["none", "balanced"] = "balanced"
