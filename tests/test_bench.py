@@ -176,3 +176,38 @@ def test_duration() -> None:
         "12.5 min",
         "10.0 h",
     ]
+
+
+def test_levers_time_bf16_only_where_native() -> None:
+    from bench.levers import step_levers
+
+    assert not any(bf16 for *_, bf16 in step_levers(native_bf16=False))
+    names = [name for name, *_ in step_levers(native_bf16=True)]
+    assert names[-1] == "+ bf16 autocast" and len(names) == 5
+    seed, checkpoint_as_is, *_ = step_levers(native_bf16=False)
+    assert seed[1] == 512 and checkpoint_as_is[1] == 256
+
+
+def test_levers_markdown_states_the_rule_and_every_run() -> None:
+    from bench.levers import markdown as levers_markdown
+
+    result = {
+        "machine": {"name": "AMD EPYC (AVX2)", "device": "cpu", "torch_threads": 2},
+        "steps": [{"lever": "seed recipe", "tokens": [16, 366], "seconds": 7.8, "ratio": 2.42}],
+        "runs": [
+            {
+                "variant": variant,
+                "seconds": seconds,
+                "val_roc_auc": 0.97,
+                "val_macro_f1": 0.87,
+                "unseen_roc_auc": 0.98,
+                "unseen_macro_f1": 0.91,
+            }
+            for variant, seconds in (("defaults", 200.0), ("train.frozen_layers=0", 300.0))
+        ],
+    }
+    text = levers_markdown(result)
+
+    assert "| seed recipe | 16x366 | 7.80 | 2.42 |" in text
+    assert "| train.frozen_layers=0 | 300 s | 1.50 | 0.9700 | 0.8700 | 0.9800 | 0.9100 |" in text
+    assert "chosen on validation" in text
