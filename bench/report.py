@@ -52,12 +52,16 @@ def _target(measure: str, value: float, op: str, bound: float) -> dict[str, Any]
 
 def markdown(result: dict[str, Any]) -> str:
     """The machine line, the quality table and the times-and-targets table."""
-    machine = result["machine"]
-    head = (
+    head = machine_line(result["machine"])
+    return "\n\n".join([head, quality_table(result), times_table(result), footnote(result)]) + "\n"
+
+
+def machine_line(machine: dict[str, Any]) -> str:
+    """**name** (device, threads, torch version, date)."""
+    return (
         f"**{machine['name']}** ({machine['device']}, {machine['torch_threads']} torch threads, "
         f"torch {machine['torch']}, {machine['date']})"
     )
-    return "\n\n".join([head, quality_table(result), times_table(result), footnote(result)]) + "\n"
 
 
 def quality_table(result: dict[str, Any]) -> str:
@@ -84,7 +88,7 @@ def quality_table(result: dict[str, Any]) -> str:
         _quality_row(QUALITY_ROWS["tfidf_lr"], split, test["baseline"], codes, "in evaluate")
     )
     header = ["model", "set", "ROC-AUC", "macro-F1", *(f"F1 {code}" for code in codes), "cost"]
-    return _table(header, rows)
+    return table(header, rows)
 
 
 def _quality_row(
@@ -131,7 +135,7 @@ def times_table(result: dict[str, Any]) -> str:
                 "met" if target["met"] else "**not met**",
             ]
         )
-    return _table(["measure", "value", "target", ""], rows)
+    return table(["measure", "value", "target", ""], rows)
 
 
 def footnote(result: dict[str, Any]) -> str:
@@ -153,6 +157,7 @@ def duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
+def table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table: a header row, a rule, then the rows."""
     lines = [header, ["---"] * len(header), *rows]
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)

@@ -26,14 +26,10 @@ A smoke test of minutes (tiny sample, one epoch, short texts):
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import datetime as dt
+import contextlib
 import json
 import math
-import os
-import platform
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -43,28 +39,21 @@ import numpy as np
 import pandas as pd
 import torch
 import transformers
-import yaml
 from sklearn.linear_model import LogisticRegressionCV
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
-from arxivist.atomic import write_json, write_jsonl
+from arxivist.atomic import write_jsonl
 from arxivist.baseline import fit_baseline
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import Compute, probe, resolve
 from arxivist.labels import LabelSet
 from arxivist.metrics import classification_metrics
 from arxivist.papers import Paper
-from arxivist.params import Params, load_params
+from arxivist.params import Params
+from bench.harness import arguments, begin, finish, parse, scratch_workspace
 from bench.report import evaluate_targets, markdown
-from bench.unseen import (
-    DEFAULT_UNSEEN,
-    check_disjoint,
-    parse_unseen,
-    positive,
-    read_unseen,
-    unseen_counts,
-)
-from tests.fakes.workspace import BIN, ROOT, deep_merge, dvc, make_workspace, tool_env
+from bench.unseen import check_disjoint, positive
+from tests.fakes.workspace import BIN, dvc, tool_env
 
 STAGES = ("fetch", "encode", "split", "tokenize", "train", "evaluate", "publish")
 # The blog notebook's fine-tuning: Trainer defaults (AdamW, grad-norm clipping at 1) and these.
@@ -75,55 +64,32 @@ EMBED_BATCH = 32
 
 def main() -> None:
     args = parse_args()
-    transformers.logging.set_verbosity_error()  # no load reports or weight bars between results
-    transformers.logging.disable_progress_bar()
-    machine = describe_machine()
-    print(f"machine: {machine}", flush=True)
-    snapshot = str(args.snapshot.resolve())
-    overrides = deep_merge({"fetch": {"source": "snapshot", "snapshot_path": snapshot}}, args.set)
-    with tempfile.TemporaryDirectory(prefix="arxivist-ttq-") as scratch:
-        workspace = make_workspace(Path(scratch) / "workspace", overrides)
-        params = load_params(workspace / "params.yaml")
-        sample = params.fetch.categories
-        counts = unseen_counts(args.unseen, sample)
-        unseen = read_unseen(snapshot, sample, counts)
-        print(f"unseen set: {len(unseen)} papers", flush=True)
+    machine = begin()
+    with scratch_workspace(args, "arxivist-ttq-") as scratch:
+        workspace, params = scratch.workspace, scratch.params
         pipeline = run_pipeline(workspace)
-        check_disjoint(unseen, workspace / "data/raw/papers.jsonl")
+        check_disjoint(scratch.unseen, workspace / "data/raw/papers.jsonl")
         splits = {
             name: pd.read_parquet(workspace / f"data/split/{name}.parquet")
             for name in ("train", "validation")
         }
         seed_recipe = measure_seed_recipe(params, splits, args.seed_recipe_steps)
-        quality, throughput = measure_quality(workspace, params, splits["train"], unseen)
+        quality, throughput = measure_quality(workspace, params, splits["train"], scratch.unseen)
     result = {
         "machine": machine,
-        "params": {
-            "fetch": {"categories": sample},
-            "train": dataclasses.asdict(params.train),
-            "tokenize": dataclasses.asdict(params.tokenize),
-        },
+        "params": scratch.params_record(),
         "seed_recipe": seed_recipe,
         "pipeline": pipeline,
-        "unseen": {"papers": counts},
+        "unseen": {"papers": scratch.counts},
         "quality": quality,
         "throughput": throughput,
     }
-    result["machine"]["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     result["targets"] = evaluate_targets(result)
-    write_json(args.out, result)
-    print(f"\nwrote {args.out}\n\n{markdown(result)}", flush=True)
+    finish(args.out, result, markdown)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "bench" / "results" / "time_to_quality.json",
-        help="where the numbers go (default: bench/results/time_to_quality.json)",
-    )
+    parser = arguments(__doc__.splitlines()[0], "time_to_quality.json")
     parser.add_argument(
         "--seed-recipe-steps",
         type=positive,
@@ -131,56 +97,7 @@ def parse_args() -> argparse.Namespace:
         metavar="N",
         help="measured training steps (after one warm-up) for the estimate (default: %(default)s)",
     )
-    parser.add_argument(
-        "--unseen",
-        type=parse_unseen,
-        default=DEFAULT_UNSEEN,
-        metavar="SPEC",
-        help="unseen papers per category: CODE=N,CODE=N,... or one N for every category "
-        f"(default: {','.join(f'{code}={n}' for code, n in DEFAULT_UNSEEN.items())})",
-    )
-    parser.add_argument(
-        "--set",
-        type=parse_set,
-        action="append",
-        default=[],
-        metavar="KEY=YAML",
-        help="override a param of the scratch workspace, as `dvc exp run -S` "
-        "(e.g. train.epochs=1, 'fetch.categories={cs.AI: 40, cs.IR: 40}'); repeatable",
-    )
-    args = parser.parse_args()
-    merged: dict[str, Any] = {}
-    for override in args.set:
-        merged = deep_merge(merged, override)
-    args.set = merged
-    return args
-
-
-def parse_set(item: str) -> dict[str, Any]:
-    """'train.epochs=1' -> {'train': {'epochs': 1}}; the value is YAML."""
-    key, sep, value = item.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {item!r}")
-    override: Any = yaml.safe_load(value)
-    for part in reversed(key.split(".")):
-        override = {part: override}
-    return override
-
-
-def describe_machine() -> dict[str, Any]:
-    """The device and its name (CPU model and ISA), native bf16, threads and versions."""
-    capability = probe()
-    return {
-        "device": capability.device,
-        "name": capability.name,
-        "native_bf16": capability.native_bf16,
-        "torch_threads": torch.get_num_threads(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
-        "date": dt.date.today().isoformat(),
-        "load_average_1min_at_start": round(os.getloadavg()[0], 2),
-    }
+    return parse(parser)
 
 
 def run_pipeline(workspace: Path) -> dict[str, Any]:
@@ -245,28 +162,40 @@ def sample_batches(
 ) -> list[dict[str, torch.Tensor]]:
     """`count` random batches of the seed recipe's size as the notebook's Trainer builds them:
     truncated at its length, padded to the longest text of the batch."""
-    size = SEED_RECIPE["batch_size"]
+    size, max_length = SEED_RECIPE["batch_size"], SEED_RECIPE["max_length"]
     rows = frame.iloc[rng.choice(len(frame), count * size)]
-    batches = []
-    for start in range(0, len(rows), size):
-        batch = rows.iloc[start : start + size]
-        encoded = tokenizer(
-            batch["abstract"].tolist(),
-            truncation=True,
-            max_length=SEED_RECIPE["max_length"],
-            padding=True,
-            return_tensors="pt",
-        )
-        encoded["labels"] = torch.tensor(batch["label"].to_numpy())
-        batches.append(dict(encoded.to(device)))
-    return batches
+    return [
+        encode_batch(rows.iloc[start : start + size], tokenizer, max_length, device)
+        for start in range(0, len(rows), size)
+    ]
+
+
+def encode_batch(
+    rows: pd.DataFrame, tokenizer: Any, max_length: int, device: str
+) -> dict[str, torch.Tensor]:
+    """The rows' abstracts truncated at `max_length`, padded to the longest, with their labels."""
+    encoded = tokenizer(
+        rows["abstract"].tolist(),
+        truncation=True,
+        max_length=max_length,
+        padding=True,
+        return_tensors="pt",
+    )
+    encoded["labels"] = torch.tensor(rows["label"].to_numpy())
+    return dict(encoded.to(device))
 
 
 def train_step(
-    model: Any, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]
+    model: Any,
+    optimizer: torch.optim.Optimizer,
+    batch: dict[str, torch.Tensor],
+    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
 ) -> None:
-    """Forward, backward, clip the gradient norm at 1 and step AdamW, as the Trainer does."""
-    model(**batch).loss.backward()
+    """Forward (under `autocast()`), backward, clip the gradient norm at 1 and step AdamW, as the
+    Trainer does."""
+    with autocast():
+        loss = model(**batch).loss
+    loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     optimizer.zero_grad()

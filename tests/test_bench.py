@@ -1,4 +1,5 @@
-"""The pure parts of `make bench`: the unseen-set selection and the report's targets and tables."""
+"""The pure parts of `make bench` and `make bench-levers`: the unseen-set selection, the command
+line, the report's targets and tables, and how the levers are chosen, checked and reported."""
 
 from __future__ import annotations
 
@@ -10,8 +11,23 @@ from typing import Any
 
 import pytest
 
+from arxivist.compute import Capability
 from arxivist.papers import Paper
 from arxivist.sources.snapshot import read_snapshot
+from bench.harness import parse_set
+from bench.levers import (
+    AS_IS,
+    RULE,
+    LeverError,
+    StepLever,
+    check_variants,
+    parse_variants,
+    skip_reason,
+    stages_run,
+    step_levers,
+    with_ratios,
+)
+from bench.levers import markdown as levers_markdown
 from bench.report import duration, evaluate_targets, markdown
 from bench.unseen import (
     UnseenError,
@@ -178,36 +194,118 @@ def test_duration() -> None:
     ]
 
 
-def test_levers_time_bf16_only_where_native() -> None:
-    from bench.levers import step_levers
-
-    assert not any(bf16 for *_, bf16 in step_levers(native_bf16=False))
-    names = [name for name, *_ in step_levers(native_bf16=True)]
-    assert names[-1] == "+ bf16 autocast" and len(names) == 5
-    seed, checkpoint_as_is, *_ = step_levers(native_bf16=False)
-    assert seed[1] == 512 and checkpoint_as_is[1] == 256
+def test_parse_set_nests_the_yaml_value() -> None:
+    assert parse_set("train.epochs=1") == {"train": {"epochs": 1}}
+    assert parse_set("fetch.categories={cs.AI: 40}") == {"fetch": {"categories": {"cs.AI": 40}}}
+    with pytest.raises(argparse.ArgumentTypeError, match="KEY=VALUE"):
+        parse_set("train.epochs")
 
 
-def test_levers_markdown_states_the_rule_and_every_run() -> None:
-    from bench.levers import markdown as levers_markdown
+def test_step_levers_add_one_lever_a_row_from_the_seed_recipe() -> None:
+    seed, as_is, no_dropout, frozen, bf16 = step_levers(checkpoint_dropout=0.1)
+    assert (seed.max_length, seed.attention_dropout, seed.frozen_layers) == (512, 0.1, 0)
+    assert as_is == StepLever(AS_IS, 256, 0.1, 0)
+    assert (no_dropout.attention_dropout, no_dropout.frozen_layers) == (0.0, 0)
+    assert (frozen.attention_dropout, frozen.frozen_layers, frozen.bf16) == (0.0, 3, False)
+    assert (bf16.frozen_layers, bf16.bf16) == (3, True)
 
-    result = {
-        "machine": {"name": "AMD EPYC (AVX2)", "device": "cpu", "torch_threads": 2},
-        "steps": [{"lever": "seed recipe", "tokens": [16, 366], "seconds": 7.8, "ratio": 2.42}],
-        "runs": [
-            {
-                "variant": variant,
-                "seconds": seconds,
-                "val_roc_auc": 0.97,
-                "val_macro_f1": 0.87,
-                "unseen_roc_auc": 0.98,
-                "unseen_macro_f1": 0.91,
-            }
-            for variant, seconds in (("defaults", 200.0), ("train.frozen_layers=0", 300.0))
-        ],
+
+def test_bf16_is_timed_only_where_native() -> None:
+    avx2 = Capability("cpu", "AMD EPYC (AVX2)", native_bf16=False)
+    h100 = Capability("cuda", "NVIDIA H100", native_bf16=True)
+    *fp32, bf16 = step_levers(checkpoint_dropout=0.1)
+    assert skip_reason(bf16, avx2) == "no native bf16 on AMD EPYC (AVX2)"
+    assert skip_reason(bf16, h100) is None
+    assert not any(skip_reason(lever, avx2) for lever in fp32)
+
+
+def test_parse_variants() -> None:
+    assert parse_variants("train.epochs=2, train.head_init=random,") == (
+        "train.epochs=2",
+        "train.head_init=random",
+    )
+    for bad in ("", "train.epochs", "train.epochs=2,=random"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_variants(bad)
+
+
+def test_check_variants_wants_one_real_change_each() -> None:
+    params = {"train": {"epochs": 1, "group_by_length": True, "attention_dropout": 0.0}}
+    check_variants(["train.epochs=2", "train.group_by_length=false"], params)
+    check_variants(["train.attention_dropout=0.1"], params)
+    with pytest.raises(LeverError, match=r"train\.epochs=1 changes nothing"):
+        check_variants(["train.epochs=1"], params)
+    with pytest.raises(LeverError, match=r"no param train\.frozen_layer$"):
+        check_variants(["train.frozen_layer=0"], params)
+    with pytest.raises(LeverError, match=r"no param train\.epochs\.x"):
+        check_variants(["train.epochs.x=0"], params)
+    with pytest.raises(LeverError, match="given twice"):
+        check_variants(["train.epochs=2", "train.epochs=2"], params)
+
+
+def test_stages_run_reads_what_dvc_ran_not_what_it_skipped() -> None:
+    output = (
+        "Stage 'fetch' didn't change, skipping\n"
+        "Stage 'tokenize' is cached - skipping run, checking out outputs\n"
+        "Running stage 'train':\n> python -m stages.train ...\n"
+        "Running stage 'evaluate':\nRunning stage 'publish':\n"
+    )
+    assert stages_run(output) == ["train", "evaluate", "publish"]
+    assert stages_run("Stage 'train' didn't change, skipping") == []
+
+
+def levers_result() -> dict[str, Any]:
+    runs = [
+        {
+            "variant": variant,
+            "seconds": seconds,
+            "stages_run": ["train", "evaluate", "publish"],
+            "val_roc_auc": 0.97,
+            "val_macro_f1": 0.87,
+            "unseen_roc_auc": 0.98,
+            "unseen_macro_f1": 0.91,
+        }
+        for variant, seconds in (("defaults", 200.0), ("train.frozen_layers=0", 300.0))
+    ]
+    steps = [
+        {
+            "lever": lever,
+            "padded_batch": [16, width],
+            "attention_dropout": dropout,
+            "frozen_layers": frozen,
+            "precision": "fp32",
+            "median_seconds": seconds,
+        }
+        for lever, width, dropout, frozen, seconds in (
+            ("seed recipe", 366, 0.1, 0, 7.8),
+            (AS_IS, 256, 0.1, 0, 3.2),
+            ("+ 3 layers frozen", 256, 0.0, 3, 1.6),
+        )
+    ]
+    for step in steps:
+        step["ratio"] = step["median_seconds"] / 3.2
+    steps.append({"lever": "+ bf16 autocast", "skipped": "no native bf16 on AMD EPYC (AVX2)"})
+    return {
+        "machine": RESULT["machine"],
+        "steps": {"batch": 16, "timed_steps": 3, "levers": steps},
+        "runs": with_ratios(runs),
+        "unseen": RESULT["unseen"],
+        "rule": RULE,
     }
-    text = levers_markdown(result)
 
-    assert "| seed recipe | 16x366 | 7.80 | 2.42 |" in text
-    assert "| train.frozen_layers=0 | 300 s | 1.50 | 0.9700 | 0.8700 | 0.9800 | 0.9100 |" in text
-    assert "chosen on validation" in text
+
+def test_levers_markdown_states_the_rule_and_every_lever() -> None:
+    text = levers_markdown(levers_result())
+    lines = text.splitlines()
+
+    assert lines[0] == "**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)"
+    assert "| seed recipe | 16x366 | 0.1 | 0 | fp32 | 7.80 | 2.44 |" in lines
+    assert "| + 3 layers frozen | 16x256 | 0 | 3 | fp32 | 1.60 | 0.50 |" in lines
+    skipped = "| + bf16 autocast | skipped: no native bf16 on AMD EPYC (AVX2) |  |  |  |  |  |"
+    assert skipped in lines
+    assert "| defaults | 200 | 1.00 | 0.9700 | 0.8700 | 0.9800 | 0.9100 |" in lines
+    assert "| train.frozen_layers=0 | 300 | 1.50 | 0.9700 | 0.8700 | 0.9800 | 0.9100 |" in lines
+    assert "which ran train, evaluate, publish (the data stages cached)" in text
+    assert "Unseen set: 800 papers" in text
+    assert text.rstrip().endswith(RULE)
+    assert all(line.count("|") in (0, 8) for line in lines), text
