@@ -332,3 +332,12 @@ def test_bf16_training_runs_where_native_and_records_it(
 
     assert metrics(run)["compute"]["precision"] == "bf16"
     assert metrics(run)["val_roc_auc"] > 0.5
+
+
+def test_a_linear_probe_needs_a_linear_head(tiny_bert: Path) -> None:
+    params = TrainParams(**TRAIN | {"head_init": "linear_probe"})
+    model = load_model(tiny_bert, LABELS, params)
+    model.classifier = torch.nn.Sequential(model.classifier)  # as RoBERTa's two-layer head
+
+    with pytest.raises(TrainError, match=r"train\.head_init: linear_probe needs a BERT-style"):
+        fit_head(model, tokenized(tiny_bert)["train"], None, params, FP32)

@@ -200,6 +200,11 @@ def fit_head(
     """LP-FT's first step: fit a logistic regression on the frozen model's pooled features and
     start the classification head from it, so fine-tuning starts at a linear probe's quality
     rather than at chance (Kumar et al. 2022)."""
+    if not isinstance(getattr(model, "classifier", None), torch.nn.Linear):
+        raise TrainError(
+            "train.head_init: linear_probe needs a BERT-style head (a pooler and one linear "
+            f"classifier), which {type(model).__name__} has not; use train.head_init: random"
+        )
     features = pooled_features(model, train, collator, params.eval_batch_size, compute)
     targets = np.asarray(train["labels"])
     weighting = "balanced" if params.class_weights == "balanced" else None
