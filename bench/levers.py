@@ -50,11 +50,12 @@ from arxivist.labels import LabelSet
 from arxivist.metrics import classification_metrics
 from arxivist.papers import Paper
 from arxivist.params import Params, TrainParams
+from arxivist.predict import positive_int
 from arxivist.training import load_model
 from bench.harness import arguments, begin, finish, parse, parse_set, scratch_workspace
 from bench.report import machine_line, table
 from bench.time_to_quality import encode_batch, predict_cli, timed, train_step, write_unseen
-from bench.unseen import check_disjoint, positive
+from bench.unseen import check_disjoint
 from tests.fakes.workspace import dvc, git
 
 VARIANTS = (
@@ -117,7 +118,7 @@ def parse_args() -> argparse.Namespace:
     parser = arguments(__doc__.splitlines()[0], "levers.json")
     parser.add_argument(
         "--steps",
-        type=positive,
+        type=positive_int,
         default=3,
         metavar="N",
         help="timed training steps per lever after one warm-up; the median counts "

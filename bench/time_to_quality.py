@@ -50,9 +50,10 @@ from arxivist.labels import LabelSet
 from arxivist.metrics import classification_metrics
 from arxivist.papers import Paper
 from arxivist.params import Params
+from arxivist.predict import positive_int
 from bench.harness import arguments, begin, finish, parse, scratch_workspace
 from bench.report import evaluate_targets, markdown
-from bench.unseen import check_disjoint, positive
+from bench.unseen import check_disjoint
 from tests.fakes.workspace import BIN, dvc, tool_env
 
 STAGES = ("fetch", "encode", "split", "tokenize", "train", "evaluate", "publish")
@@ -92,7 +93,7 @@ def parse_args() -> argparse.Namespace:
     parser = arguments(__doc__.splitlines()[0], "time_to_quality.json")
     parser.add_argument(
         "--seed-recipe-steps",
-        type=positive,
+        type=positive_int,
         default=6,
         metavar="N",
         help="measured training steps (after one warm-up) for the estimate (default: %(default)s)",

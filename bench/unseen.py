@@ -7,12 +7,12 @@ next M papers by id, under exactly the same selection rules (primary category, d
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from arxivist.atomic import read_jsonl
 from arxivist.papers import Paper
+from arxivist.predict import positive_int
 from arxivist.sources.snapshot import read_snapshot
 
 DEFAULT_UNSEEN = {"cs.AI": 400, "cs.IR": 200, "cs.RO": 200}
@@ -25,11 +25,11 @@ class UnseenError(ValueError):
 def parse_unseen(spec: str) -> dict[str, int] | int:
     """'cs.AI=400,cs.IR=200' -> {'cs.AI': 400, 'cs.IR': 200}; '20' -> 20 (every category)."""
     if "=" not in spec:
-        return positive(spec)
+        return positive_int(spec)
     counts = {}
     for item in spec.split(","):
         code, _, count = item.partition("=")
-        counts[code.strip()] = positive(count)
+        counts[code.strip()] = positive_int(count)
     return counts
 
 
@@ -84,14 +84,3 @@ def check_disjoint(unseen: Iterable[Paper], raw_papers: Path) -> None:
             f"{len(overlap)} unseen papers are in {raw_papers}, e.g. {overlap[0]}: "
             "the unseen set must lie outside the training sample"
         )
-
-
-def positive(value: str) -> int:
-    """A positive integer command-line value."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value!r}")
-    return number

@@ -63,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--batch-tokens",
-        type=_positive,
+        type=positive_int,
         default=8192,
         metavar="N",
         help="at most N (padded) tokens per forward pass (default: %(default)s)",
@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-length",
-        type=_positive,
+        type=positive_int,
         metavar="TOKENS",
         help="truncation length, at most the model's (default: the model's, the length it was "
         "trained with)",
@@ -253,7 +253,8 @@ def format_predictions(
         yield json.dumps(record, ensure_ascii=False)
 
 
-def _positive(value: str) -> int:
+def positive_int(value: str) -> int:
+    """A positive integer command-line value (argparse `type=`)."""
     try:
         number = int(value)
     except ValueError:
