@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,19 @@ import yaml
 from arxivist.params import ParamsError, load_params, params_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-COMMITTED = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def committed_params_text() -> str:
+    """params.yaml as committed (HEAD), not the workspace copy: `make demo` leaves its experiment's
+    params applied there. Outside a git checkout, the file itself."""
+    shown = subprocess.run(
+        ["git", "show", "HEAD:params.yaml"], cwd=ROOT, capture_output=True, text=True
+    )
+    return shown.stdout if shown.returncode == 0 else (ROOT / "params.yaml").read_text()
+
+
+COMMITTED_TEXT = committed_params_text()
+COMMITTED = yaml.safe_load(COMMITTED_TEXT)
 
 
 def with_value(path: str, value: object) -> dict:
@@ -25,8 +38,9 @@ def with_value(path: str, value: object) -> dict:
     return raw
 
 
-def test_committed_params_load_and_match_the_defaults() -> None:
-    params = load_params(ROOT / "params.yaml")
+def test_committed_params_load_and_match_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / "params.yaml").write_text(COMMITTED_TEXT)
+    params = load_params(tmp_path / "params.yaml")
     assert params == params_from_dict({})
     assert params.fetch.categories == {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}
     assert params.model.checkpoint == "sentence-transformers/all-MiniLM-L6-v2"
@@ -92,7 +106,7 @@ def test_every_fetched_category_needs_a_label_and_vice_versa() -> None:
 
 
 def test_dates_accept_yaml_dates_and_strings(tmp_path: Path) -> None:
-    text = (ROOT / "params.yaml").read_text().replace('"2024-01-01"', "2024-01-01")
+    text = COMMITTED_TEXT.replace('"2024-01-01"', "2024-01-01")
     (tmp_path / "params.yaml").write_text(text)
     assert load_params(tmp_path / "params.yaml").fetch.submitted_from.isoformat() == "2024-01-01"
 
@@ -106,8 +120,7 @@ def test_missing_or_broken_file(tmp_path: Path) -> None:
 
 
 def test_exponent_floats_as_dvc_writes_them_are_numbers(tmp_path: Path) -> None:
-    text = (ROOT / "params.yaml").read_text()
-    written = re.sub(r"(?m)^  learning_rate: .*$", "  learning_rate: 5e-05", text)
+    written = re.sub(r"(?m)^  learning_rate: .*$", "  learning_rate: 5e-05", COMMITTED_TEXT)
     assert "learning_rate: 5e-05" in written
     (tmp_path / "params.yaml").write_text(written)
     assert load_params(tmp_path / "params.yaml").train.learning_rate == 5e-5
