@@ -53,7 +53,10 @@ test-fast: venv  ## the tests that take seconds
 	$(BIN)/python -m pytest -m "not slow"
 
 bench: venv  ## time to quality on real abstracts: the default pipeline against the seed recipe
-	$(BIN)/python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(BIN)/python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
+		--model-out bench/results/model
+	$(BIN)/python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
+		--model bench/results/model
 
 bench-levers: venv  ## each training lever's step time and quality, via dvc exp run on real abstracts
 	$(BIN)/python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
@@ -66,8 +69,9 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lock: venv  ## refresh requirements.lock from the installed environment
-	{ head -n 2 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -v '^arxivist'; } > requirements.lock.new
+lock: venv  ## refresh requirements.lock from the installed environment (public versions only)
+	{ head -n 2 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -v '^arxivist' \
+		| sed -E 's/^([^=]+==[^+]+)\+.*$$/\1/'; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 
 gcs-up: venv  ## start a local GCS emulator and point this workspace's `gcs` remote at it

@@ -91,7 +91,9 @@ def main() -> None:
     machine = begin()
     with scratch_workspace(args, "arxivist-levers-") as scratch:
         workspace = scratch.workspace
-        check_variants(args.variants, yaml.safe_load((workspace / "params.yaml").read_text()))
+        check_variants(
+            args.variants, yaml.safe_load((workspace / "params.yaml").read_text(encoding="utf-8"))
+        )
         dvc(workspace, "repro", "tokenize")
         git(workspace, "add", "-A")
         git(workspace, "commit", "-q", "-m", "Data stages")
@@ -183,7 +185,7 @@ def skip_reason(lever: StepLever, capability: Capability) -> str | None:
 def step_times(params: Params, rows: pd.DataFrame, steps: int) -> list[dict[str, Any]]:
     """Each step lever's median training-step seconds on `rows`, or why it was skipped."""
     capability = probe()
-    checkpoint = resolve_checkpoint(params.model.checkpoint)
+    checkpoint = resolve_checkpoint(params.model)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     dropout = AutoConfig.from_pretrained(checkpoint).attention_probs_dropout_prob
     measured = []
@@ -211,7 +213,7 @@ def time_lever(
     steps: int,
 ) -> dict[str, Any]:
     """One warm-up and `steps` timed steps of the pipeline's model with this lever's settings."""
-    torch.manual_seed(params.seed)
+    torch.manual_seed(params.train.seed)
     settings = TrainParams(
         attention_dropout=lever.attention_dropout, frozen_layers=lever.frozen_layers
     )
@@ -247,8 +249,10 @@ def run_variant(
     ran = stages_run(done.stdout + done.stderr)
     if "train" not in ran:
         raise LeverError(f"dvc {' '.join(command)} ran {ran or 'no stage'}, not train")
-    training = json.loads((workspace / "reports/train/metrics.json").read_text())
-    test = json.loads((workspace / "reports/eval/metrics.json").read_text())["model"]
+    training = json.loads((workspace / "reports/train/metrics.json").read_text(encoding="utf-8"))
+    test = json.loads((workspace / "reports/eval/metrics.json").read_text(encoding="utf-8"))[
+        "model"
+    ]
     labels = LabelSet.load(workspace / "data/labeled/labels.json")
     proba = predict_cli(workspace / "models/published", inputs, labels)
     truth = np.array([labels.codes.index(paper.primary_category) for paper in unseen])

@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import json
 import math
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -76,6 +77,8 @@ def main() -> None:
         }
         seed_recipe = measure_seed_recipe(params, splits, args.seed_recipe_steps)
         quality, throughput = measure_quality(workspace, params, splits["train"], scratch.unseen)
+        if args.model_out:
+            shutil.copytree(workspace / "models/published", args.model_out, dirs_exist_ok=True)
     result = {
         "machine": machine,
         "params": scratch.params_record(),
@@ -98,6 +101,12 @@ def parse_args() -> argparse.Namespace:
         metavar="N",
         help="measured training steps (after one warm-up) for the estimate (default: %(default)s)",
     )
+    parser.add_argument(
+        "--model-out",
+        type=Path,
+        metavar="DIR",
+        help="keep a copy of the published model there (e.g. for bench.ceilings --model)",
+    )
     return parse(parser)
 
 
@@ -111,8 +120,12 @@ def run_pipeline(workspace: Path) -> dict[str, Any]:
     return {
         "stages": stages,
         "seconds": round(sum(stages.values()), 1),
-        "train_metrics": json.loads((workspace / "reports/train/metrics.json").read_text()),
-        "test_split": json.loads((workspace / "reports/eval/metrics.json").read_text()),
+        "train_metrics": json.loads(
+            (workspace / "reports/train/metrics.json").read_text(encoding="utf-8")
+        ),
+        "test_split": json.loads(
+            (workspace / "reports/eval/metrics.json").read_text(encoding="utf-8")
+        ),
     }
 
 
@@ -122,14 +135,14 @@ def measure_seed_recipe(
     """Seconds the seed recipe would train for: median measured step x steps, plus a validation
     pass per epoch (median measured forward-only batch x batches)."""
     recipe, device = SEED_RECIPE, probe().device
-    checkpoint = resolve_checkpoint(params.model.checkpoint)
+    checkpoint = resolve_checkpoint(params.model)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    torch.manual_seed(params.seed)
+    torch.manual_seed(params.train.seed)
     model = AutoModelForSequenceClassification.from_pretrained(
         checkpoint, num_labels=len(params.labels), dtype=torch.float32
     ).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe["learning_rate"])
-    rng = np.random.default_rng(params.seed)
+    rng = np.random.default_rng(params.train.seed)
     model.train()
     train_times = [
         timed(lambda b=b: train_step(model, optimizer, b), device)[0]
@@ -216,7 +229,7 @@ def measure_quality(
     print(f"arxivist predict: {seconds:.1f} s", flush=True)
     tfidf_seconds, tfidf = timed(
         lambda: fit_baseline(
-            train["abstract"], train["label"].to_numpy(), codes, params.evaluate, params.seed
+            train["abstract"], train["label"].to_numpy(), codes, params.evaluate
         ).predict_proba(texts)
     )
     print(f"TF-IDF + LR: {tfidf_seconds:.1f} s", flush=True)
@@ -274,7 +287,7 @@ def frozen_encoder_lr(
 ) -> tuple[np.ndarray, float]:
     """Unseen-set probabilities of a logistic regression on frozen, mean-pooled, L2-normalised
     encoder embeddings, C chosen by 5-fold CV on the train split; and that C."""
-    checkpoint = resolve_checkpoint(params.model.checkpoint)
+    checkpoint = resolve_checkpoint(params.model)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     encoder = AutoModel.from_pretrained(checkpoint).to(compute.device).eval()
     max_length = params.tokenize.max_length
@@ -287,7 +300,7 @@ def frozen_encoder_lr(
         scoring="neg_log_loss",
         class_weight="balanced",
         max_iter=2000,
-        random_state=params.seed,
+        random_state=params.train.seed,
         use_legacy_attributes=False,
     ).fit(x_train, train["label"].to_numpy())
     return classifier.predict_proba(x_unseen), float(classifier.C_)

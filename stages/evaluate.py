@@ -36,9 +36,7 @@ def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
     classifier = load_classifier(model, compute)
     classifier.check_labels(label_set, model)
 
-    baseline = fit_baseline(
-        train[TEXT], train["label"].to_numpy(), codes, params.evaluate, params.seed
-    )
+    baseline = fit_baseline(train[TEXT], train["label"].to_numpy(), codes, params.evaluate)
     scores = {
         "model": predict_proba(
             classifier,

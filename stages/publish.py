@@ -1,4 +1,4 @@
-"""publish: model + tokenizer + model card -> models/published; uploaded to the Hub when asked."""
+"""publish: model + tokenizer + model card -> models/published. Uploading: arxivist push-to-hub."""
 
 import json
 from pathlib import Path
@@ -8,7 +8,7 @@ import pandas as pd
 from arxivist.cards import DataSummary, build_card, check_eval_metrics
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
-from arxivist.publishing import assemble, check_model, git_revision, hub_token, upload
+from arxivist.publishing import assemble, check_model
 from arxivist.splits import SPLITS
 from arxivist.stage import run_stage
 
@@ -17,7 +17,6 @@ def publish(
     model: Path, eval_metrics: Path, train_metrics: Path, labels: Path, splits: Path, out: Path
 ) -> None:
     params = load_params()
-    token = hub_token(params.publish)
     label_set = LabelSet.load(labels)
     check_model(model, label_set)
     evaluation = json.loads(eval_metrics.read_text(encoding="utf-8"))
@@ -33,11 +32,8 @@ def publish(
         DataSummary.from_splits(frames, label_set),
         evaluation,
         training,
-        git_revision(),
     )
     assemble(model, card, out)
-    if token:
-        upload(out, params.publish.repo_id, token)
 
 
 if __name__ == "__main__":

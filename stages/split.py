@@ -12,7 +12,7 @@ from arxivist.stage import run_stage
 
 def split(labeled: Path, out: Path) -> None:
     params = load_params()
-    parts = split_papers(pd.read_parquet(labeled / "papers.parquet"), params.split, params.seed)
+    parts = split_papers(pd.read_parquet(labeled / "papers.parquet"), params.split)
     for name, frame in parts.items():
         write_parquet(out / f"{name}.parquet", frame)
 

@@ -15,7 +15,7 @@ from arxivist.tokenization import load_tokenizer, tokenize_splits
 def tokenize(splits: Path, out: Path) -> None:
     params = load_params()
     max_length = params.tokenize.max_length
-    tokenizer = load_tokenizer(resolve_checkpoint(params.model.checkpoint), max_length)
+    tokenizer = load_tokenizer(resolve_checkpoint(params.model), max_length)
     frames = {name: pd.read_parquet(splits / f"{name}.parquet") for name in SPLITS}
     with atomic_path(out) as tmp:
         tokenize_splits(frames, tokenizer, max_length).save_to_disk(str(tmp))

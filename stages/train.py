@@ -16,10 +16,10 @@ from arxivist.training import fine_tune
 def train(tokenized: Path, labels: Path, model: Path, reports: Path) -> None:
     params = load_params()
     data = load_from_disk(str(tokenized))
-    checkpoint = resolve_checkpoint(params.model.checkpoint)
+    checkpoint = resolve_checkpoint(params.model)
     compute = resolve(params.train.precision)
     tuned = fine_tune(
-        data, LabelSet.load(labels), checkpoint, params.train, params.seed, reports, compute
+        data, LabelSet.load(labels), checkpoint, params.train, params.train.seed, reports, compute
     )
     with atomic_path(model) as tmp:
         tuned.save(tmp, params.tokenize.max_length)

@@ -1,4 +1,4 @@
-"""Shared fixtures: a local arXiv API, a tiny BERT and a local GCS live in tests/fakes/."""
+"""Shared fixtures: a local arXiv API, a tiny BERT, a local GCS and Hub live in tests/fakes/."""
 
 import os
 
@@ -8,4 +8,9 @@ os.environ.setdefault("NO_GCE_CHECK", "true")
 os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
-pytest_plugins = ["tests.fakes.arxiv_api", "tests.fakes.gcs", "tests.fakes.tiny_bert"]
+pytest_plugins = [
+    "tests.fakes.arxiv_api",
+    "tests.fakes.gcs",
+    "tests.fakes.hub",
+    "tests.fakes.tiny_bert",
+]

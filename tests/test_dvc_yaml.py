@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
+import pytest
 import yaml
 
 from arxivist.params import Params, params_from_dict
@@ -11,6 +13,59 @@ from arxivist.params import Params, params_from_dict
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 STAGES = ["fetch", "encode", "split", "tokenize", "train", "evaluate", "publish"]
+OWN_PACKAGES = {"arxivist": ROOT / "src", "stages": ROOT}
+
+
+def module_files(name: str) -> list[Path]:
+    """The files Python runs to import `name` from this repository: each package's __init__.py
+    on the way, then the module; [] for a name that is not a module (an imported function)."""
+    top, *rest = name.split(".")
+    folder = OWN_PACKAGES[top] / top
+    files = [folder / "__init__.py"]
+    for part in rest:
+        if (folder / part / "__init__.py").is_file():
+            folder = folder / part
+            files.append(folder / "__init__.py")
+        elif (folder / f"{part}.py").is_file():
+            files.append(folder / f"{part}.py")
+            break
+        else:
+            break
+    return files
+
+
+def import_closure(module: str) -> set[str]:
+    """Every file of this repository that running `python -m module` can import, following
+    imports anywhere in a file (also inside functions), as paths relative to the root."""
+    seen: set[Path] = set()
+    todo = module_files(module)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in OWN_PACKAGES:
+                    todo.extend(module_files(name))
+    return {path.relative_to(ROOT).as_posix() for path in seen}
+
+
+def declared_code(stage: dict) -> set[str]:
+    """The stage's code deps, folders expanded into the Python files under them."""
+    files = set()
+    for dep in stage["deps"]:
+        if dep.startswith(("stages/", "src/")):
+            path = ROOT / dep
+            found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+            files |= {file.relative_to(ROOT).as_posix() for file in found}
+    return files
 
 
 def test_seven_stages_in_design_order() -> None:
@@ -29,10 +84,27 @@ def test_code_deps_exist_and_data_deps_are_outputs_of_earlier_stages() -> None:
         for dep in stage["deps"]:
             if dep.startswith(("stages/", "src/")):
                 assert (ROOT / dep).exists(), f"{name}: {dep}"
+            elif dep.startswith("${"):  # a path from params.yaml, outside the pipeline
+                assert name == "fetch", f"{name}: {dep}"
             else:
                 assert dep in produced, f"{name} depends on {dep}, which no earlier stage writes"
         outs = stage.get("outs", []) + stage.get("metrics", []) + stage.get("plots", [])
         produced |= {next(iter(out)) if isinstance(out, dict) else out for out in outs}
+
+
+@pytest.mark.parametrize("name", STAGES)
+def test_code_deps_are_exactly_the_stage_import_closure(name: str) -> None:
+    """Declared = read: a module the stage imports but does not declare would let `dvc repro` say
+    "didn't change" after an edit to it; one declared but never imported reruns it for nothing."""
+    closure = import_closure(f"stages.{name}")
+    declared = declared_code(PIPELINE[name])
+    assert not closure - declared, f"{name} imports, undeclared: {sorted(closure - declared)}"
+    assert not declared - closure, f"{name} declares, never imports: {sorted(declared - closure)}"
+
+
+def test_import_closure_follows_imports_inside_functions() -> None:
+    closure = import_closure("arxivist.sources")
+    assert {"src/arxivist/sources/snapshot.py", "src/arxivist/sources/arxiv_api.py"} <= closure
 
 
 def test_declared_params_exist_in_params_yaml() -> None:

@@ -29,7 +29,6 @@ TOPICS = {
 }
 FILLER = ["learning", "neural", "network", "model", "data", "benchmark", "results", "method"]
 PARAMS = {
-    "seed": 7,
     "evaluate": {
         "batch_tokens": 64,
         "precision": "fp32",
@@ -101,12 +100,12 @@ def test_the_baseline_separates_a_separable_toy_set_deterministically() -> None:
     train_texts, train_labels = toy_corpus(10, seed=1)
     test_texts, test_labels = toy_corpus(5, seed=2)
 
-    first = fit_baseline(train_texts, train_labels, CODES, params, seed=0)
+    first = fit_baseline(train_texts, train_labels, CODES, params)
     probabilities = first.predict_proba(test_texts)
     metrics = classification_metrics(test_labels, probabilities, CODES)
     assert metrics["accuracy"] == 1.0 and metrics["roc_auc_ovr"] == 1.0
 
-    again = fit_baseline(train_texts, train_labels, CODES, params, seed=0)
+    again = fit_baseline(train_texts, train_labels, CODES, params)
     np.testing.assert_array_equal(again.predict_proba(test_texts), probabilities)
 
 
@@ -119,7 +118,6 @@ def test_the_baseline_needs_every_class_in_training() -> None:
             labels[keep],
             CODES,
             EvaluateParams(),
-            seed=0,
         )
 
 

@@ -65,7 +65,7 @@ def queue_status(workspace: Path) -> dict[str, str]:
 def start_queue(workspace: Path, log: Path) -> None:
     """`dvc queue start`, its output to `log`: the worker it spawns inherits the command's stdout,
     so capturing that through a pipe would block until the worker exits."""
-    with log.open("w") as out:
+    with log.open("w", encoding="utf-8") as out:
         done = subprocess.run(
             [str(BIN / "dvc"), "queue", "start"],
             cwd=workspace,
@@ -73,8 +73,10 @@ def start_queue(workspace: Path, log: Path) -> None:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    assert done.returncode == 0, log.read_text()
-    assert "Started '1' new experiments task queue worker" in log.read_text(), log.read_text()
+    assert done.returncode == 0, log.read_text(encoding="utf-8")
+    assert "Started '1' new experiments task queue worker" in log.read_text(encoding="utf-8"), (
+        log.read_text(encoding="utf-8")
+    )
 
 
 def has_exp_ref(workspace: Path, name: str) -> bool:

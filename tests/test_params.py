@@ -74,7 +74,9 @@ def test_committed_params_load_and_match_the_defaults(tmp_path: Path) -> None:
         ("fetch/api_url", "export.arxiv.org", "fetch.api_url", "http"),
         ("model/checkpoint", " ", "model.checkpoint", "empty"),
         ("publish/repo_id", "no-owner", "publish.repo_id", "owner/name"),
-        ("seed", -1, "seed", ">= 0"),
+        ("split/seed", -1, "split.seed", ">= 0"),
+        ("train/seed", -1, "train.seed", ">= 0"),
+        ("model/revision", " ", "model.revision", "non-empty"),
         ("train", None, "train", "mapping"),
     ],
 )
@@ -92,8 +94,22 @@ def test_unknown_top_level_key() -> None:
 
 
 def test_snapshot_source_needs_a_path() -> None:
+    raw = with_value("fetch/source", "snapshot")
+    raw["fetch"]["snapshot_path"] = ""
     with pytest.raises(ParamsError, match=r"fetch\.snapshot_path: is required"):
-        params_from_dict(with_value("fetch/source", "snapshot"))
+        params_from_dict(raw)
+
+
+def test_the_old_shared_seed_says_where_its_jobs_went() -> None:
+    with pytest.raises(ParamsError, match=r"seed: no longer a param: use split\.seed.*train\.seed"):
+        params_from_dict({**COMMITTED, "seed": 42})
+
+
+def test_the_old_push_to_hub_points_to_the_upload_command() -> None:
+    with pytest.raises(
+        ParamsError, match=r"publish\.push_to_hub: no longer a param: .*`arxivist push-to-hub`"
+    ):
+        params_from_dict({"publish": {"push_to_hub": False}})
 
 
 def test_every_fetched_category_needs_a_label_and_vice_versa() -> None:

@@ -77,13 +77,16 @@ def test_arguments_give_text_lines_in_input_order(
 
 def write_input(path: Path, field: str) -> Path:
     if path.suffix == ".txt":
-        path.write_text("\n".join(TEXTS[:3]) + "\n\n" + "\n".join(TEXTS[3:]) + "\n")
+        path.write_text(
+            "\n".join(TEXTS[:3]) + "\n\n" + "\n".join(TEXTS[3:]) + "\n", encoding="utf-8"
+        )
     elif path.suffix == ".jsonl":
         path.write_text(
-            "".join(json.dumps({"id": i, field: t}) + "\n" for i, t in enumerate(TEXTS))
+            "".join(json.dumps({"id": i, field: t}) + "\n" for i, t in enumerate(TEXTS)),
+            encoding="utf-8",
         )
     else:
-        with path.open("w", newline="") as out:
+        with path.open("w", encoding="utf-8", newline="") as out:
             rows = csv.DictWriter(out, fieldnames=["id", field])
             rows.writeheader()
             rows.writerows({"id": i, field: text} for i, text in enumerate(TEXTS))

@@ -1,20 +1,17 @@
 """The publish stage: models/published loads offline in pipeline(), its card carries the metrics,
-and the upload goes to publish.repo_id on a local Hub-compatible server only when asked for.
+and it uploads nothing. `arxivist push-to-hub` uploads it on purpose, to a local Hub-compatible
+server here: private unless --public, refused before any request without HF_TOKEN or good metrics.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -23,8 +20,10 @@ import yaml
 from huggingface_hub import ModelCard
 
 from arxivist.cards import CardError, check_eval_metrics
-from arxivist.publishing import PublishError, check_model, git_revision
+from arxivist.cli import main
+from arxivist.publishing import PublishError, check_model
 from stages.publish import publish
+from tests.fakes.hub import FakeHub
 from tests.fakes.tiny_bert import LABELS
 from tests.fakes.workspace import ROOT, git
 
@@ -72,7 +71,7 @@ def write_params(workdir: Path, **sections: dict) -> None:
     params = {
         "fetch": {"submitted_from": "2024-01-01", "submitted_to": "2024-12-31"},
         "train": {"learning_rate": 1e-4},
-        "publish": {"repo_id": REPO_ID, "push_to_hub": False, "license": "mit"},
+        "publish": {"repo_id": REPO_ID, "license": "mit"},
     }
     for name, values in sections.items():
         params[name] = {**params.get(name, {}), **values}
@@ -170,8 +169,8 @@ def test_card_body_states_data_training_results_limits_and_reproduction(workdir:
     assert "the smallest, Robotics (`cs.RO`),\n  has 4 of 21 papers" in text
     assert "trained on papers submitted from 2024-01-01 to 2024-12-31" in text
     assert "English" in text
-    assert "this commit (the card was written outside a git checkout)" in text
-    assert "```bash\ndvc pull" in text
+    assert "shared over the calendar months of the window" in text
+    assert "`dvc.lock` lists this\nfolder's hash" in text and "dvc pull" in text
 
 
 def test_card_keeps_local_paths_out_and_says_when_dates_are_unknown(
@@ -195,34 +194,34 @@ def test_card_keeps_local_paths_out_and_says_when_dates_are_unknown(
     assert "Date window: the papers' dates are unknown" in card.text
 
 
-def test_card_reproduction_names_the_git_commit(workdir: Path) -> None:
+def test_card_states_each_category_date_span(workdir: Path) -> None:
+    for split in COUNTS:  # no dates for cs.RO
+        path = workdir / "data" / "split" / f"{split}.parquet"
+        frame = pd.read_parquet(path)
+        frame.loc[frame["label"] == LABELS.codes.index("cs.RO"), "published"] = None
+        frame.to_parquet(path)
+
+    text = (run_publish(workdir) / "README.md").read_text()
+
+    rows = [
+        "| category | train | validation | test | total | published (first to last) |",
+        "| Artificial Intelligence (`cs.AI`) | 4 | 2 | 3 | 9 | 2024-03-04 to 2024-03-20 |",
+        "| Information Retrieval (`cs.IR`) | 4 | 2 | 2 | 8 | 2024-03-07 to 2024-03-22 |",
+        "| Robotics (`cs.RO`) | 2 | 1 | 1 | 4 | unknown |",
+        "| **all** | 10 | 5 | 6 | 21 | 2024-03-04 to 2024-03-22 |",
+    ]
+    assert [row for row in rows if row not in text.splitlines()] == []
+
+
+def test_card_bytes_do_not_depend_on_git(workdir: Path) -> None:
+    """The publish stage reads no git state (no stage declares it): the same inputs give the
+    same card inside and outside a git checkout, committed or not."""
+    outside = (run_publish(workdir) / "README.md").read_text()
     git(workdir, "init", "-q")
     git(workdir, "add", "params.yaml")
     git(workdir, "commit", "-q", "-m", "params")
-    head = git(workdir, "rev-parse", "HEAD").strip()
-
-    clean = (run_publish(workdir) / "README.md").read_text()
-    write_params(workdir, publish={"license": "apache-2.0"})
-    dirty = (run_publish(workdir) / "README.md").read_text()
-
-    assert f"git checkout {head}\n" in clean and "uncommitted" not in clean
-    assert f"git checkout {head}\n" in dirty and "records this run's dvc.lock" in dirty
-    assert git_revision(workdir.parent) is None
-
-
-def test_skipped_upload_says_why(workdir: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="arxivist.publishing"):
-        run_publish(workdir)
-
-    assert "upload skipped: publish.push_to_hub is false" in caplog.text
-
-
-def test_push_without_token_fails_before_writing(workdir: Path) -> None:
-    write_params(workdir, publish={"push_to_hub": True})
-
-    with pytest.raises(PublishError, match="push_to_hub is true but HF_TOKEN is not set"):
-        run_publish(workdir)
-    assert not (workdir / "models" / "published").exists()
+    assert (run_publish(workdir) / "README.md").read_text() == outside
+    assert "dvc.lock" in outside and "git checkout <that commit>" in outside
 
 
 def test_model_without_display_names_is_refused(workdir: Path) -> None:
@@ -248,77 +247,9 @@ def test_incomplete_eval_metrics_name_the_key(broken: dict, message: str) -> Non
         check_eval_metrics({**EVAL_METRICS, **broken}, LABELS, "eval.json")
 
 
-@dataclass
-class FakeHub:
-    """A local stand-in for the Hub's HTTP API: records requests, accepts repos and commits."""
-
-    url: str = ""
-    requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
-
-    def committed_files(self) -> dict[str, bytes]:
-        files = {}
-        for method, path, _, body in self.requests:
-            if method == "POST" and "/commit/" in path:
-                for line in body.decode().splitlines():
-                    entry = json.loads(line)
-                    if entry["key"] == "file":
-                        files[entry["value"]["path"]] = base64.b64decode(entry["value"]["content"])
-        return files
-
-
-@pytest.fixture
-def fake_hub() -> Iterator[FakeHub]:
-    hub = FakeHub()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {name.lower(): value for name, value in self.headers.items()}
-            hub.requests.append((self.command, self.path, headers, body))
-            if self.path == "/api/repos/create":
-                name = json.loads(body)
-                answer = {"url": f"{hub.url}/{name['organization']}/{name['name']}"}
-            elif "/preupload/" in self.path:
-                files = json.loads(body)["files"]
-                answer = {
-                    "files": [
-                        {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
-                        for f in files
-                    ]
-                }
-            elif "/commit/" in self.path:
-                answer = {
-                    "commitUrl": f"{hub.url}/{REPO_ID}/commit/{'a' * 40}",
-                    "commitOid": "a" * 40,
-                }
-            else:
-                answer = {}
-            data = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    hub.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield hub
-    server.shutdown()
-    server.server_close()
-
-
-def test_upload_sends_the_folder_to_repo_id_with_the_token(
-    workdir: Path, fake_hub: FakeHub
-) -> None:
-    write_params(workdir, publish={"push_to_hub": True})
-    env = {
+def hub_env(fake_hub: FakeHub) -> dict[str, str]:
+    """A user's shell that could upload: HF_TOKEN set, the local Hub, offline mode off."""
+    return {
         **os.environ,
         "HF_TOKEN": TOKEN,
         "HF_ENDPOINT": fake_hub.url,
@@ -326,23 +257,219 @@ def test_upload_sends_the_folder_to_repo_id_with_the_token(
         "PYTHONPATH": str(ROOT),
     }
 
+
+def test_publish_stage_uploads_nothing_even_with_a_token(workdir: Path, fake_hub: FakeHub) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "stages.publish", *ARGS],
         cwd=workdir,
-        env=env,
+        env=hub_env(fake_hub),
         capture_output=True,
         text=True,
         timeout=120,
     )
 
     assert done.returncode == 0, done.stderr
-    created = [r for r in fake_hub.requests if r[1] == "/api/repos/create"]
-    assert json.loads(created[0][3]) == {"name": "arxiv-topics", "organization": "someone"}
+    assert (workdir / "models" / "published" / "README.md").is_file()
+    assert fake_hub.requests == []
+
+
+@pytest.fixture
+def published(workdir: Path) -> Path:
+    return run_publish(workdir)
+
+
+@pytest.fixture
+def hub_shell(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
+    """This process as hub_env's shell (huggingface_hub read HF_HUB_OFFLINE=1 at import)."""
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    return fake_hub
+
+
+def push_to_hub(
+    *args: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> tuple[int, str]:
+    """Run `arxivist push-to-hub ARGS` in this process: its exit code and everything it said
+    (stdout, stderr and every log record, huggingface_hub's debug records included)."""
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="huggingface_hub")
+    code = main(["push-to-hub", *args])
+    out, err = capsys.readouterr()
+    return code, out + err + caplog.text
+
+
+def test_push_to_hub_uploads_the_folder_privately_with_the_token(
+    published: Path, fake_hub: FakeHub
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "arxivist.cli", "push-to-hub"],
+        cwd=published.parent.parent,
+        env=hub_env(fake_hub),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert fake_hub.repos == {REPO_ID: "private"}  # publish.repo_id of params.yaml
     posts = [r for r in fake_hub.requests if r[0] == "POST"]
     assert {r[2]["authorization"] for r in posts} == {f"Bearer {TOKEN}"}
     assert any(r[1] == f"/api/models/{REPO_ID}/commit/main" for r in posts)
-    published = workdir / "models" / "published"
     assert fake_hub.committed_files() == {p.name: p.read_bytes() for p in published.iterdir()}
-    assert "uploaded" in done.stderr
-    leaks = [p for p in workdir.rglob("*") if p.is_file() and TOKEN.encode() in p.read_bytes()]
-    assert leaks == [] and TOKEN not in done.stdout + done.stderr
+    commit_url = f"{fake_hub.url}/{REPO_ID}/commit/{'a' * 40}"
+    assert done.stdout == f"pushed models/published to {REPO_ID}: {commit_url}\n"
+    files = [p for p in published.parent.parent.rglob("*") if p.is_file()]
+    assert [p for p in files if TOKEN.encode() in p.read_bytes()] == []
+    assert TOKEN not in done.stdout + done.stderr
+
+
+def test_public_flag_makes_a_public_repo_and_floors_at_the_values_pass(
+    published: Path,
+    hub_shell: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    code, said = push_to_hub(
+        "--public",
+        "--repo-id=other/name",
+        "--min-roc-auc=0.9821",
+        "--min-macro-f1=0.9321",
+        capsys=capsys,
+        caplog=caplog,
+    )
+
+    assert code == 0, said
+    assert hub_shell.repos == {"other/name": "public"}
+    assert "pushed models/published to other/name: " in said
+    assert TOKEN not in said
+
+
+def test_no_token_is_refused_before_any_request(
+    published: Path,
+    hub_shell: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", " ")
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1
+    assert "error: HF_TOKEN is not set; export a Hub write token as HF_TOKEN" in said
+    assert hub_shell.requests == []
+
+
+def test_offline_mode_is_refused_before_any_request(
+    published: Path,
+    hub_shell: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1 and "offline mode" in said and "HF_HUB_OFFLINE=0 to upload" in said
+    assert hub_shell.requests == [] and TOKEN not in said
+
+
+@pytest.mark.parametrize(
+    ("floor", "message"),
+    [
+        ("--min-roc-auc=0.99", "test ROC-AUC (one-vs-rest) 0.9821 is below the floor 0.99"),
+        ("--min-macro-f1=0.95", "test macro-F1 0.9321 is below the floor 0.95 (--min-macro-f1)"),
+    ],
+)
+def test_metrics_below_a_floor_are_refused_before_any_request(
+    published: Path,
+    hub_shell: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    floor: str,
+    message: str,
+) -> None:
+    code, said = push_to_hub(floor, capsys=capsys, caplog=caplog)
+
+    assert code == 1 and f"error: {message}" in said
+    assert hub_shell.requests == []
+
+
+def drop_macro_f1(folder: Path) -> None:
+    card = ModelCard.load(folder / "README.md")
+    card.data.eval_results = [r for r in card.data.eval_results if r.metric_type != "f1"]
+    card.save(folder / "README.md")
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda folder: (folder / "README.md").unlink(), "no model card (README.md)"),
+        (
+            lambda folder: ModelCard("---\nlicense: mit\n---\nNo results.\n").save(
+                folder / "README.md"
+            ),
+            "the model card has no test ROC-AUC (one-vs-rest)",
+        ),
+        (drop_macro_f1, "the model card has no test macro-F1"),
+        (lambda folder: (folder / "config.json").unlink(), "not a saved model (no config.json)"),
+    ],
+    ids=["no-card", "no-metrics", "no-macro-f1", "no-config"],
+)
+def test_a_folder_without_card_metrics_or_model_is_refused_before_any_request(
+    published: Path,
+    hub_shell: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    damage: Callable[[Path], None],
+    message: str,
+) -> None:
+    damage(published)
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1 and message in said
+    assert hub_shell.requests == []
+
+
+def test_without_params_yaml_the_repo_id_is_required(
+    published: Path,
+    hub_shell: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    Path("params.yaml").unlink()
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1 and "--repo-id is required" in said
+    assert hub_shell.requests == []
+
+
+@pytest.mark.parametrize(
+    ("path_part", "status", "step"),
+    [
+        ("/api/", 401, "creating the repository"),
+        ("/api/repos/create", 500, "creating the repository"),
+        ("/commit/", 403, "uploading the folder"),
+    ],
+    ids=["token-rejected", "hub-fails", "commit-refused"],
+)
+def test_hub_errors_name_the_repo_and_status_but_never_the_token(
+    published: Path,
+    hub_shell: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    path_part: str,
+    status: int,
+    step: str,
+) -> None:
+    hub_shell.fail(path_part, status)  # its error messages quote the Authorization header
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1
+    assert f"error: Hub repository {REPO_ID}: {step} failed (HTTP {status} " in said
+    assert "Bearer <HF_TOKEN>" in said and TOKEN not in said

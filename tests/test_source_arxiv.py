@@ -1,21 +1,29 @@
-"""The `arxiv` source against a local arXiv-compatible server: paging, faults, filtering, quotas."""
+"""The `arxiv` source against a local arXiv-compatible server: paging, faults, filtering, quotas,
+and a sample spread over the months of the window."""
 
+import datetime as dt
 import itertools
 import time
+from collections import Counter
 
 import pytest
 
-from arxivist.papers import Paper
+from arxivist.papers import NotEnoughPapers, Paper
 from arxivist.params import FetchParams
-from arxivist.sources.arxiv_api import ArxivFetchError, fetch_from_api
-from tests.fakes.arxiv_api import FakeArxivApi, synthetic_papers
+from arxivist.sources import fetch_papers
+from arxivist.sources.arxiv_api import ArxivFetchError, Window, allot, fetch_from_api, months_of
+from tests.fakes.arxiv_api import FakeArxivApi, spread, synthetic_papers
 
-WINDOW = "submittedDate:[202401010000 TO 202412312359]"
+# Paging, faults and filtering are tested in a one-month window: one query per category.
+WINDOW = "submittedDate:[202401010000 TO 202401312359]"
+YEAR = {"submitted_from": dt.date(2024, 1, 1), "submitted_to": dt.date(2024, 12, 31)}
+MONTHS = [f"2024-{month:02d}" for month in range(1, 13)]
 
 
-def fetch(server: FakeArxivApi, categories: dict[str, int], **overrides: object) -> list[Paper]:
-    settings = {
+def settings(server: FakeArxivApi, categories: dict[str, int], **overrides: object) -> FetchParams:
+    values = {
         "categories": categories,
+        "submitted_to": dt.date(2024, 1, 31),
         "api_url": server.url,
         "page_size": 5,
         "delay_seconds": 0.0,
@@ -23,10 +31,14 @@ def fetch(server: FakeArxivApi, categories: dict[str, int], **overrides: object)
         "retries": 2,
         **overrides,
     }
-    return fetch_from_api(FetchParams(**settings), backoff_seconds=0)
+    return FetchParams(**values)
 
 
-def paper(id: str, primary: str, *others: str, published: str = "2024-03-01") -> Paper:
+def fetch(server: FakeArxivApi, categories: dict[str, int], **overrides: object) -> list[Paper]:
+    return fetch_from_api(settings(server, categories, **overrides), backoff_seconds=0)
+
+
+def paper(id: str, primary: str, *others: str, published: str = "2024-01-15") -> Paper:
     return Paper(
         id=id,
         title=f"Title of {id}",
@@ -51,12 +63,12 @@ def test_pages_through_results_in_submission_order(arxiv_server: FakeArxivApi) -
 
 
 def test_query_sends_window_and_ascending_submission_sort(arxiv_server: FakeArxivApi) -> None:
-    days = ["2023-12-31", "2024-01-01", "2024-12-31", "2025-01-01"]
+    days = ["2023-12-31", "2024-01-01", "2024-01-31", "2024-02-01"]
     arxiv_server.add(paper(f"2401.0000{n}", "cs.AI", published=day) for n, day in enumerate(days))
 
     got = fetch(arxiv_server, {"cs.AI": 4})
 
-    assert [p.published for p in got] == ["2024-01-01", "2024-12-31"]
+    assert [p.published for p in got] == ["2024-01-01", "2024-01-31"]
     (request,) = arxiv_server.requests
     assert request.params["search_query"] == f"cat:cs.AI AND {WINDOW}"
     assert (request.params["sortBy"], request.params["sortOrder"]) == ("submittedDate", "ascending")
@@ -77,7 +89,7 @@ def test_keeps_configured_primaries_once_without_version(arxiv_server: FakeArxiv
             paper("2401.00001", "cs.AI", "cs.IR"),  # cross-listed: in both queries
             paper("2401.00002", "cs.LG", "cs.AI"),  # primary category not configured
             paper("2401.00003", "cs.IR", "cs.AI"),
-            paper("cs/0101001", "cs.AI", published="2024-02-01"),  # old-style id
+            paper("cs/0101001", "cs.AI", published="2024-01-02"),  # old-style id
         ]
     )
     arxiv_server.add(paper("2401.00003", "cs.IR", "cs.AI"), version=2)  # listed twice
@@ -114,7 +126,7 @@ def test_paces_requests(arxiv_server: FakeArxivApi) -> None:
 
 @pytest.mark.parametrize(
     ("fault", "at"),
-    [(503, 2), (429, 1), ("drop", 2), ("hang", 2), ("empty", 1), ("empty", 2)],
+    [(503, 2), (429, 1), ("drop", 2), ("hang", 2), ("empty", 1), ("empty", 2), ("truncated", 2)],
 )
 def test_retries_a_transient_fault(arxiv_server: FakeArxivApi, fault: str | int, at: int) -> None:
     wanted = synthetic_papers({"cs.AI": 12})
@@ -168,3 +180,81 @@ def test_client_error_fails_at_once(arxiv_server: FakeArxivApi) -> None:
 
     assert arxiv_server.url in str(err.value)
     assert len(arxiv_server.requests) == 1
+
+
+def year_of(counts: dict[str, int]) -> list[Paper]:
+    """synthetic_papers(counts), dated evenly over 2024."""
+    return spread(synthetic_papers(counts), dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+
+
+def month_of(paper: Paper) -> str:
+    return (paper.published or "")[:7]
+
+
+def test_quotas_follow_the_days_of_each_month_and_sum_to_the_quota() -> None:
+    months = months_of(dt.date(2024, 1, 20), dt.date(2024, 3, 10))
+
+    assert months == [
+        Window(dt.date(2024, 1, 20), dt.date(2024, 1, 31)),
+        Window(dt.date(2024, 2, 1), dt.date(2024, 2, 29)),
+        Window(dt.date(2024, 3, 1), dt.date(2024, 3, 10)),
+    ]
+    assert allot(10, [month.days for month in months]) == [2, 6, 2]  # 2.35, 5.69, 1.96
+    assert allot(1, [31, 29, 31]) == [1, 0, 0]  # ties go to the earliest
+    year = [month.days for month in months_of(dt.date(2024, 1, 1), dt.date(2024, 12, 31))]
+    assert all(sum(allot(n, year)) == n for n in (1, 11, 100, 1000, 1001))
+
+
+def test_sample_spreads_each_class_over_every_month_of_the_window(
+    arxiv_server: FakeArxivApi,
+) -> None:
+    year = year_of({"cs.AI": 365, "cs.IR": 365})
+    arxiv_server.add(year)
+    wanted = {"cs.AI": 60, "cs.IR": 24}
+
+    got = fetch(arxiv_server, wanted, **YEAR)
+
+    for code, n in wanted.items():
+        sample = [p for p in got if p.primary_category == code]
+        assert Counter(map(month_of, sample)) == dict.fromkeys(MONTHS, n // 12)
+        for month in MONTHS:  # each month's first papers by submission date
+            served = [p for p in year if p.primary_category == code and month_of(p) == month]
+            assert [p for p in sample if month_of(p) == month] == served[: n // 12]
+    queries = [request.params["search_query"] for request in arxiv_server.requests]
+    assert len(queries) == 24  # one a month and category: each share fits a page of 5
+    assert "cat:cs.IR AND submittedDate:[202402010000 TO 202402292359]" in queries
+    with FakeArxivApi() as shuffled:  # the same papers, added in another order
+        shuffled.add(reversed(year))
+        assert fetch(shuffled, wanted, **YEAR) == got
+
+
+def test_a_sparse_month_gives_its_shortfall_to_the_other_months(
+    arxiv_server: FakeArxivApi,
+) -> None:
+    year = year_of({"cs.AI": 365})
+    served = [p for p in year if month_of(p) != "2024-03" or p.published < "2024-03-03"]
+    arxiv_server.add(served)
+
+    got = fetch(arxiv_server, {"cs.AI": 60}, **YEAR)
+
+    # March has 2 of its 5; the 3 left go to the longest open months, ties to the earliest.
+    extra = {"2024-01": 6, "2024-03": 2, "2024-05": 6, "2024-07": 6}
+    assert Counter(map(month_of, got)) == {**dict.fromkeys(MONTHS, 5), **extra}
+    assert len({p.id for p in got}) == 60
+    # A window that holds fewer than asked for: all of it, and allow_short decides.
+    everything = fetch(arxiv_server, {"cs.AI": 400}, page_size=100, **YEAR)
+    assert sorted(p.id for p in everything) == sorted(p.id for p in served)
+    short = settings(arxiv_server, {"cs.AI": 400}, page_size=100, **YEAR)
+    with pytest.raises(NotEnoughPapers, match=rf"cs\.AI: {len(served)} of 400"):
+        fetch_papers(short)
+    allowed = fetch_papers(settings(arxiv_server, {"cs.AI": 400}, allow_short=True, **YEAR))
+    assert allowed == sorted(served, key=lambda p: p.id)
+
+
+def test_an_empty_month_fails_naming_its_query(arxiv_server: FakeArxivApi) -> None:
+    arxiv_server.add(p for p in year_of({"cs.AI": 365}) if month_of(p) != "2024-03")
+
+    with pytest.raises(ArxivFetchError, match=r"fetch cs\.AI: .* 3 tries: zero results") as err:
+        fetch(arxiv_server, {"cs.AI": 60}, **YEAR)
+
+    assert "query: cat:cs.AI AND submittedDate:[202403010000 TO 202403312359]" in str(err.value)

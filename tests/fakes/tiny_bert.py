@@ -47,6 +47,13 @@ WORDS = [
 ]
 
 
+def model_params(checkpoint: Path) -> dict[str, str]:
+    """params.yaml's `model` section for a local checkpoint folder, pinned by its content hash."""
+    from arxivist.checkpoints import folder_hash
+
+    return {"checkpoint": str(checkpoint), "revision": folder_hash(checkpoint)}
+
+
 def build_tiny_bert(out: Path) -> Path:
     """Write a tiny BERT base model and its fast tokenizer to `out`."""
     import torch

@@ -105,7 +105,9 @@ def tiny_pipeline_workspace(dest: Path, checkpoint: Path) -> Path:
     from tests.fakes.corpus import snapshot_records, write_snapshot
 
     write_snapshot(dest / "corpus.jsonl", snapshot_records(TINY_CORPUS))
-    return make_workspace(dest, deep_merge(TINY_PARAMS, {"model": {"checkpoint": str(checkpoint)}}))
+    from tests.fakes.tiny_bert import model_params
+
+    return make_workspace(dest, deep_merge(TINY_PARAMS, {"model": model_params(checkpoint)}))
 
 
 def arxivist(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

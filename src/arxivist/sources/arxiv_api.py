@@ -1,17 +1,28 @@
 """The `arxiv` source: papers from the arXiv API (or a compatible server at fetch.api_url).
 
-One query per category, ascending by submission date within the fetch window, through the `arxiv`
-package's client. The package retries at once, without a timeout and without backoff, and takes a
-zero-result first page for "no papers"; the client here adds a timeout on every request, retries
-with exponential backoff, fails at once on a 4xx, and treats a zero-result first page as a failure
-(the API answers with transient empty pages).
+A sample spread over the whole fetch window, not its first days: the window is cut into calendar
+months (the first and last clipped to it), each category's quota is shared out among them in
+proportion to their days (`allot`), and a month's share is its first papers by submission date, from
+one query per month (`cat:<code> AND submittedDate:[<first> TO <last>]`, ascending). A month that
+runs out gives its shortfall back, shared out the same way among the months that still have papers,
+until the quota is met or every month has run out (then the caller's quota check and
+fetch.allow_short decide). The same params and server answers give the same sample.
+
+Requests go through the `arxiv` package's client. The package retries at once, without a timeout and
+without backoff, and takes a zero-result first page for "no papers"; the client here adds a timeout
+on every request, retries with exponential backoff, fails at once on a 4xx, and treats a zero-result
+first page as a failure (the API answers with transient empty pages), so a month without a single
+paper of a category that gets a share fails too, naming the month's query.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import logging
 import time
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
 
 import arxiv
 import requests
@@ -33,50 +44,123 @@ class ArxivFetchError(ArxivistError):
     """The arXiv API could not deliver a category's papers; the message names category and URL."""
 
 
+class Window(NamedTuple):
+    """Whole days of the fetch window, from `first` to `last`, both included."""
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
 def fetch_from_api(params: FetchParams, *, backoff_seconds: float = BACKOFF_SECONDS) -> list[Paper]:
     """Fetch up to fetch.categories[code] papers whose primary category is code, for each code.
 
-    Papers come in submission order per category, without duplicates; fewer than asked for when the
-    window holds fewer (the caller checks quotas). Raises ArxivFetchError when the API fails.
+    Papers come per category in submission order, spread over the months of the window, without
+    duplicates; fewer than asked for when the window holds fewer (the caller checks quotas).
+    Raises ArxivFetchError when the API fails.
     """
     client = _Client(params, backoff_seconds)
+    months = months_of(params.submitted_from, params.submitted_to)
     papers: list[Paper] = []
     seen: set[str] = set()
     for code, quota in params.categories.items():
-        query = category_query(code, params)
-        search = arxiv.Search(
-            query=query,
-            max_results=None,
-            sort_by=arxiv.SortCriterion.SubmittedDate,
-            sort_order=arxiv.SortOrder.Ascending,
-        )
-        kept = 0
+        streams = {month: _stream(client, code, month, seen) for month in months}
         with tqdm(total=quota, desc=f"fetch {code}", unit="paper") as progress:
-            try:
-                for result in client.results(search):
-                    paper = _to_paper(result)
-                    if paper.primary_category != code or paper.id in seen:
-                        continue
-                    seen.add(paper.id)
-                    papers.append(paper)
-                    kept += 1
-                    progress.update()
-                    if kept >= quota:
-                        break
-            except _PageError as err:
-                raise ArxivFetchError(
-                    f"fetch {code}: the arXiv API failed after {err.tries} "
-                    f"{'try' if err.tries == 1 else 'tries'}: {err.problem}\n"
-                    f"  query: {query}\n  URL: {err.url}"
-                ) from None
+            papers += _sample(code, streams, quota, progress)
     return papers
 
 
+def months_of(first: dt.date, last: dt.date) -> list[Window]:
+    """The calendar months from `first` to `last`, the first and last clipped to them."""
+    months = []
+    while first <= last:
+        next_month = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        months.append(Window(first, min(next_month - dt.timedelta(days=1), last)))
+        first = next_month
+    return months
+
+
+def allot(total: int, weights: Sequence[int]) -> list[int]:
+    """`total` shared out in proportion to positive `weights`, in whole numbers that sum to it.
+
+    Each gets the floor of its exact share; the units left go to the largest remainders, ties to
+    the earliest (largest-remainder apportionment, in integers, so the same on every machine).
+    """
+    whole = sum(weights)
+    shares = [total * weight // whole for weight in weights]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in by_remainder[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
 def category_query(code: str, params: FetchParams) -> str:
-    """The API query for one category's papers submitted within the fetch window (whole days)."""
-    start = params.submitted_from.strftime("%Y%m%d")
-    end = params.submitted_to.strftime("%Y%m%d")
-    return f"cat:{code} AND submittedDate:[{start}0000 TO {end}2359]"
+    """The API query for one category's papers submitted within the whole fetch window."""
+    return window_query(code, Window(params.submitted_from, params.submitted_to))
+
+
+def window_query(code: str, window: Window) -> str:
+    """The API query for one category's papers submitted within `window` (whole days)."""
+    return f"cat:{code} AND submittedDate:[{window.first:%Y%m%d}0000 TO {window.last:%Y%m%d}2359]"
+
+
+def _sample(
+    code: str, streams: dict[Window, Iterator[Paper]], quota: int, progress: tqdm
+) -> list[Paper]:
+    """Up to `quota` papers, each month's share by `allot` from its stream, in month order.
+
+    A month that runs short is closed and the papers still wanted are shared out again among the
+    open months; each round meets the quota or closes a month, so the rounds end.
+    """
+    taken: dict[Window, list[Paper]] = {month: [] for month in streams}
+    open_months, wanted = list(streams), quota
+    while wanted and open_months:
+        shares = allot(wanted, [month.days for month in open_months])
+        for month, share in zip(list(open_months), shares, strict=True):
+            got = list(itertools.islice(streams[month], share))
+            taken[month] += got
+            wanted -= len(got)
+            progress.update(len(got))
+            if len(got) < share:
+                open_months.remove(month)
+                logger.info(
+                    "fetch %s: %s to %s ran out at %d of its %d; the other months share the rest",
+                    code,
+                    month.first,
+                    month.last,
+                    len(got),
+                    share,
+                )
+    return [paper for papers in taken.values() for paper in papers]
+
+
+def _stream(client: _Client, code: str, month: Window, seen: set[str]) -> Iterator[Paper]:
+    """The month's papers with primary category `code`, by submission date, each id once.
+
+    Lazy: the first request goes out when the first paper is asked for.
+    """
+    query = window_query(code, month)
+    search = arxiv.Search(
+        query=query,
+        max_results=None,
+        sort_by=arxiv.SortCriterion.SubmittedDate,
+        sort_order=arxiv.SortOrder.Ascending,
+    )
+    try:
+        for result in client.results(search):
+            paper = _to_paper(result)
+            if paper.primary_category == code and paper.id not in seen:
+                seen.add(paper.id)
+                yield paper
+    except _PageError as err:
+        raise ArxivFetchError(
+            f"fetch {code}: the arXiv API failed after {err.tries} "
+            f"{'try' if err.tries == 1 else 'tries'}: {err.problem}\n"
+            f"  query: {query}\n  URL: {err.url}"
+        ) from None
 
 
 def _to_paper(result: arxiv.Result) -> Paper:
@@ -98,6 +182,16 @@ class _PageError(Exception):
         self.url = url
         self.problem = problem
         self.tries = tries
+
+
+# Network failures worth another try: no connection, no answer in time, an answer cut off mid-body
+# (a dropped chunked or short read) or one that does not decode.
+_TRANSIENT = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class _TimeoutSession(requests.Session):
@@ -140,7 +234,7 @@ class _Client(arxiv.Client):
                 problem = f"HTTP {err.status}"
             except arxiv.UnexpectedEmptyPageError:
                 problem = "an empty page in the middle of the results"
-            except (requests.ConnectionError, requests.Timeout) as err:
+            except _TRANSIENT as err:
                 problem = f"{type(err).__name__}: {err}"
             else:
                 if feed.results or not first_page:
