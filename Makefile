@@ -32,7 +32,7 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast bench bench-levers lint format lock gcs-up gcs-down clean-venv
+.PHONY: venv demo test test-fast bench bench-levers bench-scale lint format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ bench: venv  ## time to quality on real abstracts: the default pipeline against 
 
 bench-levers: venv  ## each training lever's step time and quality, via dvc exp run on real abstracts
 	$(BIN)/python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+
+bench-scale: venv  ## time and peak memory of the data stages and predict on 20k-2M replicated lines
+	$(BIN)/python -m bench.scale --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
 lint: venv
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import resolve
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
+from arxivist.processes import check_processes, is_main
 from arxivist.stage import run_stage
 from arxivist.training import fine_tune
 
@@ -18,11 +19,13 @@ def train(tokenized: Path, labels: Path, model: Path, reports: Path) -> None:
     data = load_from_disk(str(tokenized))
     checkpoint = resolve_checkpoint(params.model)
     compute = resolve(params.train.precision)
+    check_processes(params.train.processes, compute)
     tuned = fine_tune(
         data, LabelSet.load(labels), checkpoint, params.train, params.train.seed, reports, compute
     )
-    with atomic_path(model) as tmp:
-        tuned.save(tmp, params.tokenize.max_length)
+    if is_main():
+        with atomic_path(model) as tmp:
+            tuned.save(tmp, params.tokenize.max_length)
 
 
 if __name__ == "__main__":

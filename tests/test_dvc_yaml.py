@@ -13,6 +13,8 @@ from arxivist.params import Params, params_from_dict
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 STAGES = ["fetch", "encode", "split", "tokenize", "train", "evaluate", "publish"]
+# The train stage runs under PyTorch's launcher, as many processes as train.processes asks.
+TORCHRUN = "python -m torch.distributed.run --standalone --nproc-per-node ${train.processes} "
 OWN_PACKAGES = {"arxivist": ROOT / "src", "stages": ROOT}
 
 
@@ -74,7 +76,10 @@ def test_seven_stages_in_design_order() -> None:
 
 def test_stages_run_as_modules_so_no_script_shadows_a_module() -> None:
     for name, stage in PIPELINE.items():
-        assert stage["cmd"].startswith(f"python -m stages.{name} "), name
+        command = stage["cmd"].removeprefix(TORCHRUN)
+        assert command.startswith(f"python -m stages.{name} ") or (
+            name == "train" and command.startswith("-m stages.train ")
+        ), name
         assert f"stages/{name}.py" in stage["deps"], name
 
 

@@ -2,6 +2,8 @@
 
 import csv
 import json
+import shlex
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
 from arxivist.params import TrainParams
+from arxivist.processes import ProcessesError
 from arxivist.tokenization import load_tokenizer, tokenize_splits
 from arxivist.training import (
     TrainError,
@@ -29,6 +32,8 @@ from arxivist.training import (
 )
 from stages.train import train as train_stage
 from tests.fakes.tiny_bert import WORDS, model_params
+from tests.fakes.workspace import ROOT, tool_env
+from tests.test_dvc_yaml import TORCHRUN
 
 LABELS = LabelSet.from_params(
     {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
@@ -196,6 +201,7 @@ def test_curves_have_one_row_per_epoch_and_metrics_name_the_best(trained: Path) 
         "best_epoch": best + 1,
         "step": 3,
         "compute": {"device": "cpu", "precision": "fp32", "hardware": probe().name},
+        "processes": 1,
         **{name: pytest.approx(float(rows[name][best][name])) for name in CURVES},
     }
     assert summary["val_roc_auc"] > 0.5, "the tiny model should learn the topic words"
@@ -214,6 +220,81 @@ def test_the_same_seed_gives_the_same_run(
     ).read_bytes()
     first_epochs = [curve(run, "train_loss")[0] for run in (trained, other_seed)]
     assert first_epochs[0] != first_epochs[1], "the seed must matter"
+
+
+# Data-parallel runs differ from one process in batch order only: their validation ROC-AUC on the
+# toy set below agrees within this.
+DDP_TOLERANCE = 0.05
+DDP_VALIDATION = frame([20, 20, 10], seed=12)
+
+
+@pytest.fixture(scope="module")
+def ddp_world(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A toy world big enough for validation ROC-AUC to settle: 144 train, 50 validation rows."""
+    root = tmp_path_factory.mktemp("ddp-world")
+    frames = {"train": frame([60, 60, 24], seed=11), "validation": DDP_VALIDATION}
+    tokenized = tokenize_splits(frames, load_tokenizer(tiny_bert, MAX_LENGTH), MAX_LENGTH)
+    tokenized.save_to_disk(str(root / "data" / "tokenized"))
+    LABELS.save(root / "data" / "labeled" / "labels.json")
+    return root
+
+
+def torchrun_stage(
+    world: Path, tiny_bert: Path, out: Path, processes: int
+) -> subprocess.CompletedProcess:
+    """The train stage as dvc.yaml runs it, under torchrun with `processes` processes of
+    8 / processes rows a step (the same 8 rows a step in all)."""
+    (out / "scratch").mkdir(parents=True)
+    params = {
+        "model": model_params(tiny_bert),
+        "tokenize": {"max_length": MAX_LENGTH},
+        "train": TRAIN | {"train_batch_size": 8 // processes, "processes": processes},
+    }
+    (out / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    data = world / "data"
+    command = [
+        *shlex.split(TORCHRUN.replace("${train.processes}", str(processes))),
+        *("-m", "stages.train", str(data / "tokenized"), str(data / "labeled" / "labels.json")),
+        *("model", "reports"),
+    ]
+    env = {**tool_env(), "PYTHONPATH": str(ROOT), "TMPDIR": str(out / "scratch")}
+    done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    return done
+
+
+@pytest.mark.slow
+def test_two_processes_train_data_parallel_and_write_once(
+    ddp_world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    """train.processes=2 under torchrun (gloo on this CPU) against one process, same data."""
+    alone, out = tmp_path / "alone", tmp_path / "ddp"
+    torchrun_stage(ddp_world, tiny_bert, alone, processes=1)
+    done = torchrun_stage(ddp_world, tiny_bert, out, processes=2)
+
+    assert done.stderr.count("kept the best of 3 epochs") == 1, "only rank 0 logs"
+    for name in CURVES:
+        assert [point["step"] for point in curve(out, name)] == ["1", "2", "3"], name
+    summary = metrics(out)
+    assert (summary["processes"], metrics(alone)["processes"]) == (2, 1)
+    assert summary["val_roc_auc"] == pytest.approx(metrics(alone)["val_roc_auc"], abs=DDP_TOLERANCE)
+    assert sorted(p.name for p in out.iterdir()) == ["model", "params.yaml", "reports", "scratch"]
+    assert not list((out / "scratch").glob("arxivist-train-*")), "the shared folder is removed"
+    # Validation metrics cover the whole split, not one process's shard: the saved (best) model
+    # scores the full validation split exactly as the run logged it.
+    classifier = load_classifier(out / "model", FP32)
+    texts = DDP_VALIDATION["abstract"].tolist()
+    proba = predict_proba(classifier, texts, compute=FP32, batch_tokens=512)
+    full = classification_metrics(DDP_VALIDATION["label"].to_numpy(), proba, LABELS.codes)
+    assert full["roc_auc_ovr"] == pytest.approx(summary["val_roc_auc"], abs=1e-6)
+    assert full["macro_f1"] == pytest.approx(summary["val_macro_f1"], abs=1e-6)
+
+
+def test_a_run_started_alone_with_two_processes_asked_names_the_param(
+    world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(ProcessesError, match=r"train\.processes is 2 but 1 process"):
+        run_stage(world, tiny_bert, tmp_path / "alone", processes=2)
 
 
 def test_balanced_class_weights() -> None:

@@ -151,9 +151,11 @@ class TrainParams:
     head_init: Literal["linear_probe", "random"] = "linear_probe"
     group_by_length: bool = True
     seed: int = 42  # weight init of the head, batch order, dropout
+    processes: int = 1  # data-parallel processes under torchrun (dvc.yaml's train cmd)
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.seed", self.seed, 0)
+        _at_least(f"{key}.processes", self.processes, 1)
         _above(f"{key}.learning_rate", self.learning_rate, 0)
         _at_least(f"{key}.attention_dropout", self.attention_dropout, 0, most=0.9)
         _at_least(f"{key}.frozen_layers", self.frozen_layers, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,9 @@ def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -
     for name in paths:
         parser.add_argument(name, type=Path)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    # Under torchrun only rank 0 logs progress; the other processes report warnings and errors.
+    level = logging.INFO if os.environ.get("RANK", "0") == "0" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
     try:
         stage(**vars(args))
     except ArxivistError as err:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import sys
-import tempfile
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -43,6 +43,7 @@ from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
 from arxivist.metrics import check_labels, classification_metrics
 from arxivist.params import TrainParams
+from arxivist.processes import is_main, shared_scratch, world_size
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +121,8 @@ def fine_tune(
     """Train on data["train"], pick the epoch by data["validation"] ROC-AUC, log curves to reports.
 
     `seed` seeds Python, NumPy and torch (so the new classification head), and the data order.
-    Runs on `compute.device` in `compute.precision`.
+    Runs on `compute.device` in `compute.precision`, in each of torchrun's processes (data
+    parallel: each process takes train_batch_size rows a step); only rank 0 writes `reports`.
     """
     check_training(data, labels)
     set_seed(seed)
@@ -130,12 +132,11 @@ def fine_tune(
     if params.class_weights == "balanced":
         weights = balanced_class_weights(data[TRAIN]["labels"], len(labels))
     collator = DataCollatorWithPadding(tokenizer)
-    if params.head_init == "linear_probe":
+    # Rank 0's head only: DistributedDataParallel starts every process from rank 0's weights.
+    if params.head_init == "linear_probe" and is_main():
         fit_head(model, data[TRAIN], collator, params, compute)
-    with (
-        tempfile.TemporaryDirectory(prefix="arxivist-train-") as scratch,
-        Live(dir=str(reports), dvcyaml=None, save_dvc_exp=False) as live,
-    ):
+    curves_log = Live(dir=str(reports), dvcyaml=None, save_dvc_exp=False) if is_main() else None
+    with shared_scratch("arxivist-train-") as scratch, curves_log or nullcontext() as live:
         curves = _EpochCurves(live, params.epochs)
         callbacks: list[TrainerCallback] = [curves]
         if params.early_stopping_patience:
@@ -155,9 +156,13 @@ def fine_tune(
         trainer.remove_callback(PrinterCallback)
         trainer.train()
         tuned = FineTuned(trainer.model, tokenizer, tuple(curves.history))
-        live.summary.update(
-            tuned.best.curves(), best_epoch=tuned.best.epoch, compute=compute.describe()
-        )
+        if live is not None:
+            live.summary.update(
+                tuned.best.curves(),
+                best_epoch=tuned.best.epoch,
+                compute=compute.describe(),
+                processes=world_size(),
+            )
     logger.info("kept the best of %d epochs, %s", len(tuned.history), tuned.best)
     return tuned
 
@@ -254,9 +259,10 @@ class WeightedCrossEntropy:
 
 
 class _EpochCurves(TrainerCallback):
-    """After each epoch's evaluation: one dvclive step (step = epoch) and one log line."""
+    """After each epoch's evaluation: one dvclive step (step = epoch, rank 0 only: `live` is
+    None elsewhere) and one log line."""
 
-    def __init__(self, live: Live, epochs: int) -> None:
+    def __init__(self, live: Live | None, epochs: int) -> None:
         self.live = live
         self.epochs = epochs
         self.history: list[EpochResult] = []
@@ -275,10 +281,11 @@ class _EpochCurves(TrainerCallback):
             val_macro_f1=float(metrics["eval_macro_f1"]),
         )
         self.history.append(result)
-        self.live.step = result.epoch
-        for name, value in result.curves().items():
-            self.live.log_metric(name, value)
-        self.live.next_step()
+        if self.live is not None:
+            self.live.step = result.epoch
+            for name, value in result.curves().items():
+                self.live.log_metric(name, value)
+            self.live.next_step()
         logger.info("%s (of at most %d)", result, self.epochs)
 
 
@@ -290,7 +297,8 @@ def _validation_metrics(prediction: EvalPrediction, codes: tuple[str, ...]) -> d
 
 
 def _total_steps(params: TrainParams, train_size: int) -> int:
-    return math.ceil(train_size / params.train_batch_size) * params.epochs
+    """Optimizer steps of the run: each step takes train_batch_size rows in every process."""
+    return math.ceil(train_size / (params.train_batch_size * world_size())) * params.epochs
 
 
 def _arguments(
