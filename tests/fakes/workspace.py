@@ -33,7 +33,10 @@ def project_files() -> list[str]:
 def make_workspace(dest: Path, params: dict[str, Any] | None = None) -> Path:
     """Copy the project to `dest`, apply `params` over params.yaml, and commit it all."""
     for name in project_files():
-        if name.startswith(("data/", "models/", "reports/", "tests/", "bench/")):
+        # Outputs and the lock of any run here (`make demo` leaves them): a workspace starts unrun.
+        if name == "dvc.lock" or name.startswith(
+            ("data/", "models/", "reports/", "tests/", "bench/")
+        ):
             continue
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
