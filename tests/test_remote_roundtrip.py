@@ -240,3 +240,48 @@ def test_check_data_catches_an_object_lost_from_the_remote(
         assert f"  missing from workspace: {LOST_MEMBER}\n" in checked.stderr, checked.stderr
     finally:
         gcs.upload(lost, payload)  # the bucket is shared by this module's tests
+
+
+def test_the_published_model_is_a_dvc_artifact_anyone_can_get(
+    roundtrip: RoundTrip, tmp_path: Path
+) -> None:
+    """A version registered the GTO way (an annotated git tag `<name>@v<semver>`), then from an
+    empty folder (no clone, no DVC project) `dvc artifacts get` reads the artifact's path from the
+    repository's dvc.yaml at that version and downloads the folder from the GCS remote."""
+    (artifacts,) = yaml.safe_load((roundtrip.workspace / "dvc.yaml").read_text())["artifacts"]
+    tag = f"{artifacts}@v0.1.0"
+    if tag not in git(roundtrip.workspace, "tag").split():
+        git(roundtrip.workspace, "tag", "-a", tag, "-m", "Register the published model")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    remote = [f"endpointurl={roundtrip.gcs.url}", "allow_anonymous_login=true"]
+    got = dvc(
+        elsewhere,
+        "artifacts",
+        "get",
+        str(roundtrip.workspace),
+        artifacts,
+        "--rev",
+        "v0.1.0",
+        "-o",
+        "model",
+        "--remote-config",
+        *remote,
+    )
+    assert (elsewhere / "model" / "config.json").is_file(), got.stdout + got.stderr
+    published = roundtrip.workspace / "models/published"
+    assert sha256_files(elsewhere / "model") == sha256_files(published)
+
+    from transformers import pipeline
+
+    classify = pipeline("text-classification", model=str(elsewhere / "model"))
+    (answer,) = classify("A robot arm grasps objects in clutter.")
+    assert answer["label"] in {"Artificial Intelligence", "Information Retrieval", "Robotics"}
+
+
+def sha256_files(folder: Path) -> dict[str, str]:
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
