@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# A pull request's experiment, as .github/workflows/pr-experiment.yml runs it (and the tests do,
+# against a local GCS): pull the data the base's dvc.lock names, reproduce what the branch changed,
+# push the new outputs, and write a markdown report comparing the branch with the base.
+#
+#   ci/pr_experiment.sh BASE REPORT      e.g. ci/pr_experiment.sh origin/main report.md
+#
+# Needs .venv (make venv) and credentials for the DVC remote in the environment; prints no secret.
+set -euo pipefail
+base=${1:?usage: ci/pr_experiment.sh BASE REPORT}
+report=${2:?usage: ci/pr_experiment.sh BASE REPORT}
+cd "$(dirname "$0")/.."
+export PATH="$PWD/.venv/bin:$PATH" DVC_NO_ANALYTICS=1
+
+dvc pull --allow-missing    # what this branch's dvc.lock names and the remote holds
+dvc repro                   # reruns exactly the stages whose declared inputs changed
+dvc push                    # the new outputs, so anyone can `dvc pull` this branch
+dvc plots diff "$base" --out dvc_plots >/dev/null
+
+{
+  echo "## arxivist: this branch against \`$base\`"
+  echo
+  echo "### Metrics"
+  dvc metrics diff "$base" --md --precision 4
+  echo
+  echo "### Params"
+  dvc params diff "$base" --md
+  echo
+  echo "Plots (train curves, confusion matrix, ROC curves, both revisions): the \`dvc_plots\` artifact."
+} >"$report"
+echo "wrote $report"

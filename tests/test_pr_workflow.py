@@ -1,0 +1,81 @@
+"""The pull-request workflow for users: actionlint passes it, and the one script it runs pulls,
+reproduces, pushes and reports against the base branch, end to end on a local GCS."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arxivist import localgcs
+from tests.fakes.gcs import running_gcs
+from tests.fakes.workspace import (
+    BIN,
+    ROOT,
+    copy_workspace,
+    dvc,
+    git,
+    reproduced_tiny_workspace,
+    tool_env,
+)
+
+WORKFLOW = ROOT / ".github" / "workflows" / "pr-experiment.yml"
+SCRIPT = "ci/pr_experiment.sh"
+
+
+def test_actionlint_passes_the_workflow() -> None:
+    done = subprocess.run(
+        [str(BIN / "actionlint"), str(WORKFLOW)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_workflow_runs_the_script_and_never_prints_the_key() -> None:
+    steps = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["experiment"]["steps"]
+    runs = [step["run"] for step in steps if "run" in step]
+    assert f"{SCRIPT} origin/main report.md" in runs
+    assert "make venv" in runs
+    auth = next(step for step in steps if "google-github-actions/auth" in step.get("uses", ""))
+    assert auth["with"]["credentials_json"] == "${{ secrets.GCP_SA_KEY }}"
+    assert not any("GCP_SA_KEY" in run for run in runs), "the key is never echoed by a step"
+
+
+@pytest.mark.slow
+def test_the_script_pulls_reproduces_pushes_and_reports(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, tiny_bert: Path
+) -> None:
+    origin = copy_workspace(reproduced_tiny_workspace(tmp_path_factory, tiny_bert), tmp_path / "o")
+    bucket = localgcs.remote_bucket(origin)
+    with running_gcs(tmp_path / "gcs", bucket) as gcs:
+        gcs.configure(origin)
+        dvc(origin, "push")
+        # The pull request: a branch that changes one param, as a user pushes it.
+        git(origin, "checkout", "-q", "-b", "lower-lr")
+        params = yaml.safe_load((origin / "params.yaml").read_text(encoding="utf-8"))
+        params["train"]["learning_rate"] = params["train"]["learning_rate"] / 10
+        (origin / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+        git(origin, "commit", "-q", "-am", "Lower the learning rate")
+        # CI's checkout: a fresh clone with an empty DVC cache.
+        clone = tmp_path / "ci"
+        git(tmp_path, "clone", "-q", "-b", "lower-lr", str(origin), str(clone))
+        gcs.configure(clone)
+        done = subprocess.run(
+            [str(clone / SCRIPT), "origin/main", "report.md"],
+            cwd=clone,
+            env=tool_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        assert "Running stage 'train'" in done.stdout and "Running stage 'fetch'" not in done.stdout
+        assert json.loads(dvc(clone, "status", "--cloud", "--json").stdout) == {}
+
+    report = (clone / "report.md").read_text(encoding="utf-8")
+    assert "## arxivist: this branch against `origin/main`" in report
+    assert "| Path" in report and "val_roc_auc" in report  # dvc metrics diff --md
+    assert "train.learning_rate" in report  # dvc params diff --md
+    assert (clone / "dvc_plots" / "index.html").is_file()
