@@ -30,7 +30,6 @@ A smoke test of minutes (tiny sample, short texts, two variants):
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ import torch
 import yaml
 from transformers import AutoConfig, AutoTokenizer
 
+from arxivist.cards import load_report
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import Capability, Compute, probe
 from arxivist.labels import LabelSet
@@ -249,10 +249,9 @@ def run_variant(
     ran = stages_run(done.stdout + done.stderr)
     if "train" not in ran:
         raise LeverError(f"dvc {' '.join(command)} ran {ran or 'no stage'}, not train")
-    training = json.loads((workspace / "reports/train/metrics.json").read_text(encoding="utf-8"))
-    test = json.loads((workspace / "reports/eval/metrics.json").read_text(encoding="utf-8"))[
-        "model"
-    ]
+    reports = workspace / "reports"
+    training = load_report(reports / "train/metrics.json", reports / "train/details.json")
+    test = load_report(reports / "eval/metrics.json", reports / "eval/details.json")["model"]
     labels = LabelSet.load(workspace / "data/labeled/labels.json")
     proba = predict_cli(workspace / "models/published", inputs, labels)
     truth = np.array([labels.codes.index(paper.primary_category) for paper in unseen])

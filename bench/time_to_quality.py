@@ -45,6 +45,7 @@ from transformers import AutoModel, AutoModelForSequenceClassification, AutoToke
 
 from arxivist.atomic import write_jsonl
 from arxivist.baseline import fit_baseline
+from arxivist.cards import load_report
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import Compute, probe, resolve
 from arxivist.labels import LabelSet
@@ -120,11 +121,11 @@ def run_pipeline(workspace: Path) -> dict[str, Any]:
     return {
         "stages": stages,
         "seconds": round(sum(stages.values()), 1),
-        "train_metrics": json.loads(
-            (workspace / "reports/train/metrics.json").read_text(encoding="utf-8")
+        "train_metrics": load_report(
+            workspace / "reports/train/metrics.json", workspace / "reports/train/details.json"
         ),
-        "test_split": json.loads(
-            (workspace / "reports/eval/metrics.json").read_text(encoding="utf-8")
+        "test_split": load_report(
+            workspace / "reports/eval/metrics.json", workspace / "reports/eval/details.json"
         ),
     }
 

@@ -1,4 +1,9 @@
-"""evaluate: the model and a TF-IDF baseline on the test split -> metrics, plots and predictions."""
+"""evaluate: the model and a TF-IDF baseline on the test split -> metrics, plots and predictions.
+
+reports/eval/metrics.json holds the headline numbers (what `dvc metrics show`, `dvc metrics diff`
+and `dvc exp show` compare); reports/eval/details.json accuracy, the per-class detail, the test
+size and the compute used.
+"""
 
 import logging
 from pathlib import Path
@@ -11,11 +16,13 @@ from arxivist.compute import resolve
 from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import (
+    HEADLINE,
     check_labels,
     classification_metrics,
     confusion_rows,
+    headline,
     prediction_records,
-    roc_curves,
+    roc_rows,
 )
 from arxivist.params import load_params
 from arxivist.stage import run_stage
@@ -48,16 +55,15 @@ def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
         "baseline": baseline.predict_proba(test[TEXT]),
     }
     metrics = {name: classification_metrics(truth, p, codes) for name, p in scores.items()}
-    write_json(
-        out / "metrics.json", {**metrics, "n_test": len(test), "compute": compute.describe()}
-    )
+    write_json(out / "metrics.json", {name: headline(m) for name, m in metrics.items()})
+    rest = {name: {k: v for k, v in m.items() if k not in HEADLINE} for name, m in metrics.items()}
+    write_json(out / "details.json", {**rest, "n_test": len(test), "compute": compute.describe()})
     write_jsonl(
         out / "predictions.jsonl", prediction_records(test["id"], truth, scores["model"], codes)
     )
     with atomic_path(out / "plots") as plots:
         write_json(plots / "confusion.json", confusion_rows(truth, scores["model"], codes))
-        for code, points in roc_curves(truth, scores["model"], codes).items():
-            write_json(plots / "roc" / f"{code}.json", points)
+        write_json(plots / "roc.json", roc_rows(truth, scores["model"], codes))
     for name, m in metrics.items():
         log.info(
             "%s: roc_auc_ovr=%s macro_f1=%s accuracy=%s",

@@ -1,11 +1,10 @@
 """publish: model + tokenizer + model card -> models/published. Uploading: arxivist push-to-hub."""
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
-from arxivist.cards import DataSummary, build_card, check_eval_metrics
+from arxivist.cards import DataSummary, build_card, check_eval_metrics, load_report
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 from arxivist.publishing import assemble, check_model
@@ -14,18 +13,25 @@ from arxivist.stage import run_stage
 
 
 def publish(
-    model: Path, eval_metrics: Path, train_metrics: Path, labels: Path, splits: Path, out: Path
+    model: Path,
+    eval_metrics: Path,
+    eval_details: Path,
+    train_metrics: Path,
+    train_details: Path,
+    labels: Path,
+    splits: Path,
+    out: Path,
 ) -> None:
     params = load_params()
     label_set = LabelSet.load(labels)
     check_model(model, label_set)
-    evaluation = json.loads(eval_metrics.read_text(encoding="utf-8"))
-    check_eval_metrics(evaluation, label_set, str(eval_metrics))
+    evaluation = load_report(eval_metrics, eval_details)
+    check_eval_metrics(evaluation, label_set, f"{eval_metrics} + {eval_details.name}")
     frames = {
         name: pd.read_parquet(splits / f"{name}.parquet", columns=["label", "published"])
         for name in SPLITS
     }
-    training = json.loads(train_metrics.read_text(encoding="utf-8"))
+    training = load_report(train_metrics, train_details)
     card = build_card(
         params,
         label_set,
@@ -38,5 +44,8 @@ def publish(
 
 if __name__ == "__main__":
     run_stage(
-        publish, "model", "eval_metrics", "train_metrics", "labels", "splits", "out", doc=__doc__
+        publish,
+        *("model", "eval_metrics", "eval_details", "train_metrics", "train_details"),
+        *("labels", "splits", "out"),
+        doc=__doc__,
     )

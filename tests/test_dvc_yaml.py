@@ -121,3 +121,36 @@ def test_declared_params_exist_in_params_yaml() -> None:
             for part in key.split("."):
                 assert isinstance(node, dict) and part in node, f"{name}: params {key}"
                 node = node[part]
+
+
+def string_literals(path: Path) -> list[str]:
+    """The string constants of a Python file, docstrings left out (examples, not behaviour)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    scopes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, scopes) and node.body and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+
+
+def test_no_category_is_named_outside_params() -> None:
+    """Labels are data: dvc.yaml, its plot templates and the code name no category (only the
+    defaults in params.py, which mirror params.yaml), so any label set works from params.yaml."""
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text())
+    codes = sorted(set(committed["labels"]) | set(committed["fetch"]["categories"]))
+    texts = {
+        path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for path in [ROOT / "dvc.yaml", *sorted((ROOT / ".dvc" / "plots").glob("*.json"))]
+    }
+    for path in sorted([*(ROOT / "src").rglob("*.py"), *(ROOT / "stages").rglob("*.py")]):
+        if path != ROOT / "src" / "arxivist" / "params.py":
+            texts[path.relative_to(ROOT).as_posix()] = "\n".join(string_literals(path))
+    named = {name: [code for code in codes if code in text] for name, text in texts.items()}
+    assert {name: found for name, found in named.items() if found} == {}

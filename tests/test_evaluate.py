@@ -13,13 +13,15 @@ import yaml
 
 from arxivist.atomic import read_jsonl
 from arxivist.baseline import fit_baseline
+from arxivist.cards import load_report
 from arxivist.compute import resolve
 from arxivist.inference import InferenceError
 from arxivist.labels import LabelSet
-from arxivist.metrics import MetricsError, classification_metrics
+from arxivist.metrics import HEADLINE, MetricsError, classification_metrics
 from arxivist.params import EvaluateParams
 from stages.evaluate import evaluate
 from tests.fakes.tiny_bert import LABELS
+from tests.fakes.workspace import ROOT
 
 CODES = LABELS.codes
 TOPICS = {
@@ -36,27 +38,6 @@ PARAMS = {
         "baseline_c": 10.0,
     },
 }
-# The top-level `plots:` entries of dvc.yaml for the evaluate stage's plot data.
-PLOTS = """
-plots:
-  - reports/eval/plots/confusion.json:
-      template: confusion
-      x: predicted
-      y: actual
-      title: Confusion matrix, test split
-      x_label: predicted category
-      y_label: actual category
-  - eval_roc:
-      template: simple
-      x: fpr
-      y:
-        reports/eval/plots/roc/cs.AI.json: tpr
-        reports/eval/plots/roc/cs.IR.json: tpr
-        reports/eval/plots/roc/cs.RO.json: tpr
-      title: One-vs-rest ROC curves, test split
-      x_label: false positive rate
-      y_label: true positive rate
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -159,15 +140,16 @@ def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
     test = pd.read_parquet(evaluated["splits"] / "test.parquet")
     assert set(files_under(out)) == {
         "metrics.json",
+        "details.json",
         "predictions.jsonl",
         "plots/confusion.json",
-        "plots/roc/cs.AI.json",
-        "plots/roc/cs.IR.json",
-        "plots/roc/cs.RO.json",
+        "plots/roc.json",
     }
 
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert set(metrics) == {"model", "baseline", "n_test", "compute"}
+    headline = json.loads((out / "metrics.json").read_text())
+    assert set(headline) == {"model", "baseline"}
+    assert all(set(headline[name]) == set(HEADLINE) for name in ("model", "baseline"))
+    metrics = load_report(out / "metrics.json", out / "details.json")
     assert metrics["compute"] == resolve("fp32").describe()
     assert metrics["n_test"] == len(test) == 12
     for m in (metrics["model"], metrics["baseline"]):
@@ -192,8 +174,10 @@ def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
 
     confusion = json.loads((out / "plots" / "confusion.json").read_text())
     assert confusion == [{"actual": p["label"], "predicted": p["predicted"]} for p in predictions]
+    roc = json.loads((out / "plots" / "roc.json").read_text())
+    assert list(dict.fromkeys(row["class"] for row in roc)) == list(CODES)
     for code in CODES:
-        curve = json.loads((out / "plots" / "roc" / f"{code}.json").read_text())
+        curve = [{"fpr": r["fpr"], "tpr": r["tpr"]} for r in roc if r["class"] == code]
         assert curve[0] == {"fpr": 0.0, "tpr": 0.0} and curve[-1] == {"fpr": 1.0, "tpr": 1.0}
 
 
@@ -218,9 +202,11 @@ def test_a_model_trained_on_other_labels_is_refused_before_any_output(
 
 
 def test_dvc_plots_show_renders_the_plot_data(evaluated: dict[str, Path], tmp_path: Path) -> None:
+    """dvc.yaml's top-level `plots:` with the templates of .dvc/plots/, on the stage's output."""
     repo = tmp_path / "repo"
     shutil.copytree(evaluated["out"], repo / "reports" / "eval")
-    (repo / "dvc.yaml").write_text(PLOTS)
+    plots = yaml.safe_load((ROOT / "dvc.yaml").read_text())["plots"]
+    (repo / "dvc.yaml").write_text(yaml.safe_dump({"plots": plots}))
 
     def run(*args: str) -> str:
         done = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=True)
@@ -228,14 +214,21 @@ def test_dvc_plots_show_renders_the_plot_data(evaluated: dict[str, Path], tmp_pa
 
     run("git", "init", "-q")
     run(sys.executable, "-m", "dvc", "init", "-q")
+    shutil.copytree(ROOT / ".dvc" / "plots", repo / ".dvc" / "plots")
     shown = json.loads(run(sys.executable, "-m", "dvc", "plots", "show", "--json"))
 
     assert "errors" not in shown
     confusion = shown["data"]["reports/eval/plots/confusion.json"][0]["content"]
     assert {"actual", "predicted"} <= set(confusion["data"]["values"][0])
     assert len(confusion["data"]["values"]) == 12
-    roc = shown["data"]["eval_roc"][0]["content"]
-    # One line per class: the template tells the per-class files apart by their file name.
-    assert roc["encoding"]["strokeDash"]["field"] == "filename"
-    lines = {v["filename"] for v in roc["data"]["values"]}
-    assert lines == {f"{code}.json" for code in CODES}
+    assert confusion["spec"]["layer"][-1]["encoding"]["text"]["field"] == "papers"  # cell counts
+    roc = shown["data"]["reports/eval/plots/roc.json"][0]["content"]
+    assert {v["class"] for v in roc["data"]["values"]} == set(CODES)
+    assert roc["title"]["text"].startswith("One-vs-rest ROC curves")
+    chance, curves = roc["layer"]
+    assert chance["encoding"]["x2"] == chance["encoding"]["y2"] == {"datum": 1}
+    # One line per class (a colour and a legend entry each), one dash pattern per revision.
+    assert curves["encoding"]["color"]["field"] == "class"
+    assert curves["encoding"]["strokeDash"]["field"] == "rev"
+    assert curves["encoding"]["x"]["title"] == "false positive rate"
+    assert curves["encoding"]["y"]["title"] == "true positive rate"

@@ -11,7 +11,7 @@ from arxivist.metrics import (
     classification_metrics,
     confusion_rows,
     prediction_records,
-    roc_curves,
+    roc_rows,
 )
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
@@ -99,9 +99,16 @@ def test_labels_the_metrics_cannot_use(labels: np.ndarray, problem: str) -> None
         classification_metrics(labels, np.full((4, 3), 1 / 3), CODES)
 
 
-def test_roc_curves_run_from_origin_to_one_per_class() -> None:
-    curves = roc_curves(LABELS, PROBABILITIES, CODES)
-    assert list(curves) == list(CODES)
+def test_roc_rows_hold_every_class_curve_in_label_order_from_origin_to_one() -> None:
+    rows = roc_rows(LABELS, PROBABILITIES, CODES)
+    assert all(set(row) == {"class", "fpr", "tpr"} for row in rows)
+    classes = [row["class"] for row in rows]
+    assert list(dict.fromkeys(classes)) == list(CODES)
+    assert classes == sorted(classes, key=CODES.index)  # each class's rows together
+    curves = {
+        code: [{"fpr": r["fpr"], "tpr": r["tpr"]} for r in rows if r["class"] == code]
+        for code in CODES
+    }
     for points in curves.values():
         assert points[0] == {"fpr": 0.0, "tpr": 0.0}
         assert points[-1] == {"fpr": 1.0, "tpr": 1.0}

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from datasets import load_from_disk
 
-from tests.fakes.workspace import TINY_PARAMS, dvc, tiny_pipeline_workspace
+from arxivist.cards import load_report
+from tests.fakes.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
 
 pytestmark = pytest.mark.slow
 
@@ -31,11 +33,10 @@ OUTPUTS = [
     "reports/train/plots/metrics/val_roc_auc.tsv",
     "reports/train/plots/metrics/val_macro_f1.tsv",
     "reports/eval/metrics.json",
+    "reports/eval/details.json",
     "reports/eval/predictions.jsonl",
     "reports/eval/plots/confusion.json",
-    "reports/eval/plots/roc/cs.AI.json",
-    "reports/eval/plots/roc/cs.IR.json",
-    "reports/eval/plots/roc/cs.RO.json",
+    "reports/eval/plots/roc.json",
     "models/published/README.md",
     "models/published/model.safetensors",
 ]
@@ -78,7 +79,8 @@ def test_data_outputs_follow_the_stage_contracts(reproduced: tuple[Path, str]) -
 
 def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, str]) -> None:
     workspace, _ = reproduced
-    evaluation = json.loads((workspace / "reports/eval/metrics.json").read_text())
+    reports = workspace / "reports/eval"
+    evaluation = load_report(reports / "metrics.json", reports / "details.json")
     for name in ("model", "baseline"):
         metrics = evaluation[name]
         for key in ("roc_auc_ovr", "macro_f1", "accuracy"):
@@ -101,7 +103,7 @@ def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> N
     assert errors == []
     ids = set(plots["data"]) if "data" in plots else set(plots)
     assert "reports/eval/plots/confusion.json" in ids
-    assert "eval_roc" in ids
+    assert "reports/eval/plots/roc.json" in ids
     assert any("val_roc_auc.tsv" in plot_id for plot_id in ids)
 
 
@@ -173,3 +175,30 @@ def test_bad_params_fail_before_work_and_leave_nothing(tmp_path: Path, tiny_bert
     assert failed.returncode != 0
     assert "params: split.test_size: must be strictly between 0 and 1" in failed.stderr
     assert not (workspace / "data").exists()
+
+
+def test_metrics_and_experiment_tables_fit_160_columns(reproduced: tuple[Path, str]) -> None:
+    """The headline numbers only: `dvc metrics show` fits 160 columns, and `dvc exp show` as the
+    README suggests shows every headline metric in a 160-column terminal instead of `…`."""
+    workspace, _ = reproduced
+    shown = dvc(workspace, "metrics", "show").stdout
+    assert max(len(line) for line in shown.splitlines()) <= 160, shown
+    exp = dvc_wide(workspace, *EXP_SHOW).stdout
+    assert max(len(line) for line in exp.splitlines()) <= 160, exp
+    columns = ("val_roc_auc", "model.roc_auc_ovr", "baseline.macro_f1", "train.learning_rate")
+    assert all(column in exp for column in columns), exp
+
+
+# The README's `dvc exp show`: the headline metrics and the params experiments usually change.
+EXP_SHOW = (
+    *("exp", "show", "--no-pager", "--drop", ".*", "--keep"),
+    "Experiment|best_epoch|val_roc_auc|(model|baseline)\\.(roc_auc_ovr|macro_f1)|train\\.learning_rate",
+)
+
+
+def dvc_wide(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """dvc in a 160-column terminal (rich reads COLUMNS)."""
+    env = {**tool_env(), "COLUMNS": "160"}
+    return subprocess.run(
+        [str(BIN / "dvc"), *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )

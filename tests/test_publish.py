@@ -5,6 +5,7 @@ server here: private unless --public, refused before any request without HF_TOKE
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -38,7 +39,9 @@ COUNTS = {
 ARGS = (
     "models/model",
     "reports/eval/metrics.json",
+    "reports/eval/details.json",
     "reports/train/metrics.json",
+    "reports/train/details.json",
     "data/labeled/labels.json",
     "data/split",
     "models/published",
@@ -83,17 +86,18 @@ def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPat
     """A project folder with everything publish reads, as the earlier stages leave it."""
     shutil.copytree(tiny_classifier, tmp_path / "models" / "model")
     for name, metrics in {
-        "eval": EVAL_METRICS,
-        "train": {
-            "step": 2,
-            "train_loss": 0.41,
-            "val_loss": 0.38,
-            "val_roc_auc": 0.95,
-            "compute": {"device": "cpu", "precision": "bf16", "hardware": "Xeon (AVX512, AMX)"},
-        },
+        "eval": {},
+        "train": {"step": 2, "best_epoch": 2, "val_roc_auc": 0.95},
     }.items():
         (tmp_path / "reports" / name).mkdir(parents=True)
         (tmp_path / "reports" / name / "metrics.json").write_text(json.dumps(metrics))
+    train_details = {
+        "train_loss": 0.41,
+        "val_loss": 0.38,
+        "compute": {"device": "cpu", "precision": "bf16", "hardware": "Xeon (AVX512, AMX)"},
+    }
+    (tmp_path / "reports" / "train" / "details.json").write_text(json.dumps(train_details))
+    write_evaluation(tmp_path, EVAL_METRICS)
     LABELS.save(tmp_path / "data" / "labeled" / "labels.json")
     day = iter(range(3, 28))
     for split, counts in COUNTS.items():
@@ -114,6 +118,19 @@ def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     return tmp_path
+
+
+def write_evaluation(workdir: Path, evaluation: dict) -> None:
+    """`evaluation` as the evaluate stage splits it: headline numbers, then per-class detail."""
+    headline = copy.deepcopy(evaluation)
+    detail = {
+        name: {"per_class": part.pop("per_class")}
+        for name, part in headline.items()
+        if isinstance(part, dict) and "per_class" in part
+    }
+    eval_dir = workdir / "reports" / "eval"
+    (eval_dir / "metrics.json").write_text(json.dumps(headline))
+    (eval_dir / "details.json").write_text(json.dumps(detail))
 
 
 def run_publish(workdir: Path) -> Path:

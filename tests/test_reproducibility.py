@@ -18,12 +18,15 @@ MODEL_STAGES = ("train", "evaluate")
 # cache: false outputs (dvc.lock records directories only as a whole): compared byte for byte.
 SMALL_FILES = (
     "reports/train/metrics.json",
+    "reports/train/details.json",
+    "reports/eval/details.json",
     "reports/train/plots/metrics/train_loss.tsv",
     "reports/train/plots/metrics/val_loss.tsv",
     "reports/train/plots/metrics/val_roc_auc.tsv",
     "reports/train/plots/metrics/val_macro_f1.tsv",
     "reports/eval/metrics.json",
     "reports/eval/plots/confusion.json",
+    "reports/eval/plots/roc.json",
 )
 
 

@@ -5,6 +5,7 @@ the data, the training setup, the test results beside the baseline, the limits a
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,23 @@ class DataSummary:
             return cls(tuple(splits), counts, None, None, spans)
         first, last = dates["published"].min().date(), dates["published"].max().date()
         return cls(tuple(splits), counts, first, last, spans)
+
+
+def load_report(metrics: Path, details: Path) -> dict[str, Any]:
+    """A stage's two reports as one mapping: the headline numbers of `metrics` (what DVC's tables
+    compare) merged, mapping by mapping, with the rest in `details`."""
+    parts = [json.loads(path.read_text(encoding="utf-8")) for path in (metrics, details)]
+    if not all(isinstance(part, dict) for part in parts):
+        raise CardError(f"{metrics} and {details} must hold JSON objects")
+    return _merge(parts[1], parts[0])
+
+
+def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        both = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = _merge(merged[key], value) if both else value
+    return merged
 
 
 def check_eval_metrics(metrics: Any, labels: LabelSet, source: str) -> None:
@@ -239,7 +257,7 @@ def _training_section(params: Params, training: dict[str, Any]) -> str:
     lines = [f"| {key} | {value} |" for key, value in settings.items()]
     measured = _flatten({key: value for key, value in training.items() if key != "compute"})
     curves = (
-        "\n\nThe best epoch's values (reports/train/metrics.json):\n\n"
+        "\n\nThe best epoch's values (reports/train/metrics.json and details.json):\n\n"
         "| metric | value |\n|---|---|\n"
         + "\n".join(f"| {key} | {_number(value)} |" for key, value in measured.items())
         if measured

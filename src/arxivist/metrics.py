@@ -35,6 +35,15 @@ def check_labels(labels: np.ndarray, codes: Sequence[str], source: str) -> None:
         raise MetricsError(f"{source} has no paper of {missing}; ROC-AUC needs every class")
 
 
+# What `dvc metrics show` and `dvc exp show` compare; the per-class detail has its own file.
+HEADLINE = ("roc_auc_ovr", "macro_f1")
+
+
+def headline(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The HEADLINE numbers of a classification_metrics result."""
+    return {key: metrics[key] for key in HEADLINE}
+
+
 def classification_metrics(
     labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
 ) -> dict[str, Any]:
@@ -70,16 +79,21 @@ def classification_metrics(
     }
 
 
-def roc_curves(
+def roc_rows(
     labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
-) -> dict[str, list[dict[str, float]]]:
-    """code -> one-vs-rest ROC curve as points {"fpr", "tpr"}, from (0, 0) to (1, 1)."""
+) -> list[dict[str, Any]]:
+    """The one-vs-rest ROC curves of all classes as one table (one plot file, one line per class):
+    rows {"class": code, "fpr", "tpr"}, class by class in label order, each curve running from
+    (0, 0) to (1, 1)."""
     labels = np.asarray(labels)
-    curves = {}
+    rows = []
     for i, code in enumerate(codes):
         fpr, tpr, _ = roc_curve(labels == i, probabilities[:, i])
-        curves[code] = [{"fpr": _round(x), "tpr": _round(y)} for x, y in zip(fpr, tpr, strict=True)]
-    return curves
+        rows += [
+            {"class": code, "fpr": _round(x), "tpr": _round(y)}
+            for x, y in zip(fpr, tpr, strict=True)
+        ]
+    return rows
 
 
 def confusion_rows(

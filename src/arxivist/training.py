@@ -2,8 +2,10 @@
 
 Each epoch ends with an evaluation on the validation split; the epoch with the highest macro
 one-vs-rest ROC-AUC wins. dvclive records one row per epoch of train loss, validation loss and
-validation ROC-AUC under `<reports>/plots/metrics/`, and `<reports>/metrics.json` carries the best
-epoch's values. Trainer checkpoints live in a temporary folder outside the repository.
+validation ROC-AUC under `<reports>/plots/metrics/`; `<reports>/metrics.json` carries the best
+epoch and its validation ROC-AUC (what DVC's tables compare) and `<reports>/details.json` its other
+values, the compute and the number of processes. Trainer checkpoints live in a temporary folder
+outside the repository.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from transformers import (
     set_seed,
 )
 
+from arxivist.atomic import write_json
 from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
@@ -156,13 +159,16 @@ def fine_tune(
         trainer.remove_callback(PrinterCallback)
         trainer.train()
         tuned = FineTuned(trainer.model, tokenizer, tuple(curves.history))
-        if live is not None:
-            live.summary.update(
-                tuned.best.curves(),
-                best_epoch=tuned.best.epoch,
-                compute=compute.describe(),
-                processes=world_size(),
-            )
+        if live is not None:  # the best epoch's headline, not the last epoch's logged values
+            for name in tuned.best.curves():
+                live.summary.pop(name, None)
+            live.summary.update(best_epoch=tuned.best.epoch, val_roc_auc=tuned.best.val_roc_auc)
+    if is_main():
+        details = {key: v for key, v in tuned.best.curves().items() if key != "val_roc_auc"}
+        write_json(
+            reports / "details.json",
+            {**details, "compute": compute.describe(), "processes": world_size()},
+        )
     logger.info("kept the best of %d epochs, %s", len(tuned.history), tuned.best)
     return tuned
 

@@ -14,6 +14,8 @@ TOPICS = {
     "cs.AI": "planning reasoning agents knowledge logic search",
     "cs.IR": "retrieval ranking query recommender users documents",
     "cs.RO": "robot grasping manipulation navigation control motion",
+    "cs.CL": "language parsing translation speech words grammar",
+    "cs.DB": "database storage transactions tables joins index",
 }
 
 

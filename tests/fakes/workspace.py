@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -43,7 +44,8 @@ def make_workspace(dest: Path, params: dict[str, Any] | None = None) -> Path:
         shutil.copy2(ROOT / name, target)
     if params:
         current = yaml.safe_load((dest / "params.yaml").read_text())
-        (dest / "params.yaml").write_text(yaml.safe_dump(deep_merge(current, params)))
+        merged = deep_merge(current, params)  # in order: the order of `labels` gives the ids
+        (dest / "params.yaml").write_text(yaml.safe_dump(merged, sort_keys=False))
     git(dest, "init", "-q", "-b", "main")
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "workspace")
@@ -51,10 +53,15 @@ def make_workspace(dest: Path, params: dict[str, Any] | None = None) -> Path:
 
 
 def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    """`base` with `update` merged in; mappings merge, everything else replaces."""
+    """`base` with `update` merged in; mappings merge, except a category set (`categories`,
+    `labels`), and everything else replaces."""
     merged = dict(base)
     for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "categories":
+        if (
+            isinstance(value, dict)
+            and isinstance(merged.get(key), dict)
+            and key not in ("categories", "labels")
+        ):
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
@@ -103,14 +110,21 @@ TINY_PARAMS = {
 }
 
 
-def tiny_pipeline_workspace(dest: Path, checkpoint: Path) -> Path:
-    """A committed workspace whose pipeline runs in seconds: a small snapshot and a tiny BERT."""
+def tiny_pipeline_workspace(
+    dest: Path,
+    checkpoint: Path,
+    corpus: dict[str, int] = TINY_CORPUS,
+    params: dict[str, Any] | None = None,
+) -> Path:
+    """A committed workspace whose pipeline runs in seconds: a small snapshot (papers per
+    category) and a tiny BERT; `params` go over TINY_PARAMS."""
     from tests.fakes.corpus import snapshot_records, write_snapshot
 
-    write_snapshot(dest / "corpus.jsonl", snapshot_records(TINY_CORPUS))
+    write_snapshot(dest / "corpus.jsonl", snapshot_records(corpus))
     from tests.fakes.tiny_bert import model_params
 
-    return make_workspace(dest, deep_merge(TINY_PARAMS, {"model": model_params(checkpoint)}))
+    tiny = deep_merge(TINY_PARAMS, params or {})
+    return make_workspace(dest, deep_merge(tiny, {"model": model_params(checkpoint)}))
 
 
 def arxivist(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -144,3 +158,20 @@ def reproduced_tiny_workspace(tmp_path_factory: pytest.TempPathFactory, checkpoi
 def copy_workspace(source: Path, dest: Path) -> Path:
     """A complete, independent copy of a workspace: git history, DVC cache and config, outputs."""
     return Path(shutil.copytree(source, dest, symlinks=True))
+
+
+def file_hashes(root: Path, *folders: str) -> dict[str, str]:
+    """sha256 of every file under `folders` of `root`, by path relative to `root`."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for folder in folders
+        for path in sorted((root / folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+def bare_origin(workspace: Path, origin: Path) -> Path:
+    """A bare git repo at `origin`, added as the workspace's remote `origin` (the team's GitHub)."""
+    git(origin.parent, "init", "-q", "--bare", "-b", "main", str(origin))
+    git(workspace, "remote", "add", "origin", str(origin))
+    return origin
