@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from arxivist.cards import load_report
 from tests.fakes.corpus import REAL_SNAPSHOT
 from tests.fakes.workspace import dvc, make_workspace
 
@@ -31,7 +31,8 @@ PARAMS = {
 def test_minilm_one_epoch_on_real_abstracts_reaches_roc_auc_0_9(tmp_path: Path) -> None:
     workspace = make_workspace(tmp_path, PARAMS)
     dvc(workspace, "repro")
-    metrics = json.loads((workspace / "reports/eval/metrics.json").read_text())
+    reports = workspace / "reports/eval"
+    metrics = load_report(reports / "metrics.json", reports / "details.json")
     model, baseline = metrics["model"], metrics["baseline"]
     assert metrics["n_test"] == 54  # 15% of 360
     assert model["roc_auc_ovr"] >= 0.9, metrics
