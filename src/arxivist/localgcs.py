@@ -39,7 +39,7 @@ HELP = "Start, stop or inspect a local GCS emulator and point this DVC workspace
 HOST = "127.0.0.1"
 STATE_FILE = "server.json"
 LOG_FILE = "server.log"
-READY_TIMEOUT_S = 10.0
+READY_TIMEOUT_S = 30.0  # a loaded 2-core CI machine can take more than 10 s
 STOP_TIMEOUT_S = 5.0
 _SERVER_NAME = "fake-gcs-server"
 # Plain HTTP to 127.0.0.1 only: never route emulator traffic through a configured proxy.
