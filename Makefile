@@ -32,7 +32,8 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast bench bench-levers bench-scale lint format lock gcs-up gcs-down clean-venv
+.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-scale lint \
+	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,11 +47,24 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 	arxivist predict $(DEMO_TEXTS)
 	@echo "Next: source .venv/bin/activate; dvc metrics show; dvc exp show; dvc plots show"
 
-test: venv  ## the whole test suite, offline
+test: venv browser  ## the whole test suite, offline
 	$(BIN)/python -m pytest
 
 test-fast: venv  ## the tests that take seconds
 	$(BIN)/python -m pytest -m "not slow"
+
+# Debian's chromium draws the plots page in the tests; apt needs root, else sudo.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:  ## install Debian's chromium where it is missing (the plots-page tests open it)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+plots-page: venv  ## rebuild .dvc/plots/page.html from the npm packages pinned in web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund
+	$(BIN)/python web/build_page.py
+
+plots-screenshot: venv browser  ## docs/img/plots.png: this workspace's `dvc plots show`, drawn in Chromium
+	$(BIN)/python -m web.screenshot
 
 bench: venv  ## time to quality on real abstracts: the default pipeline against the seed recipe
 	$(BIN)/python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \

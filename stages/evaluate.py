@@ -19,7 +19,7 @@ from arxivist.metrics import (
     HEADLINE,
     check_labels,
     classification_metrics,
-    confusion_rows,
+    confusion_cells,
     headline,
     prediction_records,
     roc_rows,
@@ -62,7 +62,7 @@ def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
         out / "predictions.jsonl", prediction_records(test["id"], truth, scores["model"], codes)
     )
     with atomic_path(out / "plots") as plots:
-        write_json(plots / "confusion.json", confusion_rows(truth, scores["model"], codes))
+        write_json(plots / "confusion.json", confusion_cells(truth, scores["model"], codes))
         write_json(plots / "roc.json", roc_rows(truth, scores["model"], codes))
     for name, m in metrics.items():
         log.info(

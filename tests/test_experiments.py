@@ -29,6 +29,7 @@ from tests.fakes.workspace import (
     reproduced_tiny_workspace,
     tool_env,
 )
+from web.browser import visit
 
 pytestmark = pytest.mark.slow
 
@@ -217,17 +218,18 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
     data = plots["data"]
     roc_id, confusion_id = "reports/eval/plots/roc.json", "reports/eval/plots/confusion.json"
     assert {roc_id, confusion_id} <= set(data), sorted(data)
-    (curve,) = data["reports/train/plots/metrics/train_loss.tsv"]
+    (curve,) = data["Loss per epoch"]
     assert curve["revisions"] == [FOREGROUND, QUEUED]
-    series: dict[str, list[float]] = {}
+    series: dict[tuple[str, str], list[float]] = {}
     for row in curve["content"]["data"]["values"]:
-        series.setdefault(row["rev"], []).append(float(row["train_loss"]))
+        key = (row["rev"], row["filename::field"])
+        series.setdefault(key, []).append(float(row["dvc_inferred_y_value"]))
     epochs = TINY_PARAMS["train"]["epochs"]
-    assert {rev: len(values) for rev, values in series.items()} == {
-        FOREGROUND: epochs,
-        QUEUED: epochs,
+    logged = ("train_loss.tsv::train_loss", "val_loss.tsv::val_loss")
+    assert {key: len(values) for key, values in series.items()} == {
+        (rev, name): epochs for rev in (FOREGROUND, QUEUED) for name in logged
     }
-    assert series[FOREGROUND] != series[QUEUED]
+    assert series[FOREGROUND, logged[0]] != series[QUEUED, logged[0]]
     (roc,) = data[roc_id]
     assert roc["revisions"] == [FOREGROUND, QUEUED]
     lines = {(row["rev"], row["class"]) for row in roc["content"]["data"]["values"]}
@@ -238,6 +240,26 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
     assert (curves["color"]["field"], curves["strokeDash"]["field"]) == ("class", "rev")
     (confusion,) = data[confusion_id]
     assert confusion["content"]["facet"]["column"]["field"] == "rev"
+
+
+def test_the_plots_diff_page_draws_both_runs_in_chromium(runs: Runs, tmp_path: Path) -> None:
+    """`dvc plots diff` through the repository's page: each chart tells the two runs apart."""
+    dvc(runs.workspace, "plots", "diff", FOREGROUND, QUEUED, "-o", str(tmp_path))
+    page = tmp_path / "index.html"
+    seen = visit(page)
+    assert seen.problems == []
+    assert seen.requests == [page.as_uri()]
+    assert len(seen.charts) == 4
+    assert all(chart.drawn for chart in seen.charts.values())
+    classes = list(TINY_PARAMS["fetch"]["categories"])
+    loss, roc = seen.charts["Loss_per_epoch"], seen.charts["reports_eval_plots_roc_json"]
+    assert {FOREGROUND, QUEUED, "training loss", "validation loss"} <= set(loss.legend)
+    assert loss.lines == 4  # two series for each run
+    assert {FOREGROUND, QUEUED, *classes} <= set(roc.legend)
+    assert roc.lines == 2 * len(classes)
+    confusion = seen.charts["reports_eval_plots_confusion_json"]
+    assert {FOREGROUND, QUEUED} <= set(confusion.titles)  # a panel per run
+    assert confusion.rects == 2 * len(classes) ** 2
 
 
 def test_the_queued_run_used_its_temporary_copy_and_the_outside_checkpoint(

@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 from arxivist.metrics import (
     MetricsError,
     classification_metrics,
-    confusion_rows,
+    confusion_cells,
     prediction_records,
     roc_rows,
 )
@@ -120,15 +120,18 @@ def test_roc_rows_hold_every_class_curve_in_label_order_from_origin_to_one() -> 
     assert {"fpr": 0.0, "tpr": 1.0} not in curves["cs.AI"]
 
 
-def test_confusion_rows_and_prediction_records_name_codes_in_input_order() -> None:
-    rows = confusion_rows(LABELS, PROBABILITIES, CODES)
-    assert [(r["actual"], r["predicted"]) for r in rows] == [
-        ("cs.AI", "cs.AI"),
-        ("cs.AI", "cs.IR"),
-        ("cs.IR", "cs.IR"),
-        ("cs.IR", "cs.IR"),
-        ("cs.RO", "cs.RO"),
-        ("cs.RO", "cs.AI"),
+def test_confusion_cells_and_prediction_records_name_codes_in_input_order() -> None:
+    cells = confusion_cells(LABELS, PROBABILITIES, CODES)
+    assert [(c["actual"], c["predicted"], c["papers"]) for c in cells] == [
+        ("cs.AI", "cs.AI", 1),
+        ("cs.AI", "cs.IR", 1),
+        ("cs.AI", "cs.RO", 0),
+        ("cs.IR", "cs.AI", 0),
+        ("cs.IR", "cs.IR", 2),
+        ("cs.IR", "cs.RO", 0),
+        ("cs.RO", "cs.AI", 1),
+        ("cs.RO", "cs.IR", 0),
+        ("cs.RO", "cs.RO", 1),
     ]
     ids = [f"2401.0000{i}" for i in range(6)]
     records = prediction_records(ids, LABELS, PROBABILITIES, CODES)
@@ -139,3 +142,11 @@ def test_confusion_rows_and_prediction_records_name_codes_in_input_order() -> No
         "predicted": "cs.AI",
         "probabilities": {"cs.AI": 0.5, "cs.IR": 0.1, "cs.RO": 0.4},
     }
+
+
+def test_confusion_cells_keep_a_class_the_model_never_predicts() -> None:
+    always_ai = np.tile([0.9, 0.05, 0.05], (len(LABELS), 1))
+    cells = confusion_cells(LABELS, always_ai, CODES)
+    assert len(cells) == len(CODES) ** 2
+    assert all(c["papers"] == 0 for c in cells if c["predicted"] != "cs.AI")
+    assert sum(c["papers"] for c in cells if c["predicted"] == "cs.AI") == len(LABELS)

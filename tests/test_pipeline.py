@@ -12,6 +12,7 @@ from datasets import load_from_disk
 
 from arxivist.cards import load_report
 from tests.fakes.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
+from web.browser import visit
 
 pytestmark = pytest.mark.slow
 
@@ -40,6 +41,15 @@ OUTPUTS = [
     "models/published/README.md",
     "models/published/model.safetensors",
 ]
+
+
+# dvc.yaml's plots, by plot id, and the ids of their <div>s on the plots page.
+PLOT_IDS = {
+    "Loss per epoch": "Loss_per_epoch",
+    "Validation scores per epoch": "Validation_scores_per_epoch",
+    "reports/eval/plots/confusion.json": "reports_eval_plots_confusion_json",
+    "reports/eval/plots/roc.json": "reports_eval_plots_roc_json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -102,9 +112,37 @@ def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> N
     errors = plots.get("errors") or []
     assert errors == []
     ids = set(plots["data"]) if "data" in plots else set(plots)
-    assert "reports/eval/plots/confusion.json" in ids
-    assert "reports/eval/plots/roc.json" in ids
-    assert any("val_roc_auc.tsv" in plot_id for plot_id in ids)
+    assert ids == set(PLOT_IDS)
+
+
+def test_the_plots_page_draws_every_chart_offline_in_chromium(
+    reproduced: tuple[Path, str], tmp_path: Path
+) -> None:
+    """`dvc plots show` through the repository's page: every chart drawn, readable, no network."""
+    workspace, _ = reproduced
+    dvc(workspace, "plots", "show", "-o", str(tmp_path))
+    page = tmp_path / "index.html"
+    seen = visit(page)
+    assert seen.problems == []
+    assert seen.requests == [page.as_uri()]
+    assert set(seen.charts) == set(PLOT_IDS.values())
+    assert all(chart.drawn for chart in seen.charts.values())
+    classes = list(TINY_PARAMS["fetch"]["categories"])
+    loss, scores = seen.charts["Loss_per_epoch"], seen.charts["Validation_scores_per_epoch"]
+    assert loss.titles == ["Loss per epoch, training and validation"]
+    assert loss.axis_titles == ["epoch", "cross-entropy loss"]
+    assert {"training loss", "validation loss"} <= set(loss.legend)
+    assert loss.lines == 2
+    assert {"validation roc auc", "validation macro f1"} <= set(scores.legend)
+    assert scores.lines == 2
+    roc = seen.charts["reports_eval_plots_roc_json"]
+    assert roc.axis_titles == ["false positive rate", "true positive rate"]
+    assert set(classes) <= set(roc.legend)
+    assert (roc.lines, roc.rules) == (len(classes), 1)  # a line per class, the chance diagonal
+    confusion = seen.charts["reports_eval_plots_confusion_json"]
+    assert confusion.rects == len(classes) ** 2
+    test_papers = len(pd.read_parquet(workspace / "data/split/test.parquet"))
+    assert sum(int(count) for count in confusion.mark_texts) == test_papers
 
 
 def test_published_model_loads_in_a_pipeline_with_display_names(

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import (
     accuracy_score,
+    confusion_matrix,
     precision_recall_fscore_support,
     roc_auc_score,
     roc_curve,
@@ -96,13 +97,16 @@ def roc_rows(
     return rows
 
 
-def confusion_rows(
+def confusion_cells(
     labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
-) -> list[dict[str, str]]:
-    """One {"actual", "predicted"} row of category codes per paper (DVC's confusion template)."""
-    predicted = probabilities.argmax(axis=1)
+) -> list[dict[str, Any]]:
+    """One {"actual", "predicted", "papers"} row per cell of the confusion matrix, zeros included,
+    in label order: the plot shows every class as a row and a column, even one never predicted."""
+    counts = confusion_matrix(labels, probabilities.argmax(axis=1), labels=range(len(codes)))
     return [
-        {"actual": codes[a], "predicted": codes[p]} for a, p in zip(labels, predicted, strict=True)
+        {"actual": actual, "predicted": predicted, "papers": int(counts[i, j])}
+        for i, actual in enumerate(codes)
+        for j, predicted in enumerate(codes)
     ]
 
 

@@ -1,0 +1,113 @@
+"""Open a page of `dvc plots show` / `dvc plots diff` in headless Chromium and read what it drew.
+
+Debian's `chromium` (`make browser` installs it where missing), driven by Playwright. Every
+request, console warning or error and page error is recorded, so the tests and the README's
+screenshot (web/screenshot.py) can tell that the page needed nothing from the network and drew
+without complaint.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+# Off-network flags: without them Chromium reaches for Google's services at start.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DRAW_TIMEOUT_MS = 30_000
+# Every plot div holds a drawn SVG (texts are the last thing drawn), or the page's failure note.
+DRAWN = """[...document.querySelectorAll('main > div[id]')].every(div =>
+  div.querySelector('svg.marks text') || div.textContent.includes('could not be drawn'))"""
+# What each chart's SVG says, by the roles vega gives its groups of marks.
+READ_CHARTS = """() => [...document.querySelectorAll('main > div[id]')].map(div => {
+  const texts = role =>
+    [...div.querySelectorAll(`svg.marks g.${role} text`)].map(t => t.textContent);
+  const count = kind => div.querySelectorAll(`svg.marks g.mark-${kind}.role-mark > *`).length;
+  return {
+    id: div.id,
+    titles: texts('role-title-text'),
+    axis_titles: texts('role-axis-title'),
+    legend: [...texts('role-legend-title'), ...texts('role-legend-label')],
+    mark_texts: texts('mark-text.role-mark'),
+    lines: count('line'),
+    rules: count('rule'),
+    rects: count('rect'),
+    failure: div.querySelector('svg.marks') ? '' : div.textContent.trim().slice(-300),
+  };
+})"""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One plot as drawn: its texts by role and how many lines, rules and rectangles it holds."""
+
+    id: str
+    titles: list[str]
+    axis_titles: list[str]
+    legend: list[str]
+    mark_texts: list[str]  # text drawn as data, e.g. the counts in confusion cells
+    lines: int
+    rules: int
+    rects: int
+    failure: str
+
+    @property
+    def drawn(self) -> bool:
+        return not self.failure and self.lines + self.rules + self.rects > 0
+
+
+@dataclass
+class Visit:
+    """What one page load did: the charts it drew and anything that went wrong on the way."""
+
+    charts: dict[str, Chart] = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def chromium() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        raise RuntimeError("Debian's chromium is missing: run `make browser` (make test does)")
+    return path
+
+
+def visit(page_file: Path, screenshot: Path | None = None) -> Visit:
+    """Load `page_file` from disk, wait until every plot div holds an SVG, read the charts."""
+    seen = Visit()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("request", lambda request: seen.requests.append(request.url))
+            page.on(
+                "requestfailed",
+                lambda request: seen.problems.append(f"failed {request.url}: {request.failure}"),
+            )
+            page.on(
+                "console",
+                lambda message: (
+                    seen.problems.append(f"console {message.type}: {message.text}")
+                    if message.type in ("error", "warning")
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda error: seen.problems.append(f"page error: {error}"))
+            page.goto(page_file.resolve().as_uri())
+            page.wait_for_function(DRAWN, timeout=DRAW_TIMEOUT_MS)
+            charts = [Chart(**chart) for chart in page.evaluate(READ_CHARTS)]
+            seen.charts = {chart.id: chart for chart in charts}
+            if screenshot is not None:
+                page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    return seen
