@@ -16,12 +16,15 @@ export DVC_NO_ANALYTICS := 1
 # This machine's pip config names local indexes that may be absent; drop its per-package warnings.
 PIP_QUIET := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
+# `make demo DEMO_NAME=demo-lr5e-5 DEMO_LR=5e-5` runs a second demo experiment to compare with.
+DEMO_NAME ?= demo-$(shell date +%Y%m%d-%H%M%S)
+DEMO_LR ?= 1e-4
 DEMO_PARAMS := \
 	-S fetch.source=snapshot \
 	-S fetch.snapshot_path=demo/corpus.jsonl \
 	-S 'fetch.categories={cs.AI:80,cs.IR:80,cs.RO:70}' \
 	-S tokenize.max_length=128 \
-	-S train.learning_rate=1e-4 \
+	-S train.learning_rate=$(DEMO_LR) \
 	-S train.train_batch_size=8 \
 	-S train.epochs=4 \
 	-S train.frozen_layers=0 \
@@ -42,8 +45,8 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 venv: $(VENV)/.installed
 
-demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<time>"
-	dvc exp run --name demo-$$(date +%Y%m%d-%H%M%S) $(DEMO_PARAMS)
+demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<time>" (or DEMO_NAME)
+	dvc exp run --name $(DEMO_NAME) $(DEMO_PARAMS)
 	arxivist predict $(DEMO_TEXTS)
 	@echo "Next: source .venv/bin/activate; dvc metrics show; dvc exp show; dvc plots show"
 

@@ -254,9 +254,9 @@ def test_the_plots_diff_page_draws_both_runs_in_chromium(runs: Runs, tmp_path: P
     classes = list(TINY_PARAMS["fetch"]["categories"])
     loss, roc = seen.charts["Loss_per_epoch"], seen.charts["reports_eval_plots_roc_json"]
     assert {FOREGROUND, QUEUED, "training loss", "validation loss"} <= set(loss.legend)
-    assert loss.lines == 4  # two series for each run
+    assert (loss.lines, loss.dashes) == (4, 2)  # two series for each run, a dash pattern per run
     assert {FOREGROUND, QUEUED, *classes} <= set(roc.legend)
-    assert roc.lines == 2 * len(classes)
+    assert (roc.lines, roc.dashes) == (2 * len(classes), 2)
     confusion = seen.charts["reports_eval_plots_confusion_json"]
     assert {FOREGROUND, QUEUED} <= set(confusion.titles)  # a panel per run
     assert confusion.rects == 2 * len(classes) ** 2

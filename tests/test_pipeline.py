@@ -132,7 +132,7 @@ def test_the_plots_page_draws_every_chart_offline_in_chromium(
     assert loss.titles == ["Loss per epoch, training and validation"]
     assert loss.axis_titles == ["epoch", "cross-entropy loss"]
     assert {"training loss", "validation loss"} <= set(loss.legend)
-    assert loss.lines == 2
+    assert (loss.lines, loss.dashes) == (2, 1)
     assert {"validation roc auc", "validation macro f1"} <= set(scores.legend)
     assert scores.lines == 2
     roc = seen.charts["reports_eval_plots_roc_json"]

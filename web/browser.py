@@ -39,6 +39,8 @@ READ_CHARTS = """() => [...document.querySelectorAll('main > div[id]')].map(div 
     legend: [...texts('role-legend-title'), ...texts('role-legend-label')],
     mark_texts: texts('mark-text.role-mark'),
     lines: count('line'),
+    dashes: new Set([...div.querySelectorAll('svg.marks g.mark-line.role-mark path')]
+      .map(path => path.getAttribute('stroke-dasharray') || 'solid')).size,
     rules: count('rule'),
     rects: count('rect'),
     failure: div.querySelector('svg.marks') ? '' : div.textContent.trim().slice(-300),
@@ -56,6 +58,7 @@ class Chart:
     legend: list[str]
     mark_texts: list[str]  # text drawn as data, e.g. the counts in confusion cells
     lines: int
+    dashes: int  # how many dash patterns the lines use: one per revision
     rules: int
     rects: int
     failure: str

@@ -1,6 +1,7 @@
 """The README's picture of the plots page: `dvc plots show` in this workspace, drawn in Chromium.
 
-Run after `make demo` (or any run) through `make plots-screenshot`. Refuses to save a picture of a
+Run after `make demo` (or any run) through `make plots-screenshot`; given revisions, it draws
+`dvc plots diff` of them instead (docs/experiments.md's picture). Refuses to save a picture of a
 page that asked the network for anything, logged an error or left a chart undrawn.
 """
 
@@ -20,9 +21,11 @@ DEFAULT_OUT = Path("docs/img/plots.png")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to save the PNG")
+    parser.add_argument("revs", nargs="*", help="revisions for `dvc plots diff` (default: show)")
     args = parser.parse_args()
+    command = ["dvc", "plots", "diff", *args.revs] if args.revs else ["dvc", "plots", "show"]
     with tempfile.TemporaryDirectory() as folder, atomic_path(args.out) as staged:
-        subprocess.run(["dvc", "plots", "show", "-o", folder], check=True, capture_output=True)
+        subprocess.run([*command, "-o", folder], check=True, capture_output=True)
         seen = visit(Path(folder) / "index.html", screenshot=staged)
         undrawn = [chart.id for chart in seen.charts.values() if not chart.drawn]
         offsite = [url for url in seen.requests if not url.startswith("file:")]
