@@ -29,6 +29,23 @@ def write_sample(repo: Path) -> None:
         (repo / name).write_bytes(data)
 
 
+def test_start_waits_for_a_server_that_is_slow_to_exec(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The started PID runs something else (here a shell that sleeps) before it becomes the server,
+    as the backgrounded child does until its exec; start() waits for it rather than giving up."""
+    real = localgcs._server_binary()
+    slow = tmp_path / "slow-exec"
+    slow.write_text(f'#!/bin/sh\nsleep 1\nexec "{real}" "$@"\n', encoding="utf-8")
+    slow.chmod(0o755)
+    monkeypatch.setattr(localgcs, "_server_binary", lambda: slow)
+    server = localgcs.start(tmp_path / "state", "bucket-slow")
+    try:
+        assert localgcs.status(tmp_path / "state") == server
+    finally:
+        assert localgcs.stop(tmp_path / "state")
+
+
 def test_start_status_stop(tmp_path: Path) -> None:
     server = localgcs.start(tmp_path, "bucket-one")
     try:

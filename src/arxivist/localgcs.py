@@ -233,7 +233,9 @@ def start(state_dir: Path, bucket: str, port: int | None = None) -> LocalGCS:
     pid = int(launcher.stdout)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while not _ready(url):
-        if not _is_server(pid) or time.monotonic() > deadline:
+        # Alive, not _is_server: until the backgrounded child has exec'd the binary its command
+        # line is still `sh`'s (a window that a loaded machine widens), and the PID is ours.
+        if not _alive(pid) or time.monotonic() > deadline:
             _terminate(pid)
             raise LocalGCSError(
                 f"{_SERVER_NAME} did not come up on {url}; log tail:\n{_log_tail(state_dir)}"
