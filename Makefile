@@ -50,8 +50,13 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 	arxivist predict $(DEMO_TEXTS)
 	@echo "Next: source .venv/bin/activate; dvc metrics show; dvc exp show; dvc plots show"
 
-test: venv browser  ## the whole test suite, offline
+# The second run makes the probe report an AVX512-BF16 CPU, so an AVX2 machine takes the bf16 paths
+# that `precision: auto` takes on a bf16 machine (emulated there: only the small in-process tests).
+BF16_TESTS := tests/test_compute.py tests/test_inference.py tests/test_predict.py tests/test_training.py
+
+test: venv browser  ## the whole test suite, offline, then the bf16 paths on any CPU
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
 
 test-fast: venv  ## the tests that take seconds
 	$(BIN)/python -m pytest -m "not slow"

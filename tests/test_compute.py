@@ -5,10 +5,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from arxivist.compute import Capability, Compute, choose_precision, cpu_name, probe, resolve
+from arxivist.compute import (
+    Capability,
+    Compute,
+    choose_precision,
+    cpu_bf16_unit,
+    cpu_name,
+    probe,
+    resolve,
+)
 
 AMX_CPU = Capability("cpu", "Intel Xeon (AVX512, AMX)", native_bf16=True)
-AVX2_CPU = Capability("cpu", "AMD EPYC (AVX2)", native_bf16=False)
+AVX2_CPU = Capability("cpu", "AMD EPYC (AVX2, no native bf16)", native_bf16=False)
 BF16_GPU = Capability("cuda", "NVIDIA H200", native_bf16=True)
 OLD_GPU = Capability("cuda", "Tesla T4", native_bf16=False)
 
@@ -30,7 +38,7 @@ def test_an_explicit_precision_is_kept(capability: Capability) -> None:
 def test_bf16_without_native_support_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     choose_precision("bf16", AVX2_CPU)
 
-    assert "AMD EPYC (AVX2)" in caplog.text and "slow" in caplog.text
+    assert "AMD EPYC (AVX2, no native bf16)" in caplog.text and "slow" in caplog.text
 
 
 def test_resolve_records_device_precision_and_hardware() -> None:
@@ -57,9 +65,31 @@ def test_probe_describes_this_machine() -> None:
     assert capability.device == ("cuda" if torch.cuda.is_available() else "cpu")
     if capability.device == "cpu":
         isa = torch.backends.cpu.get_cpu_capability()
-        assert isa in capability.name
-        native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
-        assert capability.native_bf16 == native
+        assert capability.name.endswith(f"({isa}, {cpu_bf16_unit() or 'no native bf16'})")
+        assert capability.native_bf16 == (cpu_bf16_unit() is not None)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU probe; a GPU is probed instead")
+@pytest.mark.parametrize(
+    ("amx", "avx512_bf16", "unit", "suffix"),
+    [
+        (True, True, "AMX", ", AMX)"),
+        (False, True, "AVX512-BF16", ", AVX512-BF16)"),
+        (False, False, None, ", no native bf16)"),
+    ],
+)
+def test_probe_names_the_cpus_bf16_unit_and_auto_follows_it(
+    monkeypatch: pytest.MonkeyPatch, amx: bool, avx512_bf16: bool, unit: str | None, suffix: str
+) -> None:
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+
+    capability = probe()
+
+    assert cpu_bf16_unit() == unit
+    assert capability.name.startswith(cpu_name()) and capability.name.endswith(suffix)
+    assert capability.native_bf16 == (unit is not None)
+    assert resolve("auto").precision == ("bf16" if unit else "fp32")
 
 
 def test_cpu_name_reads_the_model_name(tmp_path: Path) -> None:

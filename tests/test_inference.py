@@ -138,7 +138,8 @@ def test_pipeline_predict_and_evaluate_truncate_at_the_saved_length(
 
     piped = pipeline_scores(short, [text], truncation=True)
     evaluated = predict_proba(classifier, [text], compute=FP32, batch_tokens=64)
-    code = main(["predict", "--model", str(short), "--format", "jsonl", "--all-scores", text])
+    argv = ["--model", str(short), "--precision", "fp32", "--format", "jsonl", "--all-scores"]
+    code = main(["predict", *argv, text])
     out, _ = capsys.readouterr()
     predicted = np.array([list(json.loads(out)["scores"].values())])
 

@@ -19,7 +19,7 @@ import pytest
 
 from arxivist.cli import main
 from arxivist.inference import CHUNK_SIZE
-from tests.fakes.tiny_bert import LABELS, WORDS, build_tiny_classifier
+from tests.fakes.tiny_bert import BF16_TOLERANCE, LABELS, WORDS, build_tiny_classifier
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
 TEXTS = [
@@ -51,8 +51,11 @@ def piped(text: str) -> io.TextIOWrapper:
     return io.TextIOWrapper(io.BytesIO(text.encode()), encoding="utf-8")
 
 
-def predict(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
-    code = main(["predict", *map(str, argv)])
+def predict(
+    capsys: pytest.CaptureFixture[str], *argv: str | Path, precision: str = "fp32"
+) -> tuple[int, str, str]:
+    """`arxivist predict ARGV`, in fp32 unless asked: `expected` is fp32 pipeline() scores."""
+    code = main(["predict", "--precision", precision, *map(str, argv)])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -142,6 +145,40 @@ def test_stdin_and_all_scores(
         assert record["scores"] == pytest.approx(row, abs=1e-6)
         assert record["label"] == best(row)[0]
         assert record["score"] == pytest.approx(best(row)[1], abs=1e-6)
+
+
+def test_bf16_agrees_with_fp32_at_bf16_tolerance_and_auto_follows_the_probe(
+    model_dir: Path,
+    expected: list[dict[str, float]],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bf16 keeps about 3 significant digits: the labels agree with fp32, the scores to 1e-2.
+    `auto` runs bf16 exactly where the probe reports a native bf16 unit."""
+    import torch
+
+    from arxivist.compute import probe
+
+    if not torch.cuda.is_available():  # as an AVX512-BF16 CPU, on any CPU
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
+    assert probe().native_bf16, "a GPU without native bf16: nothing to run auto as bf16 on"
+    argv = ("--model", model_dir, "--format", "jsonl", "--all-scores", *TEXTS)
+
+    for precision in ("bf16", "auto"):
+        caplog.clear()
+        with caplog.at_level("INFO", logger="arxivist.compute"):
+            code, out, _ = predict(capsys, *argv, precision=precision)
+
+        assert code == 0 and f", bf16 (precision {precision} requested)" in caplog.text
+        records = [json.loads(line) for line in out.splitlines()]
+        assert [r["label"] for r in records] == [best(row)[0] for row in expected]
+        for record, row in zip(records, expected, strict=True):
+            assert record["scores"] == pytest.approx(row, abs=BF16_TOLERANCE)
+    differences = [
+        abs(r["scores"][k] - row[k]) for r, row in zip(records, expected, strict=True) for k in row
+    ]
+    assert max(differences) > 0  # bf16 really ran
 
 
 UNKNOWN_DOCX = "unknown extension '.docx' (use .txt, .jsonl, .csv)"

@@ -51,12 +51,25 @@ class Compute:
 
 
 def probe() -> Capability:
-    """The CUDA GPU when present, else the CPU, and whether it has native bf16."""
+    """The CUDA GPU when present, else the CPU, and whether it has native bf16.
+
+    A CPU is named with its vector ISA and its bf16 unit: "AMD EPYC (AVX2, no native bf16)",
+    "AMD EPYC (AVX512, AVX512-BF16)", "Intel Xeon (AVX512, AMX)".
+    """
     if torch.cuda.is_available():
         return Capability("cuda", torch.cuda.get_device_name(0), torch.cuda.is_bf16_supported())
-    native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
+    unit = cpu_bf16_unit()
     isa = torch.backends.cpu.get_cpu_capability()
-    return Capability("cpu", f"{cpu_name()} ({isa}{', AMX' if native else ''})", native)
+    return Capability("cpu", f"{cpu_name()} ({isa}, {unit or 'no native bf16'})", unit is not None)
+
+
+def cpu_bf16_unit() -> Literal["AMX", "AVX512-BF16"] | None:
+    """The CPU's native bf16 matrix unit: AMX tiles, else AVX512-BF16 instructions, else none."""
+    if torch.cpu._is_amx_tile_supported():
+        return "AMX"
+    if torch.cpu._is_avx512_bf16_supported():
+        return "AVX512-BF16"
+    return None
 
 
 def choose_precision(requested: Requested, capability: Capability) -> Precision:

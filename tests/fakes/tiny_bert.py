@@ -13,6 +13,11 @@ import pytest
 
 from arxivist.labels import LabelSet
 
+# How far a bf16 forward pass's probabilities may be from fp32's: an 8-bit mantissa keeps about 3
+# significant digits. Tests that compare with an fp32 reference pin fp32 or allow this.
+TOLERANCE = {"fp32": 1e-5, "bf16": 1e-2}
+BF16_TOLERANCE = TOLERANCE["bf16"]
+
 WORDS = [
     "planning",
     "reasoning",
