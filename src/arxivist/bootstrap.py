@@ -151,7 +151,8 @@ def _point(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, float]:
     """The HEADLINE metrics on all papers: the identity resample."""
     identity = np.argsort(labels, kind="stable")[None, :]
     sizes = np.bincount(labels, minlength=probabilities.shape[1])
-    return {k: float(v[0]) for k, v in headline_draws(labels, probabilities, identity, sizes).items()}
+    draws = headline_draws(labels, probabilities, identity, sizes)
+    return {metric: float(values[0]) for metric, values in draws.items()}
 
 
 def intervals(
