@@ -1,29 +1,23 @@
-"""evaluate: the model and a TF-IDF baseline on the test split -> metrics, plots and predictions.
+"""evaluate: the model beside the baselines on the later papers and the test split -> reports.
 
-reports/eval/metrics.json holds the headline numbers (what `dvc metrics show`, `dvc metrics diff`
-and `dvc exp show` compare); reports/eval/details.json accuracy, the per-class detail, the test
-size and the compute used.
+Every system is scored on the same papers; every headline number carries a stratified bootstrap
+95% interval and every baseline a paired difference (model - baseline) on the same resamples.
+reports/eval/later/{model,encoder,tfidf}.json hold the later set's headline numbers, one file per
+system (a row each in `dvc metrics show`); reports/eval/details.json the full report of both sets
+(accuracy, per class, intervals, differences) and the compute used.
 """
 
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from arxivist.atomic import atomic_path, write_json, write_jsonl
-from arxivist.baseline import fit_baseline
+from arxivist.baselines import read_baseline_scores
+from arxivist.bootstrap import set_report
 from arxivist.compute import resolve
+from arxivist.evaluation_sets import load_evaluation_sets
 from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
-from arxivist.metrics import (
-    HEADLINE,
-    check_labels,
-    classification_metrics,
-    confusion_cells,
-    headline,
-    prediction_records,
-    roc_rows,
-)
+from arxivist.metrics import confusion_cells, headline, prediction_records, roc_rows
 from arxivist.params import load_params
 from arxivist.stage import run_stage
 from arxivist.tokenization import TEXT
@@ -31,48 +25,53 @@ from arxivist.tokenization import TEXT
 log = logging.getLogger("evaluate")
 
 
-def evaluate(model: Path, splits: Path, labels: Path, out: Path) -> None:
+def evaluate(
+    model: Path, splits: Path, later: Path, baselines: Path, labels: Path, out: Path
+) -> None:
     params = load_params()
     label_set = LabelSet.load(labels)
     codes = label_set.codes
-    train = pd.read_parquet(splits / "train.parquet")
-    test = pd.read_parquet(splits / "test.parquet")
-    truth = test["label"].to_numpy()
-    check_labels(truth, codes, str(splits / "test.parquet"))
+    sets = load_evaluation_sets(splits, later, label_set)
+    baseline_scores = read_baseline_scores(baselines, sets, codes)
     compute = resolve(params.evaluate.precision)
     classifier = load_classifier(model, compute)
     classifier.check_labels(label_set, model)
 
-    baseline = fit_baseline(train[TEXT], train["label"].to_numpy(), codes, params.evaluate)
-    scores = {
-        "model": predict_proba(
-            classifier,
-            test[TEXT].tolist(),
-            compute=compute,
-            batch_tokens=params.evaluate.batch_tokens,
-            progress=True,
-        ),
-        "baseline": baseline.predict_proba(test[TEXT]),
-    }
-    metrics = {name: classification_metrics(truth, p, codes) for name, p in scores.items()}
-    write_json(out / "metrics.json", {name: headline(m) for name, m in metrics.items()})
-    rest = {name: {k: v for k, v in m.items() if k not in HEADLINE} for name, m in metrics.items()}
-    write_json(out / "details.json", {**rest, "n_test": len(test), "compute": compute.describe()})
-    write_jsonl(
-        out / "predictions.jsonl", prediction_records(test["id"], truth, scores["model"], codes)
-    )
-    with atomic_path(out / "plots") as plots:
-        write_json(plots / "confusion.json", confusion_cells(truth, scores["model"], codes))
-        write_json(plots / "roc.json", roc_rows(truth, scores["model"], codes))
-    for name, m in metrics.items():
-        log.info(
-            "%s: roc_auc_ovr=%s macro_f1=%s accuracy=%s",
-            name,
-            m["roc_auc_ovr"],
-            m["macro_f1"],
-            m["accuracy"],
-        )
+    reports, predictions = {}, []
+    for name, frame in sets.items():
+        truth = frame["label"].to_numpy()
+        scores = {
+            "model": predict_proba(
+                classifier,
+                frame[TEXT].tolist(),
+                compute=compute,
+                batch_tokens=params.evaluate.batch_tokens,
+                progress=True,
+            ),
+            **baseline_scores[name],
+        }
+        resamples, seed = params.evaluate.bootstrap_resamples, params.evaluate.bootstrap_seed
+        reports[name] = set_report(truth, scores, codes, resamples, seed)
+        predictions += prediction_records(name, frame["id"], truth, scores["model"], codes)
+        if name == "test":
+            with atomic_path(out / "plots") as plots:
+                write_json(plots / "confusion.json", confusion_cells(truth, scores["model"], codes))
+                write_json(plots / "roc.json", roc_rows(truth, scores["model"], codes))
+        for system in scores:
+            log.info(
+                "%s set (%d papers), %s: %s",
+                name,
+                len(frame),
+                system,
+                reports[name][system]["intervals"],
+            )
+
+    write_jsonl(out / "predictions.jsonl", predictions)
+    write_json(out / "details.json", {**reports, "compute": compute.describe()})
+    with atomic_path(out / "later") as folder:
+        for system in ("model", *baseline_scores["later"]):
+            write_json(folder / f"{system}.json", headline(reports["later"][system]))
 
 
 if __name__ == "__main__":
-    run_stage(evaluate, "model", "splits", "labels", "out", doc=__doc__)
+    run_stage(evaluate, "model", "splits", "later", "baselines", "labels", "out", doc=__doc__)

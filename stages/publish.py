@@ -1,5 +1,6 @@
 """publish: model + tokenizer + model card -> models/published. Uploading: arxivist push-to-hub."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +15,7 @@ from arxivist.stage import run_stage
 
 def publish(
     model: Path,
-    eval_metrics: Path,
-    eval_details: Path,
+    evaluation: Path,
     train_metrics: Path,
     train_details: Path,
     labels: Path,
@@ -25,8 +25,8 @@ def publish(
     params = load_params()
     label_set = LabelSet.load(labels)
     check_model(model, label_set)
-    evaluation = load_report(eval_metrics, eval_details)
-    check_eval_metrics(evaluation, label_set, f"{eval_metrics} + {eval_details.name}")
+    report = json.loads(evaluation.read_text(encoding="utf-8"))
+    check_eval_metrics(report, label_set, str(evaluation))
     frames = {
         name: pd.read_parquet(splits / f"{name}.parquet", columns=["label", "published"])
         for name in SPLITS
@@ -36,7 +36,7 @@ def publish(
         params,
         label_set,
         DataSummary.from_splits(frames, label_set),
-        evaluation,
+        report,
         training,
     )
     assemble(model, card, out)
@@ -45,7 +45,7 @@ def publish(
 if __name__ == "__main__":
     run_stage(
         publish,
-        *("model", "eval_metrics", "eval_details", "train_metrics", "train_details"),
+        *("model", "evaluation", "train_metrics", "train_details"),
         *("labels", "splits", "out"),
         doc=__doc__,
     )

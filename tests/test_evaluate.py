@@ -1,4 +1,4 @@
-"""The evaluate stage and its parts: the baseline, every output, `dvc plots`."""
+"""The baselines and evaluate stages: both baselines, every output, intervals, `dvc plots`."""
 
 import json
 import shutil
@@ -9,18 +9,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import yaml
 
-from arxivist.atomic import read_jsonl
-from arxivist.baseline import fit_baseline
-from arxivist.cards import load_report
+from arxivist.atomic import read_jsonl, write_jsonl
+from arxivist.baselines import FrozenEncoder, fit_encoder_probe, fit_tfidf
 from arxivist.compute import resolve
+from arxivist.errors import ArxivistError
 from arxivist.inference import InferenceError
 from arxivist.labels import LabelSet
 from arxivist.metrics import HEADLINE, MetricsError, classification_metrics
-from arxivist.params import EvaluateParams
+from arxivist.params import BaselinesParams
+from stages.baselines import baselines
 from stages.evaluate import evaluate
-from tests.fakes.tiny_bert import LABELS
+from tests.fakes.tiny_bert import LABELS, model_params
 from tests.fakes.workspace import ROOT
 
 CODES = LABELS.codes
@@ -30,14 +32,18 @@ TOPICS = {
     2: ["robot", "grasping", "manipulation", "navigation", "motion"],
 }
 FILLER = ["learning", "neural", "network", "model", "data", "benchmark", "results", "method"]
-PARAMS = {
-    "evaluate": {
-        "batch_tokens": 64,
-        "precision": "fp32",
-        "baseline_max_features": 500,
-        "baseline_c": 10.0,
-    },
+BASELINES = {
+    "tfidf_max_features": 500,
+    "tfidf_c": 10.0,
+    "encoder_cs": [1.0, 100.0],
+    "encoder_folds": 3,
 }
+PARAMS = {
+    "tokenize": {"max_length": 32},
+    "baselines": BASELINES,
+    "evaluate": {"batch_tokens": 64, "precision": "fp32", "bootstrap_resamples": 200},
+}
+SYSTEMS = ("model", "encoder", "tfidf")
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +71,7 @@ def split_frame(split: str, per_class: int, seed: int) -> pd.DataFrame:
     texts, labels = toy_corpus(per_class, seed)
     return pd.DataFrame(
         {
-            "id": [f"2401.{seed}{i:04d}" for i in range(len(texts))],
+            "id": [f"24{seed:02d}.{i:05d}" for i in range(len(texts))],
             "title": [f"{split} paper {i}" for i in range(len(texts))],
             "abstract": texts,
             "primary_category": [CODES[label] for label in labels],
@@ -76,56 +82,117 @@ def split_frame(split: str, per_class: int, seed: int) -> pd.DataFrame:
     )
 
 
-def test_the_baseline_separates_a_separable_toy_set_deterministically() -> None:
-    params = EvaluateParams(baseline_max_features=500, baseline_c=10.0)
+def test_the_tfidf_baseline_separates_a_separable_toy_set_deterministically() -> None:
+    params = BaselinesParams(**BASELINES)
     train_texts, train_labels = toy_corpus(10, seed=1)
     test_texts, test_labels = toy_corpus(5, seed=2)
 
-    first = fit_baseline(train_texts, train_labels, CODES, params)
+    first = fit_tfidf(train_texts, train_labels, CODES, params)
     probabilities = first.predict_proba(test_texts)
     metrics = classification_metrics(test_labels, probabilities, CODES)
     assert metrics["accuracy"] == 1.0 and metrics["roc_auc_ovr"] == 1.0
 
-    again = fit_baseline(train_texts, train_labels, CODES, params)
+    again = fit_tfidf(train_texts, train_labels, CODES, params)
     np.testing.assert_array_equal(again.predict_proba(test_texts), probabilities)
 
 
-def test_the_baseline_needs_every_class_in_training() -> None:
+@pytest.mark.parametrize("fit", [fit_tfidf, fit_encoder_probe])
+def test_each_baseline_needs_every_class_in_training(fit) -> None:
     texts, labels = toy_corpus(3, seed=1)
     keep = labels != 2
+    inputs = [t for t, k in zip(texts, keep, strict=True) if k]
+    if fit is fit_encoder_probe:
+        inputs = np.random.default_rng(0).normal(size=(len(inputs), 4))
     with pytest.raises(MetricsError, match=r"cs\.RO"):
-        fit_baseline(
-            [t for t, k in zip(texts, keep, strict=True) if k],
-            labels[keep],
-            CODES,
-            EvaluateParams(),
-        )
+        fit(inputs, labels[keep], CODES, BaselinesParams(**BASELINES))
 
 
-def make_inputs(root: Path, tiny_classifier: Path, labels: LabelSet = LABELS) -> dict[str, Path]:
-    """params.yaml, split parquet files and labels.json under `root`; the stage's path arguments."""
-    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS))
+def test_the_encoder_probe_chooses_c_on_its_training_rows_only() -> None:
+    """Well-separated features want weak regularisation, noise wants strong: the C chosen by
+    cross-validation follows the training rows, and the same rows give the same model."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 30)
+    separable = np.eye(3)[labels] + rng.normal(scale=0.05, size=(90, 3))
+    noise = rng.normal(size=(90, 3))
+    params = BaselinesParams(**BASELINES | {"encoder_cs": [0.001, 1000.0]})
+
+    assert fit_encoder_probe(separable, labels, CODES, params).C_ == 1000.0
+    assert fit_encoder_probe(noise, labels, CODES, params).C_ == 0.001
+    again = fit_encoder_probe(separable, labels, CODES, params)
+    np.testing.assert_array_equal(
+        again.predict_proba(separable),
+        fit_encoder_probe(separable, labels, CODES, params).predict_proba(separable),
+    )
+
+
+def test_frozen_embeddings_are_mean_pooled_normalised_and_batch_independent(
+    tiny_bert: Path,
+) -> None:
+    """Token batches pad texts together; each embedding equals the text's own forward pass."""
+    from transformers import AutoModel, AutoTokenizer
+
+    texts, _ = toy_corpus(3, seed=4)
+    texts[0] = " ".join([texts[0]] * 5)  # longer than max_length: truncated
+    encoder = FrozenEncoder(tiny_bert, max_length=16, compute=resolve("fp32"))
+    embedded = encoder.embed(texts, batch_tokens=64)
+
+    tokenizer, model = (
+        AutoTokenizer.from_pretrained(tiny_bert),
+        AutoModel.from_pretrained(tiny_bert),
+    )
+    for text, row in zip(texts, embedded, strict=True):
+        batch = tokenizer(text, truncation=True, max_length=16, return_tensors="pt")
+        with torch.inference_mode():
+            mean = model(**batch).last_hidden_state[0].double().mean(dim=0)
+        np.testing.assert_allclose(row, (mean / mean.norm()).numpy(), atol=1e-6)
+    assert encoder.embed([], batch_tokens=64).shape == (0, model.config.hidden_size)
+
+
+def later_records(per_class: int, seed: int) -> list[dict]:
+    """data/later/papers.jsonl's records: the toy corpus as later papers."""
+    frame = split_frame("later", per_class, seed).drop(columns="label")
+    return [
+        {**row, "categories": list(row["categories"])} for row in frame.to_dict(orient="records")
+    ]
+
+
+def make_inputs(
+    root: Path, tiny_bert: Path, tiny_classifier: Path, labels: LabelSet = LABELS
+) -> dict[str, Path]:
+    """params.yaml, the split parquet files, later papers and labels.json under `root`."""
+    (root / "params.yaml").write_text(yaml.safe_dump(PARAMS | {"model": model_params(tiny_bert)}))
     splits = root / "data" / "split"
     splits.mkdir(parents=True)
     split_frame("train", per_class=8, seed=1).to_parquet(splits / "train.parquet")
     split_frame("test", per_class=4, seed=2).to_parquet(splits / "test.parquet")
+    write_jsonl(root / "data" / "later" / "papers.jsonl", later_records(per_class=5, seed=3))
     labels.save(root / "data" / "labeled" / "labels.json")
     return {
         "model": tiny_classifier,
         "splits": splits,
+        "later": root / "data" / "later" / "papers.jsonl",
+        "baselines": root / "data" / "baselines" / "predictions.jsonl",
         "labels": root / "data" / "labeled" / "labels.json",
         "out": root / "reports" / "eval",
     }
 
 
+def run_both(paths: dict[str, Path]) -> None:
+    """The baselines stage, then the evaluate stage, as dvc.yaml runs them."""
+    baselines(paths["splits"], paths["later"], paths["labels"], paths["baselines"])
+    evaluate(**paths)
+
+
 @pytest.fixture(scope="module")
-def evaluated(tiny_classifier: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The stage run once in a tiny project; its path arguments."""
+def evaluated(
+    tiny_bert: Path, tiny_classifier: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Both stages run once in a tiny project; its path arguments."""
     root = tmp_path_factory.mktemp("project")
-    paths = make_inputs(root, tiny_classifier)
+    paths = make_inputs(root, tiny_bert, tiny_classifier)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
-        evaluate(**paths)
+        run_both(paths)
     return paths
 
 
@@ -135,42 +202,80 @@ def files_under(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
+def test_the_baselines_stage_scores_every_paper_of_both_sets(evaluated: dict[str, Path]) -> None:
+    records = read_jsonl(evaluated["baselines"])
+    test = pd.read_parquet(evaluated["splits"] / "test.parquet")
+    later = read_jsonl(evaluated["later"])
+    expected = {
+        (name, system, paper)
+        for name, ids in (("later", [r["id"] for r in later]), ("test", test["id"]))
+        for system in ("encoder", "tfidf")
+        for paper in ids
+    }
+    assert {(r["set"], r["system"], r["id"]) for r in records} == expected
+    assert len(records) == len(expected)
+    for record in records:
+        assert list(record["probabilities"]) == list(CODES)
+        assert sum(record["probabilities"].values()) == pytest.approx(1, abs=1e-5)
+
+
+def test_the_evaluate_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
     out = evaluated["out"]
     test = pd.read_parquet(evaluated["splits"] / "test.parquet")
+    later = read_jsonl(evaluated["later"])
     assert set(files_under(out)) == {
-        "metrics.json",
+        "later/model.json",
+        "later/encoder.json",
+        "later/tfidf.json",
         "details.json",
         "predictions.jsonl",
         "plots/confusion.json",
         "plots/roc.json",
     }
 
-    headline = json.loads((out / "metrics.json").read_text())
-    assert set(headline) == {"model", "baseline"}
-    assert all(set(headline[name]) == set(HEADLINE) for name in ("model", "baseline"))
-    metrics = load_report(out / "metrics.json", out / "details.json")
-    assert metrics["compute"] == resolve("fp32").describe()
-    assert metrics["n_test"] == len(test) == 12
-    for m in (metrics["model"], metrics["baseline"]):
-        assert set(m) == {"roc_auc_ovr", "macro_f1", "accuracy", "per_class"}
-        assert list(m["per_class"]) == list(CODES)
-        for per_class in m["per_class"].values():
-            assert set(per_class) == {"precision", "recall", "f1", "roc_auc", "support"}
-            assert per_class["support"] == 4
-            assert all(0 <= per_class[k] <= 1 for k in ("precision", "recall", "f1", "roc_auc"))
-        assert all(0 <= m[k] <= 1 for k in ("roc_auc_ovr", "macro_f1", "accuracy"))
-    assert metrics["baseline"]["accuracy"] == 1.0
+    details = json.loads((out / "details.json").read_text())
+    assert set(details) == {"later", "test", "compute"}
+    assert details["compute"] == resolve("fp32").describe()
+    assert (details["test"]["papers"], details["later"]["papers"]) == (len(test), len(later))
+    for system in SYSTEMS:
+        headline = json.loads((out / "later" / f"{system}.json").read_text())
+        assert headline == {k: details["later"][system][k] for k in HEADLINE}
+    for name, report in ((n, details[n]) for n in ("later", "test")):
+        assert set(report) == {"papers", *SYSTEMS, "differences"}
+        for system in SYSTEMS:
+            m = report[system]
+            assert set(m) == {"roc_auc_ovr", "macro_f1", "accuracy", "per_class", "intervals"}
+            assert list(m["per_class"]) == list(CODES)
+            for per_class in m["per_class"].values():
+                assert set(per_class) == {"precision", "recall", "f1", "roc_auc", "support"}
+                assert all(0 <= per_class[k] <= 1 for k in ("precision", "recall", "f1", "roc_auc"))
+            for key in HEADLINE:
+                bounds = m["intervals"][key]
+                assert bounds["value"] == m[key], (name, system, key)
+                assert 0 <= bounds["low"] <= bounds["value"] <= bounds["high"] <= 1
+        assert set(report["differences"]) == {"model - encoder", "model - tfidf"}
+        for pair, by_metric in report["differences"].items():
+            baseline = pair.removeprefix("model - ")
+            for key, d in by_metric.items():
+                assert d["value"] == pytest.approx(report["model"][key] - report[baseline][key])
+                assert d["low"] <= d["value"] <= d["high"]
+                assert d["verdict"] in ("better", "worse", "no evidence")
+        assert report["tfidf"]["accuracy"] == 1.0, name  # the toy topics are separable by words
 
     predictions = read_jsonl(out / "predictions.jsonl")
-    assert [p["id"] for p in predictions] == test["id"].tolist()
-    assert [p["label"] for p in predictions] == test["primary_category"].tolist()
+    assert [(p["set"], p["id"]) for p in predictions] == [
+        *(("later", r["id"]) for r in later),
+        *(("test", i) for i in test["id"]),
+    ]
+    truth = [r["primary_category"] for r in later] + test["primary_category"].tolist()
+    assert [p["label"] for p in predictions] == truth
     for p in predictions:
         assert list(p["probabilities"]) == list(CODES)
         assert sum(p["probabilities"].values()) == pytest.approx(1, abs=1e-5)
         assert p["predicted"] == max(p["probabilities"], key=p["probabilities"].get)
-    hits = sum(p["label"] == p["predicted"] for p in predictions)
-    assert metrics["model"]["accuracy"] == round(hits / len(predictions), 6)
+    on_test = [p for p in predictions if p["set"] == "test"]
+    hits = sum(p["label"] == p["predicted"] for p in on_test)
+    assert details["test"]["model"]["accuracy"] == round(hits / len(on_test), 6)
 
     confusion = json.loads((out / "plots" / "confusion.json").read_text())
     assert [(c["actual"], c["predicted"]) for c in confusion] == [
@@ -178,7 +283,7 @@ def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
     ]
     for cell in confusion:
         pair = (cell["actual"], cell["predicted"])
-        assert cell["papers"] == sum((p["label"], p["predicted"]) == pair for p in predictions)
+        assert cell["papers"] == sum((p["label"], p["predicted"]) == pair for p in on_test)
     roc = json.loads((out / "plots" / "roc.json").read_text())
     assert list(dict.fromkeys(row["class"] for row in roc)) == list(CODES)
     for code in CODES:
@@ -189,21 +294,37 @@ def test_the_stage_writes_every_output(evaluated: dict[str, Path]) -> None:
 def test_a_rerun_writes_identical_bytes(
     evaluated: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = files_under(evaluated["out"])
+    before = files_under(evaluated["out"]), evaluated["baselines"].read_bytes()
     monkeypatch.chdir(evaluated["out"].parents[1])
-    evaluate(**evaluated)
-    assert files_under(evaluated["out"]) == before
+    run_both(evaluated)
+    assert (files_under(evaluated["out"]), evaluated["baselines"].read_bytes()) == before
 
 
 def test_a_model_trained_on_other_labels_is_refused_before_any_output(
-    tiny_classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_bert: Path, tiny_classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     other = LabelSet(CODES, ("Artificial Intelligence", "Information Retrieval", "Robots"))
-    paths = make_inputs(tmp_path, tiny_classifier, labels=other)
+    paths = make_inputs(tmp_path, tiny_bert, tiny_classifier, labels=other)
     monkeypatch.chdir(tmp_path)
+    baselines(paths["splits"], paths["later"], paths["labels"], paths["baselines"])
     with pytest.raises(InferenceError, match=r"predicts .*'Robotics'.* the labels are"):
         evaluate(**paths)
     assert not (tmp_path / "reports").exists()
+
+
+def test_baseline_predictions_missing_a_paper_are_refused_naming_the_file(
+    evaluated: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = read_jsonl(evaluated["baselines"])
+    short = tmp_path / "predictions.jsonl"
+    write_jsonl(short, [r for r in records if r["system"] != "tfidf" or r["set"] != "later"][1:])
+    monkeypatch.chdir(evaluated["out"].parents[1])
+    with pytest.raises(
+        ArxivistError,
+        match=r"predictions\.jsonl: no encoder prediction for 1 papers of the later set",
+    ):
+        evaluate(**evaluated | {"baselines": short, "out": tmp_path / "eval"})
+    assert not (tmp_path / "eval").exists()
 
 
 def test_dvc_plots_show_renders_the_plot_data(evaluated: dict[str, Path], tmp_path: Path) -> None:

@@ -14,14 +14,14 @@ average="macro")` on every resample (tested).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from scipy.stats import rankdata
 
-from arxivist.metrics import DIGITS, HEADLINE
+from arxivist.metrics import DIGITS, HEADLINE, classification_metrics
 
 LEVEL = 0.95
 CHUNK = 200  # resamples scored at once: bounds memory at CHUNK x papers floats per array
@@ -194,6 +194,31 @@ def intervals(
         for other in others
     }
     return systems, differences
+
+
+def set_report(
+    labels: np.ndarray,
+    scores: dict[str, np.ndarray],
+    codes: Sequence[str],
+    count: int,
+    seed: int,
+) -> dict[str, Any]:
+    """One evaluation set's full report: each system's metrics with the bootstrap interval of
+    each HEADLINE metric, and the paired differences between the first system and each other.
+
+    `scores`: system name -> probabilities, the model first; `count` resamples drawn from `seed`.
+    """
+    systems, differences = intervals(scores, resamples(labels, len(codes), count, seed))
+    report: dict[str, Any] = {"papers": len(labels)}
+    for name, probabilities in scores.items():
+        metrics = classification_metrics(labels, probabilities, codes)
+        metrics["intervals"] = {m: systems[name][m].record() for m in HEADLINE}
+        report[name] = metrics
+    report["differences"] = {
+        pair: {m: difference.record() for m, difference in by_metric.items()}
+        for pair, by_metric in differences.items()
+    }
+    return report
 
 
 def _interval(kind: type[T], value: float, draws: np.ndarray) -> T:

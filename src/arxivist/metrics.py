@@ -111,19 +111,30 @@ def confusion_cells(
 
 
 def prediction_records(
-    ids: Sequence[str], labels: np.ndarray, probabilities: np.ndarray, codes: Sequence[str]
+    name: str,
+    ids: Sequence[str],
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    codes: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """One {"id", "label", "predicted", "probabilities": {code: p}} record per paper."""
+    """One {"set", "id", "label", "predicted", "probabilities": {code: p}} record per paper of
+    the evaluation set `name`."""
     predicted = probabilities.argmax(axis=1)
     return [
         {
+            "set": name,
             "id": paper,
             "label": codes[label],
             "predicted": codes[guess],
-            "probabilities": {code: _round(p) for code, p in zip(codes, row, strict=True)},
+            "probabilities": rounded(codes, row),
         }
         for paper, label, guess, row in zip(ids, labels, predicted, probabilities, strict=True)
     ]
+
+
+def rounded(codes: Sequence[str], row: np.ndarray) -> dict[str, float]:
+    """{code: probability} of one row, rounded to DIGITS."""
+    return {code: _round(p) for code, p in zip(codes, row, strict=True)}
 
 
 def _round(value: float) -> float:

@@ -25,6 +25,8 @@ REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 # Keys of older params.yaml files, and where their job went.
 MOVED = {
     "seed": "use split.seed (the split) and train.seed (training), one job each",
+    "evaluate.baseline_max_features": "now baselines.tfidf_max_features",
+    "evaluate.baseline_c": "now baselines.tfidf_c",
     "publish.push_to_hub": "the publish stage no longer uploads; delete the key and run "
     "`arxivist push-to-hub` to upload models/published on purpose",
 }
@@ -168,18 +170,38 @@ class TrainParams:
 
 
 @dataclass(frozen=True)
+class BaselinesParams:
+    """The cheap systems beside the model: TF-IDF + logistic regression, and the frozen encoder's
+    embeddings + logistic regression (C chosen by cross-validation on the train split)."""
+
+    tfidf_max_features: int = 50000
+    tfidf_c: float = 10.0
+    encoder_cs: list[float] = field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0, 1000.0])
+    encoder_folds: int = 5
+
+    def check(self, key: str) -> None:
+        _at_least(f"{key}.tfidf_max_features", self.tfidf_max_features, 1)
+        _above(f"{key}.tfidf_c", self.tfidf_c, 0)
+        if not self.encoder_cs:
+            raise ParamsError(f"{key}.encoder_cs", "must list at least one C")
+        for i, c in enumerate(self.encoder_cs):
+            _above(f"{key}.encoder_cs[{i}]", c, 0)
+        _at_least(f"{key}.encoder_folds", self.encoder_folds, 2)
+
+
+@dataclass(frozen=True)
 class EvaluateParams:
-    """Test-set inference and the TF-IDF + logistic-regression baseline."""
+    """Inference (also the frozen encoder's) and the bootstrap behind every interval."""
 
     batch_tokens: int = 8192
     precision: Literal["auto", "fp32", "bf16"] = "auto"
-    baseline_max_features: int = 50000
-    baseline_c: float = 10.0
+    bootstrap_resamples: int = 2000
+    bootstrap_seed: int = 0
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.batch_tokens", self.batch_tokens, 1)
-        _at_least(f"{key}.baseline_max_features", self.baseline_max_features, 1)
-        _above(f"{key}.baseline_c", self.baseline_c, 0)
+        _at_least(f"{key}.bootstrap_resamples", self.bootstrap_resamples, 100)
+        _at_least(f"{key}.bootstrap_seed", self.bootstrap_seed, 0)
 
 
 @dataclass(frozen=True)
@@ -212,6 +234,7 @@ class Params:
     model: ModelParams = field(default_factory=ModelParams)
     tokenize: TokenizeParams = field(default_factory=TokenizeParams)
     train: TrainParams = field(default_factory=TrainParams)
+    baselines: BaselinesParams = field(default_factory=BaselinesParams)
     evaluate: EvaluateParams = field(default_factory=EvaluateParams)
     publish: PublishParams = field(default_factory=PublishParams)
 
@@ -281,6 +304,10 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
             choices = " | ".join(map(str, args))
             raise ParamsError(key, f"must be one of {choices}, got {value!r}")
         return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ParamsError(key, f"must be a list, got {_kind(value)}")
+        return [_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         key_type, value_type = args
         if not isinstance(value, dict):

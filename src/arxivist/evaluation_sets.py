@@ -1,0 +1,31 @@
+"""The papers every system is scored on: the later papers (submitted after the training sample,
+the set results lead with) and the test split, each with its int `label` column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from arxivist.atomic import read_jsonl
+from arxivist.errors import ArxivistError
+from arxivist.labels import LabelSet
+from arxivist.metrics import check_labels
+
+SETS = ("later", "test")
+BASELINES = ("encoder", "tfidf")  # the frozen encoder + LR, TF-IDF + LR (arxivist.baselines)
+
+
+def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[str, pd.DataFrame]:
+    """{"later": data/later/papers.jsonl labelled, "test": data/split/test.parquet}; every class
+    must have a paper in each (ROC-AUC needs it)."""
+    records = read_jsonl(later)
+    if not records:
+        raise ArxivistError(f"{later} holds no papers; the later set must not be empty")
+    frames = {
+        "later": labels.encode(pd.DataFrame.from_records(records)),
+        "test": pd.read_parquet(splits / "test.parquet"),
+    }
+    for name, source in zip(SETS, (later, splits / "test.parquet"), strict=True):
+        check_labels(frames[name]["label"].to_numpy(), labels.codes, str(source))
+    return frames
