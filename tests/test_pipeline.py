@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from datasets import load_from_disk
 
-from arxivist.cards import load_report
+from arxivist.atomic import read_jsonl
 from tests.fakes.tiny_bert import TOLERANCE
 from tests.fakes.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
 from web.browser import visit
 
 pytestmark = pytest.mark.slow
 
-STAGES = ("fetch", "encode", "split", "tokenize", "train", "evaluate", "publish")
+STAGES = ("fetch", "later", "encode", "split", "tokenize", "train", "baselines", "evaluate", "publish")
 OUTPUTS = [
     "data/raw/papers.jsonl",
     "data/labeled/papers.parquet",
@@ -25,7 +25,9 @@ OUTPUTS = [
     "data/split/train.parquet",
     "data/split/validation.parquet",
     "data/split/test.parquet",
+    "data/later/papers.jsonl",
     "data/tokenized/dataset_dict.json",
+    "data/baselines/predictions.jsonl",
     "models/model/model.safetensors",
     "models/model/config.json",
     "models/model/tokenizer.json",
@@ -34,7 +36,9 @@ OUTPUTS = [
     "reports/train/plots/metrics/val_loss.tsv",
     "reports/train/plots/metrics/val_roc_auc.tsv",
     "reports/train/plots/metrics/val_macro_f1.tsv",
-    "reports/eval/metrics.json",
+    "reports/eval/later/model.json",
+    "reports/eval/later/encoder.json",
+    "reports/eval/later/tfidf.json",
     "reports/eval/details.json",
     "reports/eval/predictions.jsonl",
     "reports/eval/plots/confusion.json",
@@ -90,21 +94,22 @@ def test_data_outputs_follow_the_stage_contracts(reproduced: tuple[Path, str]) -
 
 def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, str]) -> None:
     workspace, _ = reproduced
-    reports = workspace / "reports/eval"
-    evaluation = load_report(reports / "metrics.json", reports / "details.json")
-    for name in ("model", "baseline"):
-        metrics = evaluation[name]
-        for key in ("roc_auc_ovr", "macro_f1", "accuracy"):
-            assert 0.0 <= metrics[key] <= 1.0, (name, key)
-        assert set(metrics["per_class"]) == {"cs.AI", "cs.IR", "cs.RO"}
-    assert evaluation["n_test"] == len(
-        (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
-    )
+    evaluation = json.loads((workspace / "reports/eval/details.json").read_text())
+    for name in ("later", "test"):
+        for system in ("model", "encoder", "tfidf"):
+            metrics = evaluation[name][system]
+            for key in ("roc_auc_ovr", "macro_f1", "accuracy"):
+                assert 0.0 <= metrics[key] <= 1.0, (name, system, key)
+            assert set(metrics["per_class"]) == {"cs.AI", "cs.IR", "cs.RO"}
+    predictions = (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
+    assert evaluation["later"]["papers"] + evaluation["test"]["papers"] == len(predictions)
+    assert evaluation["later"]["papers"] == sum(TINY_PARAMS["later"]["categories"].values())
     training = json.loads((workspace / "reports/train/metrics.json").read_text())
     assert 1 <= training["best_epoch"] <= training["step"]
     shown = json.loads(dvc(workspace, "metrics", "show", "--json").stdout)
     files = next(iter(shown.values()))["data"]
-    assert {"reports/train/metrics.json", "reports/eval/metrics.json"} <= set(files)
+    later = {f"reports/eval/later/{system}.json" for system in ("model", "encoder", "tfidf")}
+    assert {"reports/train/metrics.json", *later} <= set(files)
 
 
 def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> None:
@@ -183,8 +188,9 @@ def test_pipeline_truncates_the_published_model_as_evaluate_and_predict_do(
         for code, entry in json.loads((workspace / "data/labeled/labels.json").read_text()).items()
     }
     evaluated = [
-        {names[code]: p for code, p in json.loads(line)["probabilities"].items()}
-        for line in (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
+        {names[code]: p for code, p in record["probabilities"].items()}
+        for record in read_jsonl(workspace / "reports/eval/predictions.jsonl")
+        if record["set"] == "test"
     ]
     test = pd.read_parquet(workspace / "data/split/test.parquet")["abstract"].tolist()
     ran = json.loads((workspace / "reports/eval/details.json").read_text())["compute"]["precision"]

@@ -5,7 +5,6 @@ server here: private unless --public, refused before any request without HF_TOKE
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -22,6 +21,7 @@ from huggingface_hub import ModelCard
 
 from arxivist.cards import CardError, check_eval_metrics
 from arxivist.cli import main
+from arxivist.metrics import HEADLINE
 from arxivist.publishing import PublishError, check_model
 from stages.publish import publish
 from tests.fakes.hub import FakeHub
@@ -38,7 +38,6 @@ COUNTS = {
 }
 ARGS = (
     "models/model",
-    "reports/eval/metrics.json",
     "reports/eval/details.json",
     "reports/train/metrics.json",
     "reports/train/details.json",
@@ -67,7 +66,35 @@ def scores(base: float) -> dict:
     }
 
 
-EVAL_METRICS = {"model": scores(0.9321), "baseline": scores(0.8123), "n_test": 6}
+def with_interval(value: float) -> dict:
+    return {"value": value, "low": round(value - 0.01, 4), "high": round(value + 0.01, 4)}
+
+
+def set_report(papers: int, **systems: float) -> dict:
+    """A set's report as the evaluate stage writes it, from each system's base score."""
+    report: dict = {"papers": papers}
+    for system, base in systems.items():
+        report[system] = scores(base)
+        report[system]["intervals"] = {k: with_interval(report[system][k]) for k in HEADLINE}
+    report["differences"] = {
+        f"model - {other}": {
+            k: with_interval(round(report["model"][k] - report[other][k], 4)) for k in HEADLINE
+        }
+        for other in ("encoder", "tfidf")
+    }
+    return report
+
+
+# Later set: the model beats TF-IDF by 0.12 but ties with the frozen encoder (within 0.01).
+EVAL_METRICS = {
+    "later": set_report(40, model=0.9121, encoder=0.9100, tfidf=0.7923),
+    "test": set_report(6, model=0.9321, encoder=0.9400, tfidf=0.8123),
+    "compute": {
+        "device": "cpu",
+        "precision": "fp32",
+        "hardware": "AMD EPYC (AVX2, no native bf16)",
+    },
+}
 
 
 def write_params(workdir: Path, **sections: dict) -> None:
@@ -85,12 +112,10 @@ def write_params(workdir: Path, **sections: dict) -> None:
 def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project folder with everything publish reads, as the earlier stages leave it."""
     shutil.copytree(tiny_classifier, tmp_path / "models" / "model")
-    for name, metrics in {
-        "eval": {},
-        "train": {"step": 2, "best_epoch": 2, "val_roc_auc": 0.95},
-    }.items():
-        (tmp_path / "reports" / name).mkdir(parents=True)
-        (tmp_path / "reports" / name / "metrics.json").write_text(json.dumps(metrics))
+    (tmp_path / "reports" / "eval").mkdir(parents=True)
+    (tmp_path / "reports" / "train").mkdir(parents=True)
+    train_metrics = {"step": 2, "best_epoch": 2, "val_roc_auc": 0.95}
+    (tmp_path / "reports" / "train" / "metrics.json").write_text(json.dumps(train_metrics))
     train_details = {
         "train_loss": 0.41,
         "val_loss": 0.38,
@@ -121,16 +146,8 @@ def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPat
 
 
 def write_evaluation(workdir: Path, evaluation: dict) -> None:
-    """`evaluation` as the evaluate stage splits it: headline numbers, then per-class detail."""
-    headline = copy.deepcopy(evaluation)
-    detail = {
-        name: {"per_class": part.pop("per_class")}
-        for name, part in headline.items()
-        if isinstance(part, dict) and "per_class" in part
-    }
-    eval_dir = workdir / "reports" / "eval"
-    (eval_dir / "metrics.json").write_text(json.dumps(headline))
-    (eval_dir / "details.json").write_text(json.dumps(detail))
+    """`evaluation` as the evaluate stage writes it: the full report in details.json."""
+    (workdir / "reports" / "eval" / "details.json").write_text(json.dumps(evaluation))
 
 
 def run_publish(workdir: Path) -> Path:
@@ -163,13 +180,17 @@ def test_card_parses_and_carries_the_test_metrics(workdir: Path) -> None:
     assert meta.base_model == "sentence-transformers/all-MiniLM-L6-v2"
     assert meta.metrics == ["roc_auc", "f1", "accuracy"]
     assert meta.model_name == "arxiv-topics"
-    measured = {(r.metric_type, r.metric_config): r.metric_value for r in meta.eval_results}
-    assert measured == {
-        ("roc_auc", "ovr"): 0.9821,
-        ("f1", "macro"): 0.9321,
-        ("accuracy", None): 0.9421,
+    measured = {
+        (r.dataset_split, r.metric_type, r.metric_config): r.metric_value for r in meta.eval_results
     }
-    assert {r.dataset_split for r in meta.eval_results} == {"test"}
+    assert measured == {
+        ("later", "roc_auc", "ovr"): 0.9621,
+        ("later", "f1", "macro"): 0.9121,
+        ("later", "accuracy", None): 0.9221,
+        ("test", "roc_auc", "ovr"): 0.9821,
+        ("test", "f1", "macro"): 0.9321,
+        ("test", "accuracy", None): 0.9421,
+    }
 
 
 def test_card_body_states_data_training_results_limits_and_reproduction(workdir: Path) -> None:
@@ -181,8 +202,24 @@ def test_card_body_states_data_training_results_limits_and_reproduction(workdir:
     assert "cat:cs.RO AND submittedDate:[202401010000 TO 202412312359]" in text
     assert "| learning rate | 0.0001 |" in text and "| val_roc_auc | 0.9500 |" in text
     assert "| precision | auto |" in text and "| trained on | Xeon (AVX512, AMX), bf16 |" in text
-    assert "| ROC-AUC (one-vs-rest) | 0.9821 | 0.8623 |" in text
-    assert "| F1 Information Retrieval (`cs.IR`) | 0.9121 | 0.7923 |" in text
+    later = text.index("### Papers submitted after the training sample (40 papers)")
+    assert later < text.index("### The test split (6 papers)")
+    assert "| metric | this model | frozen encoder | TF-IDF |" in text
+    assert (
+        "| ROC-AUC (one-vs-rest) | 0.9621 [0.9521, 0.9721] | 0.9600 [0.9500, 0.9700] | "
+        "0.8423 [0.8323, 0.8523] |" in text
+    )
+    assert "| F1 Information Retrieval (`cs.IR`) | 0.8921 | 0.8900 | 0.7723 |" in text
+    later_part = text[later : text.index("### The test split")]
+    assert (
+        "- F1 (macro): no evidence that fine-tuning beats the frozen encoder baseline "
+        "(+0.0021 [-0.0079, +0.0121])." in later_part
+    )
+    assert (
+        "- F1 (macro): fine-tuning beats the TF-IDF baseline by +0.1198 [+0.1098, +0.1298]."
+        in later_part
+    )
+    assert "- F1 (macro): fine-tuning is worse than the frozen encoder baseline" not in later_part
     assert "the smallest, Robotics (`cs.RO`),\n  has 4 of 21 papers" in text
     assert "trained on papers submitted from 2024-01-01 to 2024-12-31" in text
     assert "English" in text
@@ -254,14 +291,17 @@ def test_model_without_display_names_is_refused(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
-        ({"n_test": None}, "missing integer n_test"),
-        ({"baseline": {"roc_auc_ovr": 0.5}}, "missing number baseline.macro_f1"),
-        ({"model": {**scores(0.9), "per_class": {}}}, r"model.per_class.cs.AI needs"),
+        ({"papers": None}, "missing integer later.papers"),
+        ({"tfidf": {"roc_auc_ovr": 0.5}}, "missing number later.tfidf.macro_f1"),
+        ({"model": {**scores(0.9), "per_class": {}}}, r"later.model.per_class.cs.AI needs"),
+        ({"encoder": scores(0.9)}, "later.encoder.intervals.roc_auc_ovr needs value, low and high"),
+        ({"differences": {}}, "later.differences.model - encoder.roc_auc_ovr needs value, low"),
     ],
 )
 def test_incomplete_eval_metrics_name_the_key(broken: dict, message: str) -> None:
+    evaluation = {**EVAL_METRICS, "later": {**EVAL_METRICS["later"], **broken}}
     with pytest.raises(CardError, match=f"eval.json: {message}"):
-        check_eval_metrics({**EVAL_METRICS, **broken}, LABELS, "eval.json")
+        check_eval_metrics(evaluation, LABELS, "eval.json")
 
 
 def hub_env(fake_hub: FakeHub) -> dict[str, str]:
