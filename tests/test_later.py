@@ -37,13 +37,16 @@ CODES = ("cs.AI", "cs.IR", "cs.RO")
         ("cs/0112017", dt.date(2001, 12, 1)),
         ("math.GT/0309136v2", dt.date(2003, 9, 1)),
         ("hep-th/9901001", dt.date(1999, 1, 1)),
+        ("2509.197", dt.date(2025, 9, 1)),  # 2509.19700 through a float column, as in real data
     ],
 )
 def test_submission_month_of_new_and_old_style_ids(arxiv_id: str, month: dt.date) -> None:
     assert submission_month(arxiv_id) == month
 
 
-@pytest.mark.parametrize("arxiv_id", ["2513.00001", "25.01234", "paper-1", "cs/01120", ""])
+@pytest.mark.parametrize(
+    "arxiv_id", ["2513.00001", "25.01234", "2501.", "2501.123456", "paper-1", "cs/01120", ""]
+)
 def test_submission_month_refuses_what_is_not_an_arxiv_id(arxiv_id: str) -> None:
     with pytest.raises(BadArxivId, match="is not an arXiv id"):
         submission_month(arxiv_id)

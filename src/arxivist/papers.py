@@ -10,9 +10,10 @@ from dataclasses import asdict, dataclass
 from arxivist.errors import ArxivistError
 
 _VERSION = re.compile(r"v\d+$")
-# New-style ids (from April 2007): YYMM.NNNN, or YYMM.NNNNN from 2015. Old style: archive (with an
-# optional subject class) / YYMMNNN, e.g. cs/0112017 or math.GT/0309136.
-_ID_MONTH = re.compile(r"^(?:(\d\d)(\d\d)\.\d{4,5}|[a-z-]+(?:\.[A-Za-z-]+)?/(\d\d)(\d\d)\d{3})$")
+# New-style ids (from April 2007): YYMM.NNNN, or YYMM.NNNNN from 2015; fewer digits are accepted,
+# as ids that went through a float column arrive (2509.19700 -> 2509.197), their month intact. Old
+# style: archive (with an optional subject class) / YYMMNNN, e.g. cs/0112017 or math.GT/0309136.
+_ID_MONTH = re.compile(r"^(?:(\d\d)(\d\d)\.\d{1,5}|[a-z-]+(?:\.[A-Za-z-]+)?/(\d\d)(\d\d)\d{3})$")
 
 
 class NotEnoughPapers(ArxivistError):
