@@ -11,8 +11,9 @@ export NO_GCE_CHECK := true
 export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT := false
 export DVC_NO_ANALYTICS := 1
 
-# The offline demo: the shipped demo corpus (370 real arXiv records, 120 of them the later set) and the packaged MiniLM, as a
-# DVC experiment. Its 156 training texts are few enough to train every layer in seconds.
+# The offline demo: the shipped demo corpus (370 real arXiv records, 120 of them the later set) and
+# the packaged MiniLM, as a DVC experiment. Its 156 training texts are few enough to train every
+# layer in seconds.
 # This machine's pip config names local indexes that may be absent; drop its per-package warnings.
 PIP_QUIET := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
