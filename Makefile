@@ -11,8 +11,9 @@ export NO_GCE_CHECK := true
 export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT := false
 export DVC_NO_ANALYTICS := 1
 
-# The offline demo: the shipped demo corpus (250 real arXiv records) and the packaged MiniLM, as a
-# DVC experiment. Its 156 training texts are few enough to train every layer in seconds.
+# The offline demo: the shipped demo corpus (370 real arXiv records, 120 of them the later set) and
+# the packaged MiniLM, as a DVC experiment. Its 156 training texts are few enough to train every
+# layer in seconds.
 # This machine's pip config names local indexes that may be absent; drop its per-package warnings.
 PIP_QUIET := { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 
@@ -23,6 +24,9 @@ DEMO_PARAMS := \
 	-S fetch.source=snapshot \
 	-S fetch.snapshot_path=demo/corpus.jsonl \
 	-S 'fetch.categories={cs.AI:80,cs.IR:80,cs.RO:70}' \
+	-S 'later.categories={cs.AI:40,cs.IR:40,cs.RO:40}' \
+	-S later.submitted_from=2025-10-01 \
+	-S later.submitted_to=2026-06-30 \
 	-S tokenize.max_length=128 \
 	-S train.learning_rate=$(DEMO_LR) \
 	-S train.train_batch_size=8 \

@@ -1,8 +1,12 @@
 """Write demo/corpus.jsonl: real arXiv records, verbatim, from the project's shared real-data file.
 
-For each primary category, the newest papers by id (the benchmarks' training samples and unseen sets
-take the oldest), keeping only `id`, `title`, `abstract` and `categories` exactly as they are.
-arXiv metadata is public domain (CC0).
+Two parts, told apart by their ids (an arXiv id starts with its submission month, YYMM):
+- the training part: for each primary category, the newest PER_CATEGORY papers submitted before
+  LATER_FROM (the fetch stage takes the first papers by id of these);
+- the later part: for each primary category, the newest LATER_PER_CATEGORY papers submitted from
+  LATER_FROM on (the later stage takes them, with the Makefile's later window).
+Only `id`, `title`, `abstract` and `categories` are kept, exactly as they are. arXiv metadata is
+public domain (CC0).
 
     python demo/sample.py ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 """
@@ -14,23 +18,30 @@ import json
 from pathlib import Path
 
 PER_CATEGORY = {"cs.AI": 85, "cs.IR": 85, "cs.RO": 80}
+LATER_PER_CATEGORY = {"cs.AI": 40, "cs.IR": 40, "cs.RO": 40}
+LATER_FROM = "2510"  # October 2025: the later part's ids are from this month on
 FIELDS = ("id", "title", "abstract", "categories")
 OUT = Path(__file__).with_name("corpus.jsonl")
 
 
 def sample(source: Path) -> list[dict[str, str]]:
-    """The newest PER_CATEGORY[code] records of each primary category, sorted by id."""
-    by_code: dict[str, list[dict[str, str]]] = {code: [] for code in PER_CATEGORY}
+    """The newest PER_CATEGORY[code] records of each primary category before LATER_FROM and the
+    newest LATER_PER_CATEGORY[code] from LATER_FROM on, sorted by id."""
+    # later part? -> primary category -> records
+    parts: dict[bool, dict[str, list[dict[str, str]]]] = {
+        later: {code: [] for code in PER_CATEGORY} for later in (False, True)
+    }
     with source.open(encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
-            bucket = by_code.get(record["categories"].split()[0])
+            bucket = parts[record["id"] >= LATER_FROM].get(record["categories"].split()[0])
             if bucket is not None:
                 bucket.append({field: record[field] for field in FIELDS})
     chosen = [
         record
-        for code, records in by_code.items()
-        for record in sorted(records, key=lambda r: r["id"])[-PER_CATEGORY[code] :]
+        for later, counts in ((False, PER_CATEGORY), (True, LATER_PER_CATEGORY))
+        for code, records in parts[later].items()
+        for record in sorted(records, key=lambda r: r["id"])[-counts[code] :]
     ]
     return sorted(chosen, key=lambda record: record["id"])
 

@@ -48,10 +48,20 @@ def test_fetch_pacing_and_retries_do_not_refetch(workspace: Path) -> None:
     assert stale_after(workspace, {"fetch": {**polite, "allow_short": True}}) == set()
 
 
+def test_the_later_set_refetches_only_itself(workspace: Path) -> None:
+    """Nothing downstream reads data/later yet: later.* reruns the later stage alone."""
+    assert stale_after(workspace, {"later": {"allow_short": True}}) == {"later"}
+    assert stale_after(workspace, {"later": {"submitted_to": "2025-06-30"}}) == {"later"}
+    log = dvc(workspace, "repro").stdout
+    assert [line for line in log.splitlines() if line.startswith("Running stage")] == [
+        "Running stage 'later':"
+    ], log
+
+
 def test_a_snapshot_replaced_in_place_reruns_fetch(workspace: Path) -> None:
     snapshot = workspace / "corpus.jsonl"
     lines = snapshot.read_text(encoding="utf-8").splitlines(keepends=True)
     snapshot.write_text("".join(reversed(lines)), encoding="utf-8")  # same papers, new bytes
     status = json.loads(dvc(workspace, "status", "--json").stdout)
-    assert set(status) == {"fetch"}, status
+    assert set(status) == {"fetch", "later"}, status  # later reads the snapshot too
     assert "Running stage 'fetch'" in dvc(workspace, "repro").stdout

@@ -1,16 +1,24 @@
-"""The demo corpus is real arXiv metadata, verbatim; demo/sample.py makes it again byte for byte."""
+"""The demo corpus is real arXiv metadata, verbatim; demo/sample.py makes it again byte for byte;
+with the demo params of the Makefile, its later part is the later set, the rest the sample."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from demo.sample import FIELDS, OUT, PER_CATEGORY, sample
+from arxivist.later import later_papers
+from arxivist.params import params_from_dict
+from arxivist.sources import fetch_papers
+from demo.sample import FIELDS, LATER_FROM, LATER_PER_CATEGORY, OUT, PER_CATEGORY, sample
 from tests.fakes.corpus import REAL_SNAPSHOT
 
-pytestmark = pytest.mark.skipif(
+ROOT = Path(__file__).resolve().parents[1]
+needs_real_snapshot = pytest.mark.skipif(
     not REAL_SNAPSHOT.exists(), reason=f"{REAL_SNAPSHOT} is not on this machine"
 )
 
@@ -20,6 +28,7 @@ def records() -> list[dict[str, str]]:
         return [json.loads(line) for line in lines]
 
 
+@needs_real_snapshot
 def test_every_demo_record_is_a_real_record_unedited() -> None:
     real = {}
     with REAL_SNAPSHOT.open(encoding="utf-8") as lines:
@@ -31,13 +40,40 @@ def test_every_demo_record_is_a_real_record_unedited() -> None:
     assert len({record["id"] for record in demo}) == len(demo)
 
 
-def test_the_sample_has_each_class_and_cross_listed_papers() -> None:
+def test_the_sample_has_each_class_and_cross_listed_papers_in_both_parts() -> None:
     demo = records()
-    primaries = Counter(record["categories"].split()[0] for record in demo)
-    assert primaries == Counter(PER_CATEGORY)
-    assert sum(len(record["categories"].split()) > 1 for record in demo) >= 25
+    for later, wanted in ((False, PER_CATEGORY), (True, LATER_PER_CATEGORY)):
+        part = [record for record in demo if (record["id"] >= LATER_FROM) == later]
+        assert Counter(record["categories"].split()[0] for record in part) == Counter(wanted)
+        assert sum(len(record["categories"].split()) > 1 for record in part) >= 25
 
 
+@needs_real_snapshot
 def test_the_sampler_writes_the_committed_file_again() -> None:
     expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample(REAL_SNAPSHOT))
     assert OUT.read_text(encoding="utf-8") == expected
+
+
+def demo_params() -> dict[str, Any]:
+    """The fetch and later overrides of the Makefile's DEMO_PARAMS, as params.yaml holds them."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    block = text[text.index("DEMO_PARAMS :=") :].split("\n\n")[0]
+    params: dict[str, Any] = {}
+    for key, value in re.findall(r"-S '?((?:fetch|later)\.\w+)=([^' \n]+)", block):
+        section, name = key.split(".")
+        if value.startswith("{"):
+            items = (item.split(":") for item in value.strip("{}").split(","))
+            value = {code: int(count) for code, count in items}
+        params.setdefault(section, {})[name] = value
+    return params
+
+
+def test_the_demo_params_take_the_training_part_and_the_later_part() -> None:
+    raw = demo_params()
+    raw["fetch"]["snapshot_path"] = str(ROOT / raw["fetch"]["snapshot_path"])
+    params = params_from_dict(raw)
+    training = fetch_papers(params.fetch)
+    later = later_papers(params, (paper.id for paper in training))
+    assert all(paper.id < LATER_FROM for paper in training)
+    assert Counter(paper.primary_category for paper in later) == Counter(LATER_PER_CATEGORY)
+    assert all(paper.id >= LATER_FROM for paper in later)

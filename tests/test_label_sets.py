@@ -51,6 +51,7 @@ def run(
     corpus = {**dict.fromkeys(labels, WANTED + 2), "cs.CV": 3}  # papers fetch must leave out
     params = {
         "fetch": {"categories": dict.fromkeys(labels, WANTED)},
+        "later": {"categories": dict.fromkeys(labels, 3)},
         "labels": labels,
         "train": {"epochs": 1},
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist.params import ParamsError, load_params, params_from_dict
+from arxivist.params import LaterParams, ParamsError, load_params, params_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +43,8 @@ def test_committed_params_load_and_match_the_defaults(tmp_path: Path) -> None:
     params = load_params(tmp_path / "params.yaml")
     assert params == params_from_dict({})
     assert params.fetch.categories == {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}
+    assert params.later == LaterParams()
+    assert params.later.categories == {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 1000}
     assert params.model.checkpoint == "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -78,6 +80,19 @@ def test_committed_params_load_and_match_the_defaults(tmp_path: Path) -> None:
         ("train/seed", -1, "train.seed", ">= 0"),
         ("model/revision", " ", "model.revision", "non-empty"),
         ("train", None, "train", "mapping"),
+        ("later/categories", {"cs.AI": 0, "cs.IR": 1, "cs.RO": 1}, "later.categories.cs.AI", "> 0"),
+        ("later/categories", {"cs.AI": 1, "cs.IR": 1}, "later.categories", "exactly the labels'"),
+        (
+            "later/categories",
+            {"cs.AI": 1, "cs.IR": 1, "cs.RO": 1, "cs.LG": 1},
+            "later.categories",
+            "exactly the labels'",
+        ),
+        ("later/submitted_to", "2025-02-30", "later.submitted_to", "YYYY-MM-DD"),
+        ("later/submitted_to", "2024-12-31", "later.submitted_from", "not be after later.sub"),
+        ("later/submitted_from", "2024-12-31", "later.submitted_from", "after the training window"),
+        ("later/allow_short", "no", "later.allow_short", "true or false"),
+        ("later/submitted_after", "2025-01-01", "later.submitted_after", "unknown key"),
     ],
 )
 def test_bad_value_names_its_key(path: str, value: object, key: str, words: str) -> None:
@@ -140,3 +155,16 @@ def test_exponent_floats_as_dvc_writes_them_are_numbers(tmp_path: Path) -> None:
     assert "learning_rate: 5e-05" in written
     (tmp_path / "params.yaml").write_text(written)
     assert load_params(tmp_path / "params.yaml").train.learning_rate == 5e-5
+
+
+def test_the_later_window_follows_the_fetch_window_only_for_the_api_source() -> None:
+    """The API source's windows are dates; a snapshot's training sample has no window, and the
+    later stage checks its window against the sample's newest id instead."""
+    raw = with_value("later/submitted_from", "2024-12-31")
+    with pytest.raises(ParamsError, match=r"later\.submitted_from: must be after fetch\.sub"):
+        params_from_dict(raw)
+    raw["fetch"]["source"] = "snapshot"
+    assert params_from_dict(raw).later.submitted_from.isoformat() == "2024-12-31"
+    raw = with_value("fetch/submitted_to", "2025-06-30")
+    with pytest.raises(ParamsError, match=r"later\.submitted_from: .*\(2025-06-30\)"):
+        params_from_dict(raw)

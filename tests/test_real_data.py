@@ -23,6 +23,12 @@ PARAMS = {
         "snapshot_path": str(REAL_SNAPSHOT),
         "categories": {"cs.AI": 150, "cs.IR": 150, "cs.RO": 60},
     },
+    # The training sample's newest paper is from April 2025 (by id): the later set starts after.
+    "later": {
+        "categories": {"cs.AI": 200, "cs.IR": 200, "cs.RO": 200},
+        "submitted_from": "2025-05-01",
+        "submitted_to": "2026-06-30",
+    },
     "tokenize": {"max_length": 128},
     "train": {"epochs": 1, "early_stopping_patience": 0},
 }

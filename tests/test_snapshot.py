@@ -24,6 +24,7 @@ def fetch_params(path: Path, categories: dict[str, int], allow_short: bool = Fal
                 "categories": categories,
                 "allow_short": allow_short,
             },
+            "later": {"categories": dict.fromkeys(categories, 1)},
             "labels": {code: code for code in categories},
         }
     ).fetch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -9,10 +10,18 @@ from dataclasses import asdict, dataclass
 from arxivist.errors import ArxivistError
 
 _VERSION = re.compile(r"v\d+$")
+# New-style ids (from April 2007): YYMM.NNNN, or YYMM.NNNNN from 2015; fewer digits are accepted,
+# as ids that went through a float column arrive (2509.19700 -> 2509.197), their month intact. Old
+# style: archive (with an optional subject class) / YYMMNNN, e.g. cs/0112017 or math.GT/0309136.
+_ID_MONTH = re.compile(r"^(?:(\d\d)(\d\d)\.\d{1,5}|[a-z-]+(?:\.[A-Za-z-]+)?/(\d\d)(\d\d)\d{3})$")
 
 
 class NotEnoughPapers(ArxivistError):
-    """A source delivered fewer papers than fetch.categories asks for."""
+    """A source delivered fewer papers than fetch.categories (or later.categories) asks for."""
+
+
+class BadArxivId(ArxivistError):
+    """An id that is not an arXiv identifier, so it tells no submission month."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,22 @@ def strip_version(arxiv_id: str) -> str:
     return _VERSION.sub("", arxiv_id.strip())
 
 
-def check_quotas(papers: Iterable[Paper], wanted: Mapping[str, int], allow_short: bool) -> None:
-    """Fail with the per-category shortfall unless every category got what it asked for."""
+def submission_month(arxiv_id: str) -> dt.date:
+    """The month an arXiv id was given in, which is its paper's submission month, as the first
+    day of that month: '2501.01234v2' -> 2025-01-01, 'cs/0112017' -> 2001-12-01 (the old-style
+    years 91 to 99 are 1991 to 1999)."""
+    found = _ID_MONTH.match(strip_version(arxiv_id))
+    yy, mm = (found[1] or found[3], found[2] or found[4]) if found else ("", "")
+    if not found or not 1 <= int(mm) <= 12:
+        raise BadArxivId(f"{arxiv_id!r} is not an arXiv id (YYMM.NNNNN or archive/YYMMNNN)")
+    return dt.date((1900 if int(yy) >= 91 else 2000) + int(yy), int(mm), 1)
+
+
+def check_quotas(
+    papers: Iterable[Paper], wanted: Mapping[str, int], allow_short: bool, key: str = "fetch"
+) -> None:
+    """Fail with the per-category shortfall unless every category got what it asked for;
+    `key` is the params section that asks (fetch or later)."""
     got = dict.fromkeys(wanted, 0)
     for paper in papers:
         got[paper.primary_category] += 1
@@ -44,8 +67,8 @@ def check_quotas(papers: Iterable[Paper], wanted: Mapping[str, int], allow_short
     if short and not allow_short:
         detail = ", ".join(f"{code}: {have} of {n}" for code, (have, n) in short.items())
         raise NotEnoughPapers(
-            f"fetch got fewer papers than fetch.categories asks for ({detail}); "
-            "widen the source or set fetch.allow_short: true"
+            f"{key} got fewer papers than {key}.categories asks for ({detail}); "
+            f"widen the source or set {key}.allow_short: true"
         )
 
 

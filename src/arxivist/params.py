@@ -71,15 +71,7 @@ class FetchParams:
     allow_short: bool = False
 
     def check(self, key: str) -> None:
-        if not self.categories:
-            raise ParamsError(f"{key}.categories", "must name at least one category")
-        for code, count in self.categories.items():
-            if not _CATEGORY.match(code):
-                raise ParamsError(f"{key}.categories.{code}", "is not an arXiv category code")
-            if count <= 0:
-                raise ParamsError(f"{key}.categories.{code}", f"must be > 0, got {count}")
-        if self.submitted_from > self.submitted_to:
-            raise ParamsError(f"{key}.submitted_from", "must not be after fetch.submitted_to")
+        _check_sample(key, self.categories, self.submitted_from, self.submitted_to)
         if self.source == "snapshot" and not self.snapshot_path:
             raise ParamsError(f"{key}.snapshot_path", "is required when fetch.source is snapshot")
         if not self.api_url.startswith(("http://", "https://")):
@@ -88,6 +80,22 @@ class FetchParams:
         _at_least(f"{key}.delay_seconds", self.delay_seconds, 0)
         _above(f"{key}.timeout_seconds", self.timeout_seconds, 0)
         _at_least(f"{key}.retries", self.retries, 0)
+
+
+@dataclass(frozen=True)
+class LaterParams:
+    """The later set: papers submitted after the training window, an evaluation set disjoint from
+    the training sample. fetch.source, its snapshot, API URL and politeness knobs fetch it too."""
+
+    categories: dict[str, int] = field(
+        default_factory=lambda: {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 1000}
+    )
+    submitted_from: dt.date = dt.date(2025, 1, 1)
+    submitted_to: dt.date = dt.date(2025, 12, 31)
+    allow_short: bool = False
+
+    def check(self, key: str) -> None:
+        _check_sample(key, self.categories, self.submitted_from, self.submitted_to)
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,7 @@ class Params:
     """The whole of params.yaml."""
 
     fetch: FetchParams = field(default_factory=FetchParams)
+    later: LaterParams = field(default_factory=LaterParams)
     labels: dict[str, str] = field(
         default_factory=lambda: {
             "cs.AI": "Artificial Intelligence",
@@ -250,6 +259,19 @@ class Params:
         for code in self.labels:
             if code not in self.fetch.categories:
                 raise ParamsError(f"labels.{code}", "is not among fetch.categories")
+        if set(self.later.categories) != set(self.labels):
+            raise ParamsError(
+                "later.categories",
+                f"must name exactly the labels' categories ({', '.join(self.labels)}), "
+                f"got {', '.join(self.later.categories)}",
+            )
+        if self.fetch.source == "arxiv" and self.later.submitted_from <= self.fetch.submitted_to:
+            raise ParamsError(
+                "later.submitted_from",
+                f"must be after fetch.submitted_to ({self.fetch.submitted_to}), got "
+                f"{self.later.submitted_from}: the later set must be submitted after the "
+                "training window",
+            )
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
@@ -346,6 +368,21 @@ def _to_date(value: Any, key: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise ParamsError(key, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _check_sample(
+    key: str, categories: dict[str, int], submitted_from: dt.date, submitted_to: dt.date
+) -> None:
+    """What fetch and later share: categories with positive counts, a window in order."""
+    if not categories:
+        raise ParamsError(f"{key}.categories", "must name at least one category")
+    for code, count in categories.items():
+        if not _CATEGORY.match(code):
+            raise ParamsError(f"{key}.categories.{code}", "is not an arXiv category code")
+        if count <= 0:
+            raise ParamsError(f"{key}.categories.{code}", f"must be > 0, got {count}")
+    if submitted_from > submitted_to:
+        raise ParamsError(f"{key}.submitted_from", f"must not be after {key}.submitted_to")
 
 
 def _at_least(key: str, value: float, least: float, most: float | None = None) -> None:

@@ -19,8 +19,11 @@ TOPICS = {
 }
 
 
-def snapshot_records(per_category: dict[str, int], start: int = 1) -> list[dict]:
-    """Records with ids 2401.00001... whose abstracts use their category's words."""
+def snapshot_records(
+    per_category: dict[str, int], start: int = 1, month: str = "2401"
+) -> list[dict]:
+    """Records with ids <month>.00001... (YYMM: the submission month; January 2024 by default)
+    whose abstracts use their category's words."""
     records, number = [], start
     for code, count in per_category.items():
         for i in range(count):
@@ -28,7 +31,7 @@ def snapshot_records(per_category: dict[str, int], start: int = 1) -> list[dict]
             rotated = words[i % len(words) :] + words[: i % len(words)]
             records.append(
                 {
-                    "id": f"2401.{number:05d}",
+                    "id": f"{month}.{number:05d}",
                     "title": f"Paper {number}",
                     "categories": f"{code} cs.LG" if i % 3 == 0 else code,
                     "abstract": f"We study {' '.join(rotated)} with a learning model, case {i}.",

@@ -98,11 +98,20 @@ def dvc(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
 
 # Small enough for seconds of CPU, big enough that every split holds every label.
 TINY_CORPUS = {"cs.AI": 30, "cs.IR": 30, "cs.RO": 20, "cs.CV": 5}
+# The corpus's papers are from January 2024; LATER_PER_CATEGORY more of each of its categories
+# from February 2025 (LATER_MONTH) make the later set, of which the tiny params ask for 5.
+LATER_MONTH = "2502"
+LATER_PER_CATEGORY = 6
 TINY_PARAMS = {
     "fetch": {
         "source": "snapshot",
         "snapshot_path": "corpus.jsonl",
         "categories": {"cs.AI": 25, "cs.IR": 25, "cs.RO": 15},
+    },
+    "later": {
+        "categories": {"cs.AI": 5, "cs.IR": 5, "cs.RO": 5},
+        "submitted_from": "2025-01-01",
+        "submitted_to": "2025-12-31",
     },
     "tokenize": {"max_length": 64},
     # The tiny BERT has two layers: freeze one, as the default freezes three of MiniLM's six.
@@ -117,10 +126,12 @@ def tiny_pipeline_workspace(
     params: dict[str, Any] | None = None,
 ) -> Path:
     """A committed workspace whose pipeline runs in seconds: a small snapshot (papers per
-    category) and a tiny BERT; `params` go over TINY_PARAMS."""
+    category, and LATER_PER_CATEGORY later ones of each category) and a tiny BERT; `params` go
+    over TINY_PARAMS."""
     from tests.fakes.corpus import snapshot_records, write_snapshot
 
-    write_snapshot(dest / "corpus.jsonl", snapshot_records(corpus))
+    later = snapshot_records(dict.fromkeys(corpus, LATER_PER_CATEGORY), month=LATER_MONTH)
+    write_snapshot(dest / "corpus.jsonl", snapshot_records(corpus) + later)
     from tests.fakes.tiny_bert import model_params
 
     tiny = deep_merge(TINY_PARAMS, params or {})

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
-from arxivist.papers import Paper, check_quotas, sort_papers
-from arxivist.params import FetchParams
+from collections.abc import Callable
+
+from arxivist.papers import Paper, check_quotas, sort_papers, submission_month
+from arxivist.params import FetchParams, LaterParams
 
 
-def fetch_papers(params: FetchParams) -> list[Paper]:
-    """The configured papers, sorted by id; fails when a category falls short of its quota."""
+def fetch_papers(params: FetchParams, later: LaterParams | None = None) -> list[Paper]:
+    """The configured papers from fetch.source, sorted by id; fails when a category falls short
+    of its quota (unless allow_short).
+
+    The training sample (fetch.*) by default; with `later`, the later set (later.*): from the API,
+    its window and counts; from a snapshot, the first papers by id among those whose id month (the
+    submission month) is within its window, where the training sample takes the first by id.
+    """
+    wanted, key = (later, "later") if later else (params, "fetch")
     if params.source == "snapshot":
         from arxivist.sources.snapshot import read_snapshot
 
-        papers = read_snapshot(str(params.snapshot_path), params.categories)
+        keep = _submitted_within(later) if later else None
+        papers = read_snapshot(str(params.snapshot_path), wanted.categories, keep)
     else:
         from arxivist.sources.arxiv_api import fetch_from_api
 
-        papers = fetch_from_api(params)
-    check_quotas(papers, params.categories, params.allow_short)
+        papers = fetch_from_api(params, wanted, key=key)
+    check_quotas(papers, wanted.categories, wanted.allow_short, key)
     return sort_papers(papers)
+
+
+def _submitted_within(later: LaterParams) -> Callable[[Paper], bool]:
+    """Whether a paper's id month is within later's window, both ends' months included."""
+    first, last = later.submitted_from.replace(day=1), later.submitted_to.replace(day=1)
+    return lambda paper: first <= submission_month(paper.id) <= last

@@ -1,12 +1,12 @@
 """The `arxiv` source: papers from the arXiv API (or a compatible server at fetch.api_url).
 
-A sample spread over the whole fetch window, not its first days: the window is cut into calendar
-months (the first and last clipped to it), each category's quota is shared out among them in
-proportion to their days (`allot`), and a month's share is its first papers by submission date, from
-one query per month (`cat:<code> AND submittedDate:[<first> TO <last>]`, ascending). A month that
-runs out gives its shortfall back, shared out the same way among the months that still have papers,
-until the quota is met or every month has run out (then the caller's quota check and
-fetch.allow_short decide). The same params and server answers give the same sample.
+A sample spread over the whole window (fetch's, or the later set's), not its first days: the window
+is cut into calendar months (the first and last clipped to it), each category's quota is shared out
+among them in proportion to their days (`allot`), and a month's share is its first papers by
+submission date, from one query per month (`cat:<code> AND submittedDate:[<first> TO <last>]`,
+ascending). A month that runs out gives its shortfall back, shared out the same way among the months
+that still have papers, until the quota is met or every month has run out (then the caller's quota
+check and allow_short decide). The same params and server answers give the same sample.
 
 Requests go through the `arxiv` package's client. The package retries at once, without a timeout and
 without backoff, and takes a zero-result first page for "no papers"; the client here adds a timeout
@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from arxivist.errors import ArxivistError
 from arxivist.papers import Paper, strip_version
-from arxivist.params import FetchParams
+from arxivist.params import FetchParams, LaterParams
 
 logger = logging.getLogger(__name__)
 
@@ -55,21 +55,31 @@ class Window(NamedTuple):
         return (self.last - self.first).days + 1
 
 
-def fetch_from_api(params: FetchParams, *, backoff_seconds: float = BACKOFF_SECONDS) -> list[Paper]:
-    """Fetch up to fetch.categories[code] papers whose primary category is code, for each code.
+def fetch_from_api(
+    params: FetchParams,
+    wanted: FetchParams | LaterParams | None = None,
+    *,
+    key: str = "fetch",
+    backoff_seconds: float = BACKOFF_SECONDS,
+) -> list[Paper]:
+    """Fetch up to wanted.categories[code] papers whose primary category is code, for each code,
+    submitted from wanted.submitted_from to wanted.submitted_to.
 
-    Papers come per category in submission order, spread over the months of the window, without
-    duplicates; fewer than asked for when the window holds fewer (the caller checks quotas).
+    `wanted` is the sample: fetch's own (the default) or the later set's, whose params section
+    `key` names in messages; `params` gives the server and how politely to ask it. Papers come
+    per category in submission order, spread over the months of the window, without duplicates;
+    fewer than asked for when the window holds fewer (the caller checks quotas).
     Raises ArxivFetchError when the API fails.
     """
-    client = _Client(params, backoff_seconds)
-    months = months_of(params.submitted_from, params.submitted_to)
+    wanted = wanted or params
+    client = _Client(params, backoff_seconds, key)
+    months = months_of(wanted.submitted_from, wanted.submitted_to)
     papers: list[Paper] = []
     seen: set[str] = set()
-    for code, quota in params.categories.items():
+    for code, quota in wanted.categories.items():
         streams = {month: _stream(client, code, month, seen) for month in months}
-        with tqdm(total=quota, desc=f"fetch {code}", unit="paper") as progress:
-            papers += _sample(code, streams, quota, progress)
+        with tqdm(total=quota, desc=f"{key} {code}", unit="paper") as progress:
+            papers += _sample(key, code, streams, quota, progress)
     return papers
 
 
@@ -108,7 +118,7 @@ def window_query(code: str, window: Window) -> str:
 
 
 def _sample(
-    code: str, streams: dict[Window, Iterator[Paper]], quota: int, progress: tqdm
+    key: str, code: str, streams: dict[Window, Iterator[Paper]], quota: int, progress: tqdm
 ) -> list[Paper]:
     """Up to `quota` papers, each month's share by `allot` from its stream, in month order.
 
@@ -127,7 +137,8 @@ def _sample(
             if len(got) < share:
                 open_months.remove(month)
                 logger.info(
-                    "fetch %s: %s to %s ran out at %d of its %d; the other months share the rest",
+                    "%s %s: %s to %s ran out at %d of its %d; the other months share the rest",
+                    key,
                     code,
                     month.first,
                     month.last,
@@ -157,7 +168,7 @@ def _stream(client: _Client, code: str, month: Window, seen: set[str]) -> Iterat
                 yield paper
     except _PageError as err:
         raise ArxivFetchError(
-            f"fetch {code}: the arXiv API failed after {err.tries} "
+            f"{client.key} {code}: the arXiv API failed after {err.tries} "
             f"{'try' if err.tries == 1 else 'tries'}: {err.problem}\n"
             f"  query: {query}\n  URL: {err.url}"
         ) from None
@@ -209,7 +220,7 @@ class _TimeoutSession(requests.Session):
 class _Client(arxiv.Client):
     """arxiv.Client against fetch.api_url, with timeouts, backoff and strict empty-page handling."""
 
-    def __init__(self, params: FetchParams, backoff_seconds: float) -> None:
+    def __init__(self, params: FetchParams, backoff_seconds: float, key: str) -> None:
         # num_retries=0: the package makes one try per call to _parse_feed; retries happen here.
         super().__init__(
             page_size=params.page_size, delay_seconds=params.delay_seconds, num_retries=0
@@ -218,6 +229,7 @@ class _Client(arxiv.Client):
         self._session = _TimeoutSession(params.timeout_seconds)
         self.retries = params.retries
         self.backoff_seconds = backoff_seconds
+        self.key = key  # the params section whose sample this is: fetch or later
 
     def _parse_feed(
         self, url: str, first_page: bool = True, _try_index: int = 0
@@ -241,7 +253,7 @@ class _Client(arxiv.Client):
                     return feed
                 problem = (
                     "zero results on the first page; check the category and the "
-                    "fetch.submitted_from/submitted_to window, or retry later "
+                    f"{self.key}.submitted_from/submitted_to window, or retry later "
                     "(the API sometimes answers with transient empty pages)"
                 )
             logger.warning(

@@ -7,7 +7,7 @@ category are held in memory, so a multi-GB dump never has to fit.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -23,13 +23,16 @@ class SnapshotError(ArxivistError):
     """A snapshot line that is not a usable paper; the message names the file and line."""
 
 
-def read_snapshot(url: str, wanted: Mapping[str, int]) -> list[Paper]:
-    """The first `wanted[code]` papers by id whose primary category is `code`."""
+def read_snapshot(
+    url: str, wanted: Mapping[str, int], keep: Callable[[Paper], bool] | None = None
+) -> list[Paper]:
+    """The first `wanted[code]` papers by id whose primary category is `code` (and, given `keep`,
+    for which keep(paper) is true)."""
     kept: dict[str, list[Paper]] = {code: [] for code in wanted}
     seen: set[str] = set()
     for paper in iter_snapshot(url):
         bucket = kept.get(paper.primary_category)
-        if bucket is None or paper.id in seen:
+        if bucket is None or paper.id in seen or (keep is not None and not keep(paper)):
             continue
         seen.add(paper.id)
         bucket.append(paper)

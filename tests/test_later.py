@@ -1,0 +1,273 @@
+"""The later set: papers submitted after the training sample, from either source, never one of
+the training sample's papers; the stage refuses a window that overlaps the sample, and writes
+nothing when it fails."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from arxivist.atomic import write_jsonl
+from arxivist.later import OverlapError, later_papers
+from arxivist.papers import BadArxivId, NotEnoughPapers, Paper, submission_month
+from arxivist.params import Params, ParamsError, params_from_dict
+from arxivist.sources import fetch_papers
+from tests.fakes.arxiv_api import FakeArxivApi, spread, synthetic_papers
+from tests.fakes.corpus import snapshot_records, write_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+CODES = ("cs.AI", "cs.IR", "cs.RO")
+
+
+@pytest.mark.parametrize(
+    ("arxiv_id", "month"),
+    [
+        ("2501.01234", dt.date(2025, 1, 1)),
+        ("2512.00001v3", dt.date(2025, 12, 1)),
+        ("0704.0001", dt.date(2007, 4, 1)),  # the first new-style id, four digits until 2014
+        ("cs/0112017", dt.date(2001, 12, 1)),
+        ("math.GT/0309136v2", dt.date(2003, 9, 1)),
+        ("hep-th/9901001", dt.date(1999, 1, 1)),
+        ("2509.197", dt.date(2025, 9, 1)),  # 2509.19700 through a float column, as in real data
+    ],
+)
+def test_submission_month_of_new_and_old_style_ids(arxiv_id: str, month: dt.date) -> None:
+    assert submission_month(arxiv_id) == month
+
+
+@pytest.mark.parametrize(
+    "arxiv_id", ["2513.00001", "25.01234", "2501.", "2501.123456", "paper-1", "cs/01120", ""]
+)
+def test_submission_month_refuses_what_is_not_an_arxiv_id(arxiv_id: str) -> None:
+    with pytest.raises(BadArxivId, match="is not an arXiv id"):
+        submission_month(arxiv_id)
+
+
+# A snapshot whose ids say their month: the training sample takes the first by id (January 2024);
+# later windows pick among December 2024, then January, March and May 2025.
+MONTHS = {"2401": 5, "2412": 2, "2501": 2, "2503": 3, "2505": 3}
+
+
+def snapshot(tmp_path: Path, months: dict[str, int] = MONTHS) -> Path:
+    records, start = [], 1
+    for month, n in months.items():
+        records += snapshot_records({**dict.fromkeys(CODES, n), "cs.CV": 1}, start, month)
+        start += 3 * n + 1
+    return write_snapshot(tmp_path / "snapshot.jsonl", list(reversed(records)))
+
+
+def snapshot_params(path: Path, training: int = 5, **later: Any) -> Params:
+    return params_from_dict(
+        {
+            "fetch": {
+                "source": "snapshot",
+                "snapshot_path": str(path),
+                "categories": dict.fromkeys(CODES, training),
+            },
+            "later": {
+                "categories": dict.fromkeys(CODES, 4),
+                "submitted_from": "2025-01-01",
+                "submitted_to": "2025-03-31",
+                **later,
+            },
+        }
+    )
+
+
+def ids_by_code(papers: list[Paper]) -> dict[str, list[str]]:
+    return {code: [p.id for p in papers if p.primary_category == code] for code in CODES}
+
+
+def test_snapshot_later_set_is_the_first_by_id_within_the_window(tmp_path: Path) -> None:
+    params = snapshot_params(snapshot(tmp_path), submitted_from="2025-01-15")  # month granularity
+    training = fetch_papers(params.fetch)
+    papers = later_papers(params, (paper.id for paper in training))
+    by_code = ids_by_code(papers)
+    assert {code: len(ids) for code, ids in by_code.items()} == dict.fromkeys(CODES, 4)
+    for ids in by_code.values():  # both January papers, then the first two of March
+        assert [i[:4] for i in ids] == ["2501", "2501", "2503", "2503"]
+        assert ids == sorted(ids)
+    assert [p.id for p in papers] == sorted(p.id for p in papers)
+    assert not {p.id for p in papers} & {p.id for p in training}
+
+
+def test_snapshot_later_set_short_fails_naming_counts_unless_allowed(tmp_path: Path) -> None:
+    path = snapshot(tmp_path)
+    wanted = {"cs.AI": 6, "cs.IR": 5, "cs.RO": 4}  # January and March hold 5 of each
+    params = snapshot_params(path, categories=wanted)
+    training = [p.id for p in fetch_papers(params.fetch)]
+    with pytest.raises(NotEnoughPapers, match=r"later\.categories.*cs\.AI: 5 of 6") as caught:
+        later_papers(params, training)
+    assert "cs.IR" not in str(caught.value)
+    assert "later.allow_short" in str(caught.value)
+    allowed = later_papers(snapshot_params(path, categories=wanted, allow_short=True), training)
+    assert Counter(p.primary_category for p in allowed) == {"cs.AI": 5, "cs.IR": 5, "cs.RO": 4}
+
+
+def test_a_window_that_does_not_start_after_the_training_sample_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = snapshot(tmp_path)
+    params = snapshot_params(path, training=8)  # 5 of January 2024, 2 of December, 1 of January
+    training = [p.id for p in fetch_papers(params.fetch)]
+    with pytest.raises(ParamsError, match=r"later\.submitted_from: 2025-01-01 .* 2025-01,") as err:
+        later_papers(params, training)
+    assert err.value.key == "later.submitted_from"
+    params = snapshot_params(
+        path, training=8, submitted_from="2025-02-01", categories=dict.fromkeys(CODES, 3)
+    )
+    assert {p.id[:4] for p in later_papers(params, training)} == {"2503"}
+
+
+def test_snapshot_later_set_never_shares_a_paper_with_the_training_sample(tmp_path: Path) -> None:
+    """Every training sample size against every window that the stage accepts."""
+    path = snapshot(tmp_path)
+    for training_size in range(1, 16):
+        training = fetch_papers(snapshot_params(path, training_size).fetch)
+        newest = max(submission_month(p.id) for p in training)
+        for month in ("2024-02", "2025-01", "2025-02", "2025-04"):
+            start = dt.date.fromisoformat(f"{month}-01")
+            if start <= newest:
+                continue
+            window = {"submitted_from": str(start), "submitted_to": "2025-12-31"}
+            params = snapshot_params(path, training_size, allow_short=True, **window)
+            later = later_papers(params, (p.id for p in training))
+            assert later, (training_size, month)
+            assert not {p.id for p in later} & {p.id for p in training}, (training_size, month)
+
+
+def api_params(server: FakeArxivApi, **later: Any) -> Params:
+    polite = {"page_size": 5, "delay_seconds": 0.0, "timeout_seconds": 2.0, "retries": 0}
+    return params_from_dict(
+        {
+            "fetch": {
+                "api_url": server.url,
+                "categories": dict.fromkeys(CODES, 6),
+                "submitted_from": "2024-10-01",
+                "submitted_to": "2024-12-31",
+                **polite,
+            },
+            "later": {
+                "categories": dict.fromkeys(CODES, 6),
+                "submitted_from": "2025-01-01",
+                "submitted_to": "2025-03-31",
+                **later,
+            },
+        }
+    )
+
+
+def test_api_later_set_never_shares_a_paper_with_the_training_sample(
+    arxiv_server: FakeArxivApi,
+) -> None:
+    """Training sample and later set from one local arXiv server that holds papers of both
+    windows (some served twice, as the API does)."""
+    before = synthetic_papers(dict.fromkeys(CODES, 12), start=dt.date(2024, 10, 1))
+    after = synthetic_papers(dict.fromkeys(CODES, 12), start=dt.date(2025, 1, 1))
+    arxiv_server.add(spread(before, dt.date(2024, 10, 1), dt.date(2024, 12, 31)))
+    after = spread(after, dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    arxiv_server.add(after, version=2)
+    arxiv_server.add(after[::5], version=3)
+    params = api_params(arxiv_server)
+
+    training = fetch_papers(params.fetch)
+    asked = len(arxiv_server.requests)
+    later = later_papers(params, (p.id for p in training))
+
+    assert Counter(p.primary_category for p in later) == dict.fromkeys(CODES, 6)
+    assert not {p.id for p in later} & {p.id for p in training}
+    assert all("2025-01-01" <= p.published <= "2025-03-31" for p in later)
+    assert [p.id for p in later] == sorted(p.id for p in later)
+    queries = [r.params["search_query"] for r in arxiv_server.requests[asked:]]
+    assert queries and all("submittedDate:[2025" in query for query in queries), queries
+
+
+def test_api_later_paper_in_the_training_sample_is_refused(arxiv_server: FakeArxivApi) -> None:
+    """The last check: a paper whose id month is before its submission date (2412.00001,
+    submitted 2025-01-02) in both samples is caught, naming it."""
+    params = api_params(arxiv_server, categories=dict.fromkeys(CODES, 1))
+    straddler = Paper("2412.00001", "T", "A.", "cs.AI", ["cs.AI"], "2025-01-02")
+    others = [
+        Paper(f"2501.0000{i}", "T", "A.", code, [code], "2025-01-03")
+        for i, code in enumerate(CODES[1:], start=2)
+    ]
+    arxiv_server.add([straddler, *others])
+    with pytest.raises(OverlapError, match=r"1 of its papers .*2412\.00001"):
+        later_papers(params, ["2412.00001", "2411.00007"])
+    assert [p.id for p in later_papers(params, ["2411.00007"])] == [
+        "2412.00001",
+        *(p.id for p in others),
+    ]
+
+
+def run_stage(workdir: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
+    return subprocess.run(
+        [sys.executable, "-m", "stages.later", "data/raw/papers.jsonl", "data/later/papers.jsonl"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder with a snapshot, params.yaml and the training sample the fetch stage wrote."""
+    params = {
+        "fetch": {
+            "source": "snapshot",
+            "snapshot_path": str(snapshot(tmp_path)),
+            "categories": dict.fromkeys(CODES, 5),
+        },
+        "later": {
+            "categories": dict.fromkeys(CODES, 4),
+            "submitted_from": "2025-01-01",
+            "submitted_to": "2025-12-31",
+        },
+    }
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    training = fetch_papers(params_from_dict(params).fetch)
+    write_jsonl(tmp_path / "data" / "raw" / "papers.jsonl", (p.to_record() for p in training))
+    return tmp_path
+
+
+def test_stage_writes_the_later_set_as_the_training_sample_is_written(workdir: Path) -> None:
+    done = run_stage(workdir)
+    assert done.returncode == 0, done.stderr
+    raw = [json.loads(line) for line in (workdir / "data/raw/papers.jsonl").open()]
+    later = [json.loads(line) for line in (workdir / "data/later/papers.jsonl").open()]
+    assert len(later) == 12
+    assert {tuple(record) for record in later} == {tuple(raw[0])}
+    assert [r["id"] for r in later] == sorted(r["id"] for r in later)
+    assert not {r["id"] for r in later} & {r["id"] for r in raw}
+
+
+@pytest.mark.parametrize(
+    ("later", "message"),
+    [
+        ({"submitted_from": "2024-01-01"}, "later.submitted_from: 2024-01-01 does not start after"),
+        ({"categories": dict.fromkeys(CODES, 9)}, "later got fewer papers"),
+    ],
+)
+def test_stage_fails_in_one_line_and_writes_nothing(
+    workdir: Path, later: dict[str, Any], message: str
+) -> None:
+    params = yaml.safe_load((workdir / "params.yaml").read_text(encoding="utf-8"))
+    params["later"].update(later)
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
+    done = run_stage(workdir)
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("error: ") and message in line, done.stderr
+    assert not (workdir / "data" / "later").exists()
