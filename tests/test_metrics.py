@@ -134,9 +134,10 @@ def test_confusion_cells_and_prediction_records_name_codes_in_input_order() -> N
         ("cs.RO", "cs.RO", 1),
     ]
     ids = [f"2401.0000{i}" for i in range(6)]
-    records = prediction_records(ids, LABELS, PROBABILITIES, CODES)
+    records = prediction_records("test", ids, LABELS, PROBABILITIES, CODES)
     assert [r["id"] for r in records] == ids
     assert records[5] == {
+        "set": "test",
         "id": "2401.00005",
         "label": "cs.RO",
         "predicted": "cs.AI",

@@ -17,7 +17,10 @@ from web.browser import visit
 
 pytestmark = pytest.mark.slow
 
-STAGES = ("fetch", "later", "encode", "split", "tokenize", "train", "baselines", "evaluate", "publish")
+STAGES = (
+    *("fetch", "later", "encode", "split", "tokenize"),
+    *("train", "baselines", "evaluate", "publish"),
+)
 OUTPUTS = [
     "data/raw/papers.jsonl",
     "data/labeled/papers.parquet",
