@@ -153,7 +153,7 @@ def test_different_papers_are_refused_naming_the_counts_and_first_ids() -> None:
         compare.compare(a, b)
     assert str(refused.value) == (
         f"{a.label} and {b.label} scored different papers on the later set: 12 only in "
-        f"{a.label} (first: 2501.00288), 12 only in {b.label} (first: 2502.00000)"
+        "base (first: 2501.00288), 12 only in mine (first: 2502.00000)"
     )
 
 

@@ -284,7 +284,7 @@ def pair(
         only_b = sorted(set(sb.ids) - set(sa.ids))
         raise CompareError(
             f"{a.label} and {b.label} scored different papers {where}: "
-            f"{_only(only_a, a.label)}, {_only(only_b, b.label)}"
+            f"{_only(only_a, a.name)}, {_only(only_b, b.name)}"
         )
     position = {paper: i for i, paper in enumerate(sb.ids)}
     order = np.array([position[paper] for paper in sa.ids], dtype=int)
@@ -297,7 +297,7 @@ def pair(
         paper, la, lb = differ[0]
         raise CompareError(
             f"{a.label} and {b.label} label {len(differ)} of the same papers differently {where} "
-            f"(first: {paper}, {la} in {a.label}, {lb} in {b.label})"
+            f"(first: {paper}, {la} in {a.name}, {lb} in {b.name})"
         )
     codes = sa.codes
     index = {code: i for i, code in enumerate(codes)}
