@@ -20,13 +20,15 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from arxivist.bootstrap import Difference, Interval, intervals, resamples
 from arxivist.errors import ArxivistError
-from arxivist.metrics import HEADLINE, check_labels
 from arxivist.predict import positive_int
+
+if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
+    from arxivist.bootstrap import Difference, Interval
 
 HELP = (
     "whether revision B beats A on the same papers (paired bootstrap; default: workspace vs HEAD)"
@@ -257,6 +259,8 @@ def compare(
 
 
 def compare_set(a: Revision, b: Revision, name: str, count: int, seed: int) -> Result:
+    from arxivist.bootstrap import intervals, resamples
+
     labels, codes, pa, pb = pair(a, b, name)
     draws = resamples(labels, len(codes), count, seed)
     systems, differences = intervals({"B": pb, "A": pa}, draws)
@@ -268,6 +272,8 @@ def pair(
 ) -> tuple[np.ndarray, tuple[str, ...], np.ndarray, np.ndarray]:
     """Label ids, codes, and A's and B's probabilities in one paper order (A's), checking that
     both scored the same papers with the same labels and label codes."""
+    from arxivist.metrics import check_labels
+
     sa, sb = a.sets[name], b.sets[name]
     where = f"on the {name} set"
     for revision, scored in ((a, sa), (b, sb)):
@@ -367,6 +373,8 @@ def markdown(
 
 
 def _rows(result: Result) -> list[tuple[str, str, str, str, str]]:
+    from arxivist.metrics import HEADLINE
+
     return [
         (
             metric,
