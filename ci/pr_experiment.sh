@@ -16,12 +16,22 @@ dvc pull --allow-missing    # what this branch's dvc.lock names and the remote h
 dvc repro                   # reruns exactly the stages whose declared inputs changed
 dvc push                    # the new outputs, so anyone can `dvc pull` this branch
 dvc plots diff "$base" --out dvc_plots >/dev/null
+compare_err=$(mktemp)
+trap 'rm -f "$compare_err"' EXIT
 
 {
   echo "## arxivist: this branch against \`$base\`"
   echo
   echo "### Metrics"
   dvc metrics diff "$base" --md --precision 4
+  echo
+  echo "#### On the same papers: \`arxivist compare $base\`"
+  echo
+  # Whether a difference is more than noise; a base without per-paper predictions (or with other
+  # papers) gets the one-line reason instead of the table.
+  if ! arxivist compare "$base" --md 2>"$compare_err"; then
+    echo "No paired comparison: $(tail -n 1 "$compare_err" | sed 's/^error: //')"
+  fi
   echo
   echo "### Params"
   dvc params diff "$base" --md

@@ -4,6 +4,7 @@ reproduces, pushes and reports against the base branch, end to end on a local GC
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import pytest
 import yaml
 
 from arxivist import localgcs
+from arxivist.metrics import HEADLINE
 from tests.fakes.gcs import running_gcs
 from tests.fakes.workspace import (
     BIN,
     ROOT,
+    arxivist,
     copy_workspace,
     dvc,
     git,
@@ -73,9 +76,29 @@ def test_the_script_pulls_reproduces_pushes_and_reports(
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         assert "Running stage 'train'" in done.stdout and "Running stage 'fetch'" not in done.stdout
         assert json.loads(dvc(clone, "status", "--cloud", "--json").stdout) == {}
+        # A fresh clone holds no output: compare reads both revisions' predictions from the remote.
+        fresh = tmp_path / "fresh"
+        git(tmp_path, "clone", "-q", "-b", "main", str(origin), str(fresh))
+        gcs.configure(fresh)
+        remote = arxivist(fresh, "compare", "HEAD", "--resamples", "200")
+        assert remote.returncode == 0, remote.stderr
+        assert not (fresh / "reports" / "eval" / "predictions.jsonl").exists()
+        same = "+0.000 [+0.000, +0.000]  no evidence"
+        assert remote.stdout.count(same) == len(HEADLINE), remote.stdout
 
     report = (clone / "report.md").read_text(encoding="utf-8")
     assert "## arxivist: this branch against `origin/main`" in report
     assert "| Path" in report and "val_roc_auc" in report  # dvc metrics diff --md
     assert "train.learning_rate" in report  # dvc params diff --md
+    # arxivist compare --md, under the metrics and above the params: the branch's workspace (B)
+    # against the base (A), a row per evaluation set and headline metric, each with a verdict.
+    metrics, compared = report.index("### Metrics"), report.index("`arxivist compare origin/main`")
+    assert metrics < compared < report.index("### Params")
+    assert "| set | metric | A | B | B - A [95% CI] | verdict |" in report
+    rows = [
+        line for line in report.splitlines() if re.match(r"\| (later|test) \(\d+ papers\)", line)
+    ]
+    assert {row.split(" | ")[1] for row in rows} == set(HEADLINE), report
+    assert all(re.search(r"\| (B better|B worse|no evidence) \|$", row) for row in rows), rows
+    assert "A = `origin/main`" in report and "B = `workspace`" in report
     assert (clone / "dvc_plots" / "index.html").is_file()

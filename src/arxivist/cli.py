@@ -12,6 +12,7 @@ import sys
 
 COMMANDS = {
     "predict": "arxivist.predict",
+    "compare": "arxivist.compare",
     "check-data": "arxivist.datacheck",
     "local-gcs": "arxivist.localgcs",
     "push-to-hub": "arxivist.hub_upload",

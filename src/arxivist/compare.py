@@ -1,0 +1,387 @@
+"""`arxivist compare A B`: is revision B better than A on the same papers, or can the data not say?
+
+Both revisions' per-paper predictions (reports/eval/predictions.jsonl, a DVC-cached output of the
+evaluate stage) are read through DVC, from the cache or the remote, without checking either out;
+A and B are git revisions, tags or DVC experiment names, and B defaults to the workspace (the
+difference is B - A, as in `dvc metrics diff A B`). Each evaluation set that both scored (the
+later papers first, then the test split; records without a "set" field are the test split) must
+hold the same papers with the same labels and label codes, else the comparison is refused. Then a
+paired stratified bootstrap scores both on the same resamples of those papers: per headline
+metric, A, B, the difference B - A with its 95% interval, and a verdict: "B better" or "B worse"
+when the whole interval is on one side of 0, else "no evidence".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from arxivist.errors import ArxivistError
+from arxivist.predict import positive_int
+
+if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
+    from arxivist.bootstrap import Difference, Interval
+
+HELP = (
+    "whether revision B beats A on the same papers (paired bootstrap; default: workspace vs HEAD)"
+)
+PREDICTIONS = "reports/eval/predictions.jsonl"
+SETS = ("later", "test")  # the order they are reported in; other names follow, sorted
+DEFAULT_SET = "test"  # records written before the evaluate stage named their set
+WORKSPACE = "workspace"
+VERDICTS = {"better": "B better", "worse": "B worse", "no evidence": "no evidence"}
+
+
+class CompareError(ArxivistError):
+    """Revisions that cannot be compared: missing, without predictions, or on other papers."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One revision's predictions on one evaluation set, in file order."""
+
+    ids: tuple[str, ...]
+    labels: tuple[str, ...]  # label codes
+    codes: tuple[str, ...]  # the probability columns, in label-id order
+    probabilities: np.ndarray  # (papers, codes)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A revision as the user named it, what it resolved to, and its predictions by set."""
+
+    name: str
+    sha: str | None  # None: the workspace
+    sets: dict[str, Scored]
+
+    @property
+    def label(self) -> str:
+        """The name, with the short commit when the name does not already say it."""
+        if self.sha is None or self.sha.startswith(self.name):
+            return self.name
+        return f"{self.name} ({self.sha[:7]})"
+
+    @property
+    def code(self) -> str:
+        """The label for markdown: the name as code."""
+        return self.label.replace(self.name, f"`{self.name}`", 1)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A and B on one evaluation set, on the same resamples of the same papers."""
+
+    set: str
+    papers: int
+    a: dict[str, Interval]
+    b: dict[str, Interval]
+    difference: dict[str, Difference]  # B - A
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "a",
+        nargs="?",
+        default="HEAD",
+        metavar="A",
+        help="git revision, tag or DVC experiment name (default: %(default)s)",
+    )
+    parser.add_argument(
+        "b",
+        nargs="?",
+        default=WORKSPACE,
+        metavar="B",
+        help="the same, or 'workspace' (default: %(default)s); differences are B - A",
+    )
+    parser.add_argument(
+        "--resamples",
+        type=positive_int,
+        default=2000,
+        metavar="N",
+        help="bootstrap resamples (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the resamples' seed (default: %(default)s)"
+    )
+    parser.add_argument("--md", action="store_true", help="print a markdown table")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        a, b = load_revisions([args.a, args.b])
+        results, notes = compare(a, b, args.resamples, args.seed)
+    except ArxivistError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    write = markdown if args.md else text
+    print("\n".join(write(a, b, results, notes, args.resamples, args.seed)))
+    return 0
+
+
+# Reading
+
+
+def load_revisions(names: Sequence[str]) -> list[Revision]:
+    """Each named revision ('workspace': the working tree) with its predictions, read through
+    DVC in the repository around the current directory."""
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+    from dvc.scm import RevError, resolve_rev
+
+    try:
+        root = Repo.find_root()
+    except NotDvcRepoError:
+        raise CompareError("not inside a DVC repository") from None
+    revisions = []
+    with Repo(root) as repo:
+        for name in names:
+            sha = None
+            if name != WORKSPACE:
+                try:
+                    sha = resolve_rev(repo.scm, name)
+                except RevError:
+                    raise CompareError(
+                        f"revision {name!r} not found: not a git revision, tag or experiment name "
+                        f"here (for someone else's experiment: dvc exp pull origin {name})"
+                    ) from None
+            revisions.append(Revision(name, sha, {}))
+    return [
+        Revision(r.name, r.sha, read_predictions(_read(root, r), f"{r.label}: {PREDICTIONS}"))
+        for r in revisions
+    ]
+
+
+def _read(root: str, revision: Revision) -> list[str]:
+    """The lines of the revision's predictions file, from the workspace, the cache or the remote."""
+    import dvc.api
+    from dvc.exceptions import DvcException, PathMissingError
+
+    try:
+        with (
+            _quiet_remote(),
+            dvc.api.open(PREDICTIONS, repo=root, rev=revision.sha, encoding="utf-8") as lines,
+        ):
+            return list(lines)
+    except PathMissingError:
+        raise CompareError(
+            f"{revision.label} has no {PREDICTIONS} (no evaluate stage in its dvc.lock)"
+        ) from None
+    except (DvcException, OSError) as err:
+        raise CompareError(
+            f"{revision.label}: cannot read {PREDICTIONS} from the DVC cache or the remote "
+            f"({_one_line(err)}); `dvc pull` or `dvc exp pull` it, or check the remote"
+        ) from None
+
+
+@contextmanager
+def _quiet_remote() -> Iterator[None]:
+    """gcsfs logs a traceback for each failed request; the error says it in one line."""
+    gcsfs = logging.getLogger("gcsfs")
+    level = gcsfs.level
+    gcsfs.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        gcsfs.setLevel(level)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def read_predictions(lines: Iterable[str], source: str) -> dict[str, Scored]:
+    """The records of a predictions file, by evaluation set ("set"; absent: the test split)."""
+    columns: dict[str, tuple[list[str], list[str], list[list[float]]]] = {}
+    codes: tuple[str, ...] | None = None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}, line {number}"
+        try:
+            record = json.loads(line)
+            paper, label = record["id"], record["label"]
+            probabilities = record["probabilities"]
+            name = record.get("set", DEFAULT_SET)
+            if not all(isinstance(v, str) for v in (paper, label, name)):
+                raise TypeError("id, label and set must be strings")
+            row = tuple(probabilities)
+            values = [float(p) for p in probabilities.values()]
+        except json.JSONDecodeError as err:
+            raise CompareError(f"{where}: not valid JSON ({err.msg})") from None
+        except (KeyError, TypeError, AttributeError, ValueError) as err:
+            raise CompareError(f"{where}: not a prediction record ({_one_line(err)})") from None
+        if codes is None:
+            codes = row
+        elif row != codes:
+            raise CompareError(f"{where}: probabilities of {list(row)}, not {list(codes)}")
+        ids, labels, rows = columns.setdefault(name, ([], [], []))
+        ids.append(paper)
+        labels.append(label)
+        rows.append(values)
+    if codes is None:
+        raise CompareError(f"{source}: no predictions")
+    order = [name for name in SETS if name in columns] + sorted(set(columns) - set(SETS))
+    sets = {}
+    for name in order:
+        ids, labels, rows = columns[name]
+        sets[name] = Scored(tuple(ids), tuple(labels), codes, np.array(rows))
+    return sets
+
+
+# Comparing
+
+
+def compare(
+    a: Revision, b: Revision, count: int = 2000, seed: int = 0
+) -> tuple[list[Result], list[str]]:
+    """A and B on each evaluation set both scored, and notes on the sets only one scored."""
+    shared = [name for name in a.sets if name in b.sets]
+    if not shared:
+        raise CompareError(
+            f"{a.label} and {b.label} share no evaluation set: {a.label} scored "
+            f"{', '.join(a.sets)}; {b.label} scored {', '.join(b.sets)}"
+        )
+    notes = [
+        f"the {name} set: only {owner.label} scored it; not compared"
+        for owner, other in ((a, b), (b, a))
+        for name in owner.sets
+        if name not in other.sets
+    ]
+    return [compare_set(a, b, name, count, seed) for name in shared], notes
+
+
+def compare_set(a: Revision, b: Revision, name: str, count: int, seed: int) -> Result:
+    from arxivist.bootstrap import intervals, resamples
+
+    labels, codes, pa, pb = pair(a, b, name)
+    draws = resamples(labels, len(codes), count, seed)
+    systems, differences = intervals({"B": pb, "A": pa}, draws)
+    return Result(name, len(labels), systems["A"], systems["B"], differences["B - A"])
+
+
+def pair(
+    a: Revision, b: Revision, name: str
+) -> tuple[np.ndarray, tuple[str, ...], np.ndarray, np.ndarray]:
+    """Label ids, codes, and A's and B's probabilities in one paper order (A's), checking that
+    both scored the same papers with the same labels and label codes."""
+    from arxivist.metrics import check_labels
+
+    sa, sb = a.sets[name], b.sets[name]
+    where = f"on the {name} set"
+    for revision, scored in ((a, sa), (b, sb)):
+        if len(set(scored.ids)) < len(scored.ids):
+            twice = next(i for i in scored.ids if scored.ids.count(i) > 1)
+            raise CompareError(f"{revision.label} scored paper {twice} more than once {where}")
+    if set(sa.codes) != set(sb.codes):
+        raise CompareError(
+            f"{a.label} and {b.label} use different label codes: "
+            f"{list(sa.codes)} against {list(sb.codes)}"
+        )
+    if set(sa.ids) != set(sb.ids):
+        only_a = sorted(set(sa.ids) - set(sb.ids))
+        only_b = sorted(set(sb.ids) - set(sa.ids))
+        raise CompareError(
+            f"{a.label} and {b.label} scored different papers {where}: "
+            f"{_only(only_a, a.name)}, {_only(only_b, b.name)}"
+        )
+    position = {paper: i for i, paper in enumerate(sb.ids)}
+    order = np.array([position[paper] for paper in sa.ids], dtype=int)
+    differ = [
+        (paper, la, sb.labels[j])
+        for paper, la, j in zip(sa.ids, sa.labels, order, strict=True)
+        if la != sb.labels[j]
+    ]
+    if differ:
+        paper, la, lb = differ[0]
+        raise CompareError(
+            f"{a.label} and {b.label} label {len(differ)} of the same papers differently {where} "
+            f"(first: {paper}, {la} in {a.name}, {lb} in {b.name})"
+        )
+    codes = sa.codes
+    index = {code: i for i, code in enumerate(codes)}
+    unknown = sorted(set(sa.labels) - set(codes))
+    if unknown:
+        raise CompareError(f"{a.label} {where}: label {unknown[0]} is not one of {list(codes)}")
+    labels = np.array([index[label] for label in sa.labels], dtype=int)
+    check_labels(labels, codes, f"the {name} set")
+    columns = [sb.codes.index(code) for code in codes]
+    return labels, codes, sa.probabilities, sb.probabilities[order][:, columns]
+
+
+def _only(ids: list[str], label: str) -> str:
+    if not ids:
+        return f"none only in {label}"
+    return f"{len(ids)} only in {label} (first: {ids[0]})"
+
+
+# Writing
+
+COLUMNS = ("metric", "A", "B", "B - A", "verdict")
+
+
+def text(
+    a: Revision, b: Revision, results: list[Result], notes: list[str], count: int, seed: int
+) -> list[str]:
+    """The comparison as aligned lines, at most 100 columns for short revision names."""
+    lines = []
+    for result in results:
+        rows = [COLUMNS, *_rows(result)]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
+        lines.append(f"{result.set} set, {result.papers} papers: A = {a.label}, B = {b.label}")
+        lines += [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + f"  {row[-1]}"
+            for row in rows
+        ]
+        lines.append("")
+    lines += [f"Note: {note}" for note in notes]
+    lines += [
+        f"Paired stratified bootstrap on the same papers: {count} resamples, seed {seed}, 95% "
+        "intervals.",
+        'B better/worse: the whole interval of B - A is above/below 0; else "no evidence".',
+    ]
+    return lines
+
+
+def markdown(
+    a: Revision, b: Revision, results: list[Result], notes: list[str], count: int, seed: int
+) -> list[str]:
+    """The comparison as one markdown table, a row per set and headline metric."""
+    lines = [
+        f"A = {a.code}, B = {b.code}: paired stratified bootstrap on the same papers "
+        f"({count} resamples, seed {seed}, 95% intervals).",
+        "",
+        "| set | metric | A | B | B - A [95% CI] | verdict |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for result in results:
+        for metric, va, vb, diff, verdict in _rows(result):
+            lines.append(
+                f"| {result.set} ({result.papers} papers) | {metric} | {va} | {vb} | {diff} | "
+                f"{verdict} |"
+            )
+    lines += ["", *(f"Note: {note}." for note in notes)] if notes else []
+    return lines
+
+
+def _rows(result: Result) -> list[tuple[str, str, str, str, str]]:
+    from arxivist.metrics import HEADLINE
+
+    return [
+        (
+            metric,
+            str(result.a[metric]),
+            str(result.b[metric]),
+            str(result.difference[metric]),
+            VERDICTS[result.difference[metric].verdict],
+        )
+        for metric in HEADLINE
+    ]

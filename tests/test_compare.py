@@ -1,0 +1,351 @@
+"""`arxivist compare A B`: pairing two revisions' predictions, refusing what cannot be paired,
+the paired bootstrap's verdicts, and the command on git revisions and on two experiments."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from arxivist import compare
+from arxivist.compare import PREDICTIONS, CompareError, Revision, read_predictions
+from arxivist.metrics import HEADLINE
+from tests.fakes.workspace import arxivist, copy_workspace, dvc, git, reproduced_tiny_workspace
+
+CODES = ("cs.AI", "cs.IR", "cs.RO")
+SIZES = (120, 120, 60)
+
+
+def scored_set(seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and a model's probabilities (about 92% correct) for 300 papers."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(len(CODES)), SIZES)
+    logits = rng.normal(size=(len(labels), len(CODES)))
+    logits[np.arange(len(labels)), labels] += 2.0
+    probabilities = np.exp(logits)
+    return labels, probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+def records(
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+    name: str | None = None,
+    ids: list[str] | None = None,
+    codes: tuple[str, ...] = CODES,
+) -> list[str]:
+    """Prediction records as the evaluate stage writes them; `name`: their "set" (None: none)."""
+    ids = ids or [f"2501.{i:05d}" for i in range(len(labels))]
+    lines = []
+    for paper, label, row in zip(ids, labels, probabilities, strict=True):
+        record = {
+            "id": paper,
+            "label": codes[label],
+            "predicted": codes[int(row.argmax())],
+            "probabilities": {code: round(float(p), 6) for code, p in zip(codes, row, strict=True)},
+        }
+        if name is not None:
+            record["set"] = name
+        lines.append(json.dumps(record) + "\n")
+    return lines
+
+
+def revision(name: str, lines: list[str]) -> Revision:
+    sha = hashlib.sha1(name.encode()).hexdigest()
+    return Revision(name, sha, read_predictions(lines, name))
+
+
+def flip(probabilities: np.ndarray, papers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The probabilities with each of `papers` given the other prediction: a correct one becomes
+    wrong (its label's probability swapped with the next class's), a wrong one right."""
+    flipped = probabilities.copy()
+    for i in papers:
+        label, guess = labels[i], flipped[i].argmax()
+        other = (label + 1) % len(CODES) if guess == label else guess
+        flipped[i, [label, other]] = flipped[i, [other, label]]
+    return flipped
+
+
+def verdicts(a: Revision, b: Revision, seed: int = 0) -> dict[str, str]:
+    (result,), _ = compare.compare(a, b, 2000, seed)
+    return {metric: result.difference[metric].verdict for metric in HEADLINE}
+
+
+def test_identical_predictions_differ_by_exactly_zero_with_no_evidence() -> None:
+    labels, probabilities = scored_set()
+    a = revision("A", records(labels, probabilities))
+    b = revision("B", records(labels, probabilities))
+    (result,), notes = compare.compare(a, b)
+    assert (result.set, result.papers, notes) == ("test", len(labels), [])
+    for metric in HEADLINE:
+        difference = result.difference[metric]
+        assert (difference.value, difference.low, difference.high) == (0.0, 0.0, 0.0)
+        assert difference.verdict == "no evidence"
+        assert result.a[metric] == result.b[metric]
+
+
+def test_flipping_correct_predictions_is_worse_from_four_papers() -> None:
+    """B = A with k correct predictions made wrong, nothing else: every resample that draws one
+    of them scores B lower, and from k = 4 (with this seed) 97.5% of resamples draw one."""
+    labels, probabilities = scored_set()
+    correct = np.flatnonzero(probabilities.argmax(axis=1) == labels)
+    papers = np.random.default_rng(2).permutation(correct)
+    a = revision("A", records(labels, probabilities))
+
+    def flipped(k: int) -> Revision:
+        return revision("B", records(labels, flip(probabilities, papers[:k], labels)))
+
+    assert verdicts(a, flipped(3)) == {"roc_auc_ovr": "no evidence", "macro_f1": "no evidence"}
+    assert verdicts(a, flipped(4)) == {"roc_auc_ovr": "worse", "macro_f1": "worse"}
+    assert verdicts(flipped(4), a) == {"roc_auc_ovr": "better", "macro_f1": "better"}
+
+
+def test_flips_both_ways_need_a_net_difference_beyond_the_noise() -> None:
+    """B fixes 10 of A's errors and breaks 10 + k right answers: macro-F1 calls it worse only from
+    k = 9 (with this seed); below, the difference is inside the noise."""
+    labels, probabilities = scored_set()
+    right = probabilities.argmax(axis=1) == labels
+    broken = np.random.default_rng(2).permutation(np.flatnonzero(right))
+    fixed = np.flatnonzero(~right)[:10]
+    a = revision("A", records(labels, probabilities))
+
+    def traded(k: int) -> Revision:
+        papers = np.concatenate([broken[: 10 + k], fixed])
+        return revision("B", records(labels, flip(probabilities, papers, labels)))
+
+    assert verdicts(a, traded(8))["macro_f1"] == "no evidence"
+    assert verdicts(a, traded(9))["macro_f1"] == "worse"
+
+
+def test_pairing_is_by_paper_id_and_label_code_not_by_line() -> None:
+    """B: the same predictions in another line order, their probability keys in another order."""
+    labels, probabilities = scored_set()
+    order = np.random.default_rng(3).permutation(len(labels))
+    ids = [f"2501.{i:05d}" for i in range(len(labels))]
+    # records() names label id l and column j by codes[l] and codes[j]: under reversed codes,
+    # reversed ids and columns are the same labels and probabilities, keyed in the other order.
+    reverse = len(CODES) - 1
+    shuffled = records(
+        reverse - labels[order],
+        probabilities[order][:, ::-1],
+        ids=[ids[i] for i in order],
+        codes=CODES[::-1],
+    )
+    b = revision("B", shuffled)
+    assert b.sets["test"].codes == CODES[::-1]
+    (result,), _ = compare.compare(revision("A", records(labels, probabilities)), b)
+    for metric in HEADLINE:
+        difference = result.difference[metric]
+        assert (difference.value, difference.low, difference.high) == (0.0, 0.0, 0.0)
+
+
+def test_different_papers_are_refused_naming_the_counts_and_first_ids() -> None:
+    labels, probabilities = scored_set()
+    ids = [f"2501.{i:05d}" for i in range(len(labels))]
+    other = ids[:-12] + [f"2502.{i:05d}" for i in range(12)]
+    a = revision("base", records(labels, probabilities, "later", ids=ids))
+    b = revision("mine", records(labels, probabilities, "later", ids=other))
+    with pytest.raises(CompareError) as refused:
+        compare.compare(a, b)
+    assert str(refused.value) == (
+        f"{a.label} and {b.label} scored different papers on the later set: 12 only in "
+        "base (first: 2501.00288), 12 only in mine (first: 2502.00000)"
+    )
+
+
+def test_a_subset_is_refused_too() -> None:
+    labels, probabilities = scored_set()
+    a = revision("A", records(labels, probabilities))
+    keep = np.arange(len(labels)) != 5
+    ids = [f"2501.{i:05d}" for i in range(len(labels)) if i != 5]
+    b = revision("B", records(labels[keep], probabilities[keep], ids=ids))
+    with pytest.raises(CompareError, match=r"1 only in A .*\(first: 2501.00005\), none only in B"):
+        compare.compare(a, b)
+
+
+def test_different_labels_are_refused() -> None:
+    labels, probabilities = scored_set()
+    relabelled = labels.copy()
+    relabelled[[7, 9]] = 2
+    a = revision("A", records(labels, probabilities))
+    b = revision("B", records(relabelled, probabilities))
+    with pytest.raises(CompareError) as refused:
+        compare.compare(a, b)
+    assert "label 2 of the same papers differently on the test set" in str(refused.value)
+    assert "(first: 2501.00007, cs.AI in A" in str(refused.value)
+    assert "cs.RO in B" in str(refused.value)
+
+
+def test_different_label_codes_are_refused() -> None:
+    labels, probabilities = scored_set()
+    a = revision("A", records(labels, probabilities))
+    b = revision("B", records(labels, probabilities, codes=("cs.AI", "cs.IR", "cs.LG")))
+    with pytest.raises(CompareError, match="use different label codes"):
+        compare.compare(a, b)
+
+
+def test_a_paper_twice_is_refused() -> None:
+    labels, probabilities = scored_set()
+    ids = [f"2501.{i:05d}" for i in range(len(labels))]
+    ids[3] = ids[2]
+    a = revision("A", records(labels, probabilities))
+    with pytest.raises(CompareError, match=r"scored paper 2501\.00002 more than once"):
+        compare.compare(a, revision("B", records(labels, probabilities, ids=ids)))
+
+
+def test_records_without_a_set_are_the_test_set_and_later_comes_first() -> None:
+    labels, probabilities = scored_set()
+    later_ids = [f"2503.{i:05d}" for i in range(len(labels))]
+    named = records(labels, probabilities, "test") + records(
+        labels, probabilities, "later", ids=later_ids
+    )
+    new, also = revision("new", named), revision("also", named)
+    old = revision("old", records(labels, probabilities))  # before records named their set
+    assert (list(old.sets), list(new.sets)) == (["test"], ["later", "test"])
+    results, notes = compare.compare(old, new)
+    assert [r.set for r in results] == ["test"]
+    assert notes == [f"the later set: only {new.label} scored it; not compared"]
+    results, notes = compare.compare(new, also)
+    assert ([r.set for r in results], notes) == (["later", "test"], [])
+    only_later = revision("later", records(labels, probabilities, "later", ids=later_ids))
+    with pytest.raises(CompareError, match=r"share no evaluation set: .* scored test; .* later$"):
+        compare.compare(old, only_later)
+
+
+def test_bad_files_fail_naming_the_line() -> None:
+    with pytest.raises(CompareError, match=r"^HEAD: x, line 2: not valid JSON"):
+        read_predictions(
+            ['{"id": "1", "label": "a", "probabilities": {"a": 1}}\n', "{\n"], "HEAD: x"
+        )
+    with pytest.raises(CompareError, match=r"line 1: not a prediction record \('probabilities'\)"):
+        read_predictions(['{"id": "1", "label": "a"}\n'], "x")
+    with pytest.raises(CompareError, match="no predictions"):
+        read_predictions([], "x")
+
+
+def test_a_set_without_a_class_is_refused() -> None:
+    labels, probabilities = scored_set()
+    keep = labels != 2
+    a = revision("A", records(labels[keep], probabilities[keep]))
+    with pytest.raises(Exception, match=r"no paper of \['cs.RO'\]"):
+        compare.compare(a, a)
+
+
+def test_the_text_fits_100_columns_and_the_markdown_is_one_table() -> None:
+    labels, probabilities = scored_set()
+    correct = np.flatnonzero(probabilities.argmax(axis=1) == labels)
+    a = revision("main", records(labels, probabilities, "later"))
+    b = revision("lr-2e-5", records(labels, flip(probabilities, correct[:20], labels), "later"))
+    results, notes = compare.compare(a, b, 500, 0)
+    lines = compare.text(a, b, results, notes, 500, 0)
+    assert max(map(len, lines)) <= 100, "\n".join(lines)
+    assert lines[0] == f"later set, 300 papers: A = {a.label}, B = {b.label}"
+    assert re.match(r"metric +A +B +B - A +verdict$", lines[1])
+    assert re.match(
+        r"roc_auc_ovr +0\.\d{3} \[0\.\d{3}, 0\.\d{3}\] .* -0\.\d{3} .* B worse$", lines[2]
+    )
+    assert lines[3].startswith("macro_f1 ") and lines[3].endswith("B worse")
+    table = compare.markdown(a, b, results, notes, 500, 0)
+    rows = [line for line in table if line.startswith("| later")]
+    assert len(rows) == len(HEADLINE) and all(row.endswith("| B worse |") for row in rows)
+
+
+# The command on a repository: git-tracked predictions stand in for the DVC-cached ones (dvc.api
+# reads both); the slow test below reads cached ones of two experiments.
+
+
+def run_compare(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    compare.add_arguments(parser)
+    return compare.run(parser.parse_args(argv))
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git + DVC repository whose HEAD has predictions (git-tracked) and its parent none."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    dvc(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "init")
+    labels, probabilities = scored_set()
+    path = tmp_path / PREDICTIONS
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(records(labels, probabilities)), encoding="utf-8")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "predictions")
+    correct = np.flatnonzero(probabilities.argmax(axis=1) == labels)
+    worse = flip(probabilities, correct[:20], labels)
+    path.write_text("".join(records(labels, worse)), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_workspace_against_head_by_default(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_compare("--resamples", "500") == 0
+    out = capsys.readouterr().out.splitlines()
+    head = git(repository, "rev-parse", "--short=7", "HEAD").strip()
+    assert out[0] == f"test set, 300 papers: A = HEAD ({head}), B = workspace"
+    assert [line.split()[0] for line in out[2:4]] == list(HEADLINE)
+    assert all(line.endswith("B worse") for line in out[2:4])
+    assert run_compare("workspace", "HEAD", "--md") == 0
+    table = capsys.readouterr().out
+    assert table.count("| B better |") == len(HEADLINE)
+
+
+def test_a_revision_that_does_not_exist_or_has_no_predictions(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_compare("no-such-exp") == 1
+    assert capsys.readouterr().err == (
+        "error: revision 'no-such-exp' not found: not a git revision, tag or experiment name "
+        "here (for someone else's experiment: dvc exp pull origin no-such-exp)\n"
+    )
+    assert run_compare("HEAD~1", "HEAD") == 1
+    parent = git(repository, "rev-parse", "--short=7", "HEAD~1").strip()
+    assert capsys.readouterr().err == (
+        f"error: HEAD~1 ({parent}) has no {PREDICTIONS} (no evaluate stage in its dvc.lock)\n"
+    )
+
+
+def test_outside_a_dvc_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert run_compare() == 1
+    assert capsys.readouterr().err == "error: not inside a DVC repository\n"
+
+
+@pytest.mark.slow
+def test_compare_two_experiments(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, tiny_bert: Path
+) -> None:
+    """Two `dvc exp run` experiments of the tiny pipeline, compared by name from the DVC cache,
+    with neither checked out (the workspace holds the second's outputs)."""
+    workspace = copy_workspace(
+        reproduced_tiny_workspace(tmp_path_factory, tiny_bert), tmp_path / "ws"
+    )
+    for name, rate in (("lr-low", 0.001), ("lr-high", 0.02)):
+        dvc(workspace, "exp", "run", "-n", name, "-S", f"train.learning_rate={rate}")
+    done = arxivist(workspace, "compare", "lr-low", "lr-high")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    print(done.stdout)
+    sets = [line for line in lines if re.match(r"(later|test) set, \d+ papers: ", line)]
+    assert sets, done.stdout
+    assert all(re.search(r"A = lr-low \(\w{7}\), B = lr-high \(\w{7}\)$", line) for line in sets)
+    for metric in HEADLINE:
+        rows = [line for line in lines if line.startswith(f"{metric} ")]
+        assert len(rows) == len(sets), done.stdout
+        assert all(re.search(r"(B better|B worse|no evidence)$", row) for row in rows), rows
+    assert max(map(len, lines)) <= 100
+    # The same experiment on both sides: exactly no difference.
+    same = arxivist(workspace, "compare", "lr-high", "--md")
+    assert same.returncode == 0, same.stderr
+    rows = [line for line in same.stdout.splitlines() if line.startswith("| test")]
+    assert rows and all("| +0.000 [+0.000, +0.000] | no evidence |" in row for row in rows)
