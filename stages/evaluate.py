@@ -17,7 +17,7 @@ from arxivist.compute import resolve
 from arxivist.evaluation_sets import load_evaluation_sets
 from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
-from arxivist.metrics import confusion_cells, headline, prediction_records, roc_rows
+from arxivist.metrics import confusion_cells, headline, prediction_records, roc_rows, stored
 from arxivist.params import load_params
 from arxivist.stage import run_stage
 from arxivist.tokenization import TEXT
@@ -40,16 +40,14 @@ def evaluate(
     reports, predictions = {}, []
     for name, frame in sets.items():
         truth = frame["label"].to_numpy()
-        scores = {
-            "model": predict_proba(
-                classifier,
-                frame[TEXT].tolist(),
-                compute=compute,
-                batch_tokens=params.evaluate.batch_tokens,
-                progress=True,
-            ),
-            **baseline_scores[name],
-        }
+        probabilities = predict_proba(
+            classifier,
+            frame[TEXT].tolist(),
+            compute=compute,
+            batch_tokens=params.evaluate.batch_tokens,
+            progress=True,
+        )
+        scores = {"model": stored(probabilities), **baseline_scores[name]}
         resamples, seed = params.evaluate.bootstrap_resamples, params.evaluate.bootstrap_seed
         reports[name] = set_report(truth, scores, codes, resamples, seed)
         predictions += prediction_records(name, frame["id"], truth, scores["model"], codes)

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 from scipy.stats import rankdata
 
-from arxivist.metrics import DIGITS, HEADLINE, classification_metrics
+from arxivist.metrics import HEADLINE, classification_metrics, round_value
 
 LEVEL = 0.95
 CHUNK = 200  # resamples scored at once: bounds memory at CHUNK x papers floats per array
@@ -39,7 +39,11 @@ class Interval:
     high: float
 
     def record(self) -> dict[str, float]:
-        return {"value": _round(self.value), "low": _round(self.low), "high": _round(self.high)}
+        return {
+            "value": round_value(self.value),
+            "low": round_value(self.low),
+            "high": round_value(self.high),
+        }
 
     def __str__(self) -> str:
         return f"{self.value:.3f} [{self.low:.3f}, {self.high:.3f}]"
@@ -224,7 +228,3 @@ def set_report(
 def _interval(kind: type[T], value: float, draws: np.ndarray) -> T:
     low, high = np.percentile(draws, [100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2])
     return kind(float(value), float(low), float(high))
-
-
-def _round(value: float) -> float:
-    return round(float(value), DIGITS)

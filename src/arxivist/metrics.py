@@ -21,6 +21,9 @@ from sklearn.metrics import (
 from arxivist.errors import ArxivistError
 
 DIGITS = 6
+# Stored per-paper probabilities keep more digits, so that few papers tie; metrics are computed from
+# the stored values (`stored()`), so anyone who reads predictions.jsonl gets the same numbers.
+PROBABILITY_DIGITS = 9
 
 
 class MetricsError(ArxivistError):
@@ -64,18 +67,18 @@ def classification_metrics(
     auc = [roc_auc_score(labels == i, probabilities[:, i]) for i in ids]
     per_class = {
         code: {
-            "precision": _round(precision[i]),
-            "recall": _round(recall[i]),
-            "f1": _round(f1[i]),
-            "roc_auc": _round(auc[i]),
+            "precision": round_value(precision[i]),
+            "recall": round_value(recall[i]),
+            "f1": round_value(f1[i]),
+            "roc_auc": round_value(auc[i]),
             "support": int(support[i]),
         }
         for i, code in enumerate(codes)
     }
     return {
-        "roc_auc_ovr": _round(np.mean(auc)),
-        "macro_f1": _round(np.mean(f1)),
-        "accuracy": _round(accuracy_score(labels, predicted)),
+        "roc_auc_ovr": round_value(np.mean(auc)),
+        "macro_f1": round_value(np.mean(f1)),
+        "accuracy": round_value(accuracy_score(labels, predicted)),
         "per_class": per_class,
     }
 
@@ -91,7 +94,7 @@ def roc_rows(
     for i, code in enumerate(codes):
         fpr, tpr, _ = roc_curve(labels == i, probabilities[:, i])
         rows += [
-            {"class": code, "fpr": _round(x), "tpr": _round(y)}
+            {"class": code, "fpr": round_value(x), "tpr": round_value(y)}
             for x, y in zip(fpr, tpr, strict=True)
         ]
     return rows
@@ -132,10 +135,16 @@ def prediction_records(
     ]
 
 
+def stored(probabilities: np.ndarray) -> np.ndarray:
+    """Probabilities as predictions.jsonl stores them: rounded to PROBABILITY_DIGITS."""
+    return np.round(probabilities, PROBABILITY_DIGITS)
+
+
 def rounded(codes: Sequence[str], row: np.ndarray) -> dict[str, float]:
-    """{code: probability} of one row, rounded to DIGITS."""
-    return {code: _round(p) for code, p in zip(codes, row, strict=True)}
+    """{code: probability} of one row, as stored."""
+    return {code: float(p) for code, p in zip(codes, stored(row), strict=True)}
 
 
-def _round(value: float) -> float:
+def round_value(value: float) -> float:
+    """A metric as the reports write it: rounded to DIGITS."""
     return round(float(value), DIGITS)
