@@ -13,7 +13,7 @@ from tests.fakes.workspace import dvc, reproduced_tiny_workspace, tiny_pipeline_
 
 pytestmark = pytest.mark.slow
 
-DATA_STAGES = ("fetch", "encode", "split", "tokenize")
+DATA_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
 MODEL_STAGES = ("train", "evaluate")
 # cache: false outputs (dvc.lock records directories only as a whole): compared byte for byte.
 SMALL_FILES = (
@@ -24,7 +24,9 @@ SMALL_FILES = (
     "reports/train/plots/metrics/val_loss.tsv",
     "reports/train/plots/metrics/val_roc_auc.tsv",
     "reports/train/plots/metrics/val_macro_f1.tsv",
-    "reports/eval/metrics.json",
+    "reports/eval/later/model.json",
+    "reports/eval/later/encoder.json",
+    "reports/eval/later/tfidf.json",
     "reports/eval/plots/confusion.json",
     "reports/eval/plots/roc.json",
 )

@@ -1,14 +1,18 @@
 """The train stage on a tiny BERT: saved model, curves, metrics, determinism, weights, stopping."""
 
+import contextlib
 import csv
 import json
-import shlex
+import os
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 import torch
 import yaml
@@ -20,7 +24,7 @@ from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
 from arxivist.params import TrainParams
-from arxivist.processes import ProcessesError
+from arxivist.processes import SCRATCH_PREFIX, ProcessesError
 from arxivist.tokenization import load_tokenizer, tokenize_splits
 from arxivist.training import (
     TrainError,
@@ -33,7 +37,6 @@ from arxivist.training import (
 from stages.train import train as train_stage
 from tests.fakes.tiny_bert import WORDS, model_params
 from tests.fakes.workspace import ROOT, tool_env
-from tests.test_dvc_yaml import TORCHRUN
 
 LABELS = LabelSet.from_params(
     {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}
@@ -93,9 +96,17 @@ def world(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_stage(world: Path, tiny_bert: Path, out: Path, seed: int = 7, **overrides: object) -> Path:
-    """Run the train stage as dvc.yaml does, with params.yaml in `out`; return `out`."""
-    out.mkdir()
+def run_stage(
+    world: Path,
+    tiny_bert: Path,
+    out: Path,
+    seed: int = 7,
+    keep_scratch: bool = False,
+    **overrides: object,
+) -> Path:
+    """Run the train stage as dvc.yaml does, with params.yaml in `out`; return `out`.
+    `keep_scratch`: `out/scratch` (the temporary folder) exists already."""
+    out.mkdir(exist_ok=keep_scratch)
     params = {
         "model": model_params(tiny_bert),
         "tokenize": {"max_length": MAX_LENGTH},
@@ -105,7 +116,7 @@ def run_stage(world: Path, tiny_bert: Path, out: Path, seed: int = 7, **override
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(out)
         patch.setattr(tempfile, "tempdir", str(out / "scratch"))
-        (out / "scratch").mkdir()
+        (out / "scratch").mkdir(exist_ok=keep_scratch)
         data = world / "data"
         train_stage(
             data / "tokenized", data / "labeled" / "labels.json", out / "model", out / "reports"
@@ -156,8 +167,7 @@ def test_keeps_the_best_epoch_rather_than_the_last(tiny_bert: Path, tmp_path: Pa
         tokenized(tiny_bert, misleading),
         LABELS,
         tiny_bert,
-        TrainParams(**TRAIN),
-        7,
+        TrainParams(**TRAIN | {"seed": 7}),
         tmp_path / "reports",
         FP32,
     )
@@ -244,39 +254,73 @@ def ddp_world(tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return root
 
 
-def torchrun_stage(
-    world: Path, tiny_bert: Path, out: Path, processes: int
-) -> subprocess.CompletedProcess:
-    """The train stage as dvc.yaml runs it, under torchrun with `processes` processes of
-    8 / processes rows a step (the same 8 rows a step in all)."""
+def stage_command(world: Path) -> list[str]:
+    """dvc.yaml's train cmd, on `world`'s data, writing model/ and reports/ in the cwd."""
+    data = world / "data"
+    paths = (data / "tokenized", data / "labeled" / "labels.json", "model", "reports")
+    return [sys.executable, "-m", "stages.train", *map(str, paths)]
+
+
+def prepare_run(
+    world: Path, tiny_bert: Path, out: Path, processes: int, **overrides: object
+) -> dict:
+    """params.yaml in `out` for `processes` processes of 8 / processes rows a step (the same 8
+    rows a step in all), and the environment to run the stage in; its scratch folder under out."""
     (out / "scratch").mkdir(parents=True)
     params = {
         "model": model_params(tiny_bert),
         "tokenize": {"max_length": MAX_LENGTH},
-        "train": TRAIN | {"train_batch_size": 8 // processes, "processes": processes},
+        "train": TRAIN | {"train_batch_size": 8 // processes, "processes": processes} | overrides,
     }
     (out / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    data = world / "data"
-    command = [
-        *shlex.split(TORCHRUN.replace("${train.processes}", str(processes))),
-        *("-m", "stages.train", str(data / "tokenized"), str(data / "labeled" / "labels.json")),
-        *("model", "reports"),
-    ]
-    env = {**tool_env(), "PYTHONPATH": str(ROOT), "TMPDIR": str(out / "scratch")}
-    done = subprocess.run(command, cwd=out, env=env, capture_output=True, text=True, check=False)
-    assert done.returncode == 0, done.stderr[-4000:]
-    return done
+    return {**tool_env(), "PYTHONPATH": str(ROOT), "TMPDIR": str(out / "scratch")}
+
+
+def listening_addresses(root: psutil.Process) -> set[str]:
+    """The local addresses that `root` and its descendants listen on (TCP)."""
+    addresses = set()
+    for process in [root, *root.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            for connection in process.net_connections(kind="tcp"):
+                if connection.status == psutil.CONN_LISTEN:
+                    addresses.add(connection.laddr.ip)
+    return addresses
+
+
+def run_stage_process(
+    world: Path, tiny_bert: Path, out: Path, processes: int, **overrides: object
+) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """The train stage as dvc.yaml runs it, in its own process; what it and its workers
+    listened on while it ran."""
+    env = prepare_run(world, tiny_bert, out, processes, **overrides)
+    process = subprocess.Popen(
+        stage_command(world),
+        cwd=out,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watched, listening = psutil.Process(process.pid), set()
+    while process.poll() is None:
+        listening |= listening_addresses(watched)
+        time.sleep(0.2)
+    stdout, stderr = process.communicate()
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr), listening
 
 
 @pytest.mark.slow
-def test_two_processes_train_data_parallel_and_write_once(
+def test_two_processes_train_data_parallel_write_once_and_listen_on_loopback_only(
     ddp_world: Path, tiny_bert: Path, tmp_path: Path
 ) -> None:
-    """train.processes=2 under torchrun (gloo on this CPU) against one process, same data."""
+    """train.processes=2 (gloo on this CPU) against one process, same data. The workers meet
+    through a file store and talk over the loopback: nothing listens beyond 127.0.0.1."""
     alone, out = tmp_path / "alone", tmp_path / "ddp"
-    torchrun_stage(ddp_world, tiny_bert, alone, processes=1)
-    done = torchrun_stage(ddp_world, tiny_bert, out, processes=2)
+    single, _ = run_stage_process(ddp_world, tiny_bert, alone, processes=1)
+    done, listening = run_stage_process(ddp_world, tiny_bert, out, processes=2)
 
+    assert (single.returncode, done.returncode) == (0, 0), done.stderr[-4000:]
+    assert listening and listening <= {"127.0.0.1", "::1"}, listening  # gloo's pairs listened
     assert done.stderr.count("kept the best of 3 epochs") == 1, "only rank 0 logs"
     for name in CURVES:
         assert [point["step"] for point in curve(out, name)] == ["1", "2", "3"], name
@@ -284,7 +328,7 @@ def test_two_processes_train_data_parallel_and_write_once(
     assert (details(out)["processes"], details(alone)["processes"]) == (2, 1)
     assert summary["val_roc_auc"] == pytest.approx(metrics(alone)["val_roc_auc"], abs=DDP_TOLERANCE)
     assert sorted(p.name for p in out.iterdir()) == ["model", "params.yaml", "reports", "scratch"]
-    assert not list((out / "scratch").glob("arxivist-train-*")), "the shared folder is removed"
+    assert list((out / "scratch").iterdir()) == [], "the scratch and rendezvous folders are removed"
     # Validation metrics cover the whole split, not one process's shard: the saved (best) model
     # scores the full validation split exactly as the run logged it.
     classifier = load_classifier(out / "model", FP32)
@@ -295,11 +339,62 @@ def test_two_processes_train_data_parallel_and_write_once(
     assert full["macro_f1"] == pytest.approx(details(out)["val_macro_f1"], abs=1e-6)
 
 
-def test_a_run_started_alone_with_two_processes_asked_names_the_param(
+TOO_MANY_FROZEN = "error: train.frozen_layers=5 exceeds the 2 encoder layers of "
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_failed_run_says_one_line_and_leaves_no_output(
+    ddp_world: Path, tiny_bert: Path, tmp_path: Path, processes: int
+) -> None:
+    """One process: the stage's own line, no launcher banner. Two: each worker's line, then the
+    launcher's, naming the param."""
+    done, _ = run_stage_process(ddp_world, tiny_bert, tmp_path, processes, frozen_layers=5)
+
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1
+    assert [line for line in lines if line.startswith("error: ")] == [
+        *[line for line in lines if line.startswith(TOO_MANY_FROZEN)][:processes],
+        *(
+            ["error: train.processes=2: worker 0 of 2 failed (exit status 1); its error is above"]
+            if processes == 2
+            else []
+        ),
+    ]
+    assert sum(line.startswith(TOO_MANY_FROZEN) for line in lines) == processes
+    assert "Traceback" not in done.stderr and "ChildFailedError" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml", "scratch"]
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
+def test_more_processes_than_cores_is_refused_naming_the_param(
     world: Path, tiny_bert: Path, tmp_path: Path
 ) -> None:
-    with pytest.raises(ProcessesError, match=r"train\.processes is 2 but 1 process"):
-        run_stage(world, tiny_bert, tmp_path / "alone", processes=2)
+    cores = len(os.sched_getaffinity(0))
+    with pytest.raises(
+        ProcessesError, match=rf"train\.processes={cores + 1} exceeds the {cores} CPU core"
+    ):
+        run_stage(world, tiny_bert, tmp_path / "many", processes=cores + 1)
+    assert not (tmp_path / "many" / "model").exists()
+
+
+def test_scratch_folders_of_killed_runs_are_removed_at_the_next_start(
+    world: Path, tiny_bert: Path, tmp_path: Path
+) -> None:
+    """A run killed by SIGKILL leaves its checkpoint folder; the next run removes it (its
+    launching process is gone) and keeps a live run's."""
+    scratch = tmp_path / "run" / "scratch"
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    stale = scratch / f"{SCRATCH_PREFIX}{dead.stdout.strip()}-0123abcd"
+    live = scratch / f"{SCRATCH_PREFIX}1-4567ef01"  # pid 1 is alive
+    for folder in (stale / "checkpoint-3", live):
+        folder.mkdir(parents=True)
+
+    run_stage(world, tiny_bert, tmp_path / "run", epochs=1, keep_scratch=True)
+
+    assert not stale.exists() and live.exists()
 
 
 def test_balanced_class_weights() -> None:
@@ -343,7 +438,7 @@ def test_a_validation_split_without_some_label_is_refused_before_training(
 
     with pytest.raises(MetricsError, match=r"validation split has no paper of \['cs.RO'\]"):
         fine_tune(
-            data, LABELS, tmp_path / "no-model", TrainParams(**TRAIN), 7, tmp_path / "reports", FP32
+            data, LABELS, tmp_path / "no-model", TrainParams(**TRAIN), tmp_path / "reports", FP32
         )
     assert not (tmp_path / "reports").exists()
 

@@ -6,6 +6,7 @@ folder in one atomic exchange (Linux renameat2), so a kill at any moment leaves 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import json
@@ -38,6 +39,19 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         _replace(staged, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def atomic_paths(*targets: str | Path, write: bool = True) -> Iterator[tuple[Path, ...]]:
+    """atomic_path for several outputs that belong together: each is staged, and only when the
+    block succeeds are they put in place, in the order given. `write=False` (a process that
+    writes nothing, e.g. a data-parallel worker other than rank 0) yields the targets untouched."""
+    if not write:
+        yield tuple(Path(target) for target in targets)
+        return
+    with contextlib.ExitStack() as stack:
+        staged = tuple(stack.enter_context(atomic_path(target)) for target in reversed(targets))
+        yield staged[::-1]
 
 
 def _replace(staged: Path, target: Path) -> None:

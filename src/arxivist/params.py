@@ -161,7 +161,7 @@ class TrainParams:
     head_init: Literal["linear_probe", "random"] = "linear_probe"
     group_by_length: bool = True
     seed: int = 42  # weight init of the head, batch order, dropout
-    processes: int = 1  # data-parallel processes under torchrun (dvc.yaml's train cmd)
+    processes: int = 1  # data-parallel worker processes the train stage starts (processes.py)
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.seed", self.seed, 0)

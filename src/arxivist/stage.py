@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,10 +22,16 @@ def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -
     for name in paths:
         parser.add_argument(name, type=Path)
     args = parser.parse_args()
-    # Under torchrun only rank 0 logs progress; the other processes report warnings and errors.
+    # With several workers only rank 0 logs progress; the others report warnings and errors.
     level = logging.INFO if os.environ.get("RANK", "0") == "0" else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(name)s: %(message)s")
+    # SIGTERM (`kill`, a CI runner's stop) unwinds like Ctrl-C, so cleanups in `finally` run.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         stage(**vars(args))
     except ArxivistError as err:
         sys.exit(f"error: {err}")
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    sys.exit(128 + signum)

@@ -117,18 +117,18 @@ def fine_tune(
     labels: LabelSet,
     checkpoint: Path,
     params: TrainParams,
-    seed: int,
     reports: Path,
     compute: Compute,
 ) -> FineTuned:
     """Train on data["train"], pick the epoch by data["validation"] ROC-AUC, log curves to reports.
 
-    `seed` seeds Python, NumPy and torch (so the new classification head), and the data order.
-    Runs on `compute.device` in `compute.precision`, in each of torchrun's processes (data
+    `params.seed` seeds Python, NumPy and torch (so the new classification head), and the data
+    order.
+    Runs on `compute.device` in `compute.precision`, in each of the stage's processes (data
     parallel: each process takes train_batch_size rows a step); only rank 0 writes `reports`.
     """
     check_training(data, labels)
-    set_seed(seed)
+    set_seed(params.seed)
     tokenizer = AutoTokenizer.from_pretrained(checkpoint)
     model = load_model(checkpoint, labels, params)
     weights = None
@@ -139,7 +139,7 @@ def fine_tune(
     if params.head_init == "linear_probe" and is_main():
         fit_head(model, data[TRAIN], collator, params, compute)
     curves_log = Live(dir=str(reports), dvcyaml=None, save_dvc_exp=False) if is_main() else None
-    with shared_scratch("arxivist-train-") as scratch, curves_log or nullcontext() as live:
+    with shared_scratch() as scratch, curves_log or nullcontext() as live:
         curves = _EpochCurves(live, params.epochs)
         callbacks: list[TrainerCallback] = [curves]
         if params.early_stopping_patience:
@@ -147,7 +147,7 @@ def fine_tune(
         steps = _total_steps(params, len(data[TRAIN]))
         trainer = Trainer(
             model=model,
-            args=_arguments(params, seed, scratch, steps, compute),
+            args=_arguments(params, scratch, steps, compute),
             train_dataset=data[TRAIN],
             eval_dataset=data[VALIDATION],
             data_collator=collator,
@@ -308,7 +308,7 @@ def _total_steps(params: TrainParams, train_size: int) -> int:
 
 
 def _arguments(
-    params: TrainParams, seed: int, scratch: str, steps: int, compute: Compute
+    params: TrainParams, scratch: str, steps: int, compute: Compute
 ) -> TrainingArguments:
     return TrainingArguments(
         output_dir=scratch,
@@ -328,8 +328,8 @@ def _arguments(
         load_best_model_at_end=True,
         metric_for_best_model=METRIC,
         greater_is_better=True,
-        seed=seed,
-        data_seed=seed,
+        seed=params.seed,
+        data_seed=params.seed,
         train_sampling_strategy="group_by_length" if params.group_by_length else "random",
         bf16=compute.precision == "bf16",
         use_cpu=compute.device == "cpu",

@@ -1,0 +1,61 @@
+"""The evaluate stage's reports, from every system's probabilities on every evaluation set."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from arxivist.atomic import write_json, write_jsonl
+from arxivist.bootstrap import set_report
+from arxivist.compute import Compute
+from arxivist.metrics import confusion_cells, headline, prediction_records, roc_rows
+from arxivist.params import EvaluateParams
+
+log = logging.getLogger(__name__)
+
+PLOTTED = "test"  # the set the confusion matrix and ROC curves are drawn for
+
+
+def write_reports(
+    out: Path,
+    sets: Mapping[str, pd.DataFrame],
+    scores: Mapping[str, Mapping[str, np.ndarray]],
+    codes: Sequence[str],
+    params: EvaluateParams,
+    compute: Compute,
+    previous: Path | None = None,
+) -> None:
+    """Write into the (staged) folder `out`: details.json (every set's full report with
+    intervals and paired differences, and the compute), later/<system>.json (the later set's
+    headline numbers), predictions.jsonl (the model's, every set) and the plot data.
+
+    `scores`: set -> system -> probabilities, the model first. `previous`: the folder `out` will
+    replace, whose .gitignore (DVC's) is kept.
+    """
+    reports, predictions = {}, []
+    for name, frame in sets.items():
+        truth = frame["label"].to_numpy()
+        report = set_report(
+            truth, dict(scores[name]), codes, params.bootstrap_resamples, params.bootstrap_seed
+        )
+        reports[name] = report
+        predictions += prediction_records(name, frame["id"], truth, scores[name]["model"], codes)
+        for system in scores[name]:
+            log.info(
+                "%s set (%d papers), %s: %s", name, len(frame), system, report[system]["intervals"]
+            )
+    out.mkdir(parents=True)
+    if previous is not None and (previous / ".gitignore").is_file():
+        shutil.copy2(previous / ".gitignore", out / ".gitignore")
+    write_jsonl(out / "predictions.jsonl", predictions)
+    write_json(out / "details.json", {**reports, "compute": compute.describe()})
+    for system in scores["later"]:
+        write_json(out / "later" / f"{system}.json", headline(reports["later"][system]))
+    truth, model = sets[PLOTTED]["label"].to_numpy(), scores[PLOTTED]["model"]
+    write_json(out / "plots" / "confusion.json", confusion_cells(truth, model, codes))
+    write_json(out / "plots" / "roc.json", roc_rows(truth, model, codes))

@@ -1,0 +1,156 @@
+"""The last good state survives: a run of train or evaluate that is interrupted (Ctrl-C, SIGKILL)
+or fails (a full disk) leaves the previous outputs as they were, and the next `dvc repro`
+completes. DVC keeps the outputs while a stage runs (`persist: true` in dvc.yaml); the stages
+replace them only when they have finished, the model before the reports."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arxivist.processes import SCRATCH_PREFIX
+from arxivist.training import FineTuned
+from tests.fakes.workspace import (
+    BIN,
+    copy_workspace,
+    dvc,
+    file_hashes,
+    reproduced_tiny_workspace,
+    tool_env,
+)
+
+OUTPUTS = ("models/model", "reports/train", "reports/eval", "models/published")
+
+
+def outputs(workspace: Path) -> dict[str, str]:
+    return file_hashes(workspace, *OUTPUTS)
+
+
+@pytest.fixture
+def workspace(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path, tmp_path: Path) -> Path:
+    """A copy of the session's reproduced tiny workspace, its results committed."""
+    return copy_workspace(reproduced_tiny_workspace(tmp_path_factory, tiny_bert), tmp_path / "ws")
+
+
+def set_param(workspace: Path, key: str, value: object) -> None:
+    """params.yaml with `key` (dotted) set to `value`, as an edit by hand."""
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    *parents, name = key.split(".")
+    node = params
+    for part in parents:
+        node = node[part]
+    node[name] = value
+    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def start_repro(workspace: Path, scratch: Path) -> subprocess.Popen[str]:
+    """`dvc repro` in a session of its own (so a signal reaches dvc and the stage, as Ctrl-C
+    reaches a terminal's foreground group), its temporary folder under `scratch`."""
+    scratch.mkdir(exist_ok=True)
+    return subprocess.Popen(
+        [str(BIN / "dvc"), "repro"],
+        cwd=workspace,
+        env={**tool_env(), "TMPDIR": str(scratch)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def wait_until(condition, process: subprocess.Popen[str], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert process.poll() is None, process.communicate()[0][-3000:]
+        assert time.monotonic() < deadline, "timed out waiting for the stage"
+        time.sleep(0.1)
+
+
+def training_started(scratch: Path) -> bool:
+    return any(scratch.glob(f"{SCRATCH_PREFIX}*"))
+
+
+def evaluating(workspace: Path) -> bool:
+    return any((workspace / "reports").glob(".eval.*.tmp"))
+
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_train_stopped_midway_keeps_the_previous_outputs(
+    workspace: Path, tmp_path: Path, signum: int
+) -> None:
+    before = outputs(workspace)
+    set_param(workspace, "train.epochs", 40)  # long enough to stop midway
+    scratch = tmp_path / "tmp"
+    repro = start_repro(workspace, scratch)
+    wait_until(lambda: training_started(scratch), repro)
+    time.sleep(1)
+
+    os.killpg(repro.pid, signum)
+    repro.wait(timeout=240)
+
+    assert repro.returncode != 0
+    assert outputs(workspace) == before
+    stale = list(scratch.glob(f"{SCRATCH_PREFIX}*"))
+    assert bool(stale) == (signum == signal.SIGKILL), "Ctrl-C cleans up; SIGKILL cannot"
+    set_param(workspace, "train.epochs", 1)
+    dvc(workspace, "repro")
+    assert outputs(workspace) != before
+    assert dvc(workspace, "status").stdout.strip().endswith("Data and pipelines are up to date.")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
+def test_evaluate_stopped_midway_keeps_the_previous_reports(
+    workspace: Path, tmp_path: Path, signum: int
+) -> None:
+    before = outputs(workspace)
+    set_param(workspace, "evaluate.bootstrap_resamples", 400000)  # evaluate only, and slow
+    repro = start_repro(workspace, tmp_path / "tmp")
+    wait_until(lambda: evaluating(workspace), repro)
+    time.sleep(1)
+
+    os.killpg(repro.pid, signum)
+    repro.wait(timeout=240)
+
+    assert repro.returncode != 0
+    assert outputs(workspace) == before
+    set_param(workspace, "evaluate.bootstrap_resamples", 300)
+    dvc(workspace, "repro")
+    assert outputs(workspace)["reports/eval/details.json"] != before["reports/eval/details.json"]
+
+
+def test_a_full_disk_at_the_model_save_leaves_model_and_reports_as_they_were(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seam: saving the model fails with ENOSPC, as on a full disk, after training."""
+    from stages.train import train
+
+    before = outputs(workspace)
+
+    def full_disk(self: FineTuned, path: Path, max_length: int) -> None:
+        path.mkdir()
+        (path / "model.safetensors").write_bytes(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(FineTuned, "save", full_disk)
+    monkeypatch.chdir(workspace)
+    with pytest.raises(OSError, match="No space left"):
+        train(
+            Path("data/tokenized"),
+            Path("data/labeled/labels.json"),
+            Path("models/model"),
+            Path("reports/train"),
+        )
+
+    assert outputs(workspace) == before
+    leftovers = [p for p in (workspace / "models").iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == [] and not list((workspace / "reports").glob(".*.tmp"))
