@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +133,51 @@ def test_problems_from_status_lists_members_not_their_directory() -> None:
         "missing from remote: m/",
         "cannot be checked (directory manifest unavailable; try `dvc pull`): u/",
     ]
+
+
+def flipped(data: bytes) -> bytes:
+    """`data` with one bit of its first byte flipped."""
+    return bytes([data[0] ^ 1]) + data[1:]
+
+
+def flip_first_byte(path: Path) -> None:
+    """Flip one bit in the file at `path` (cache objects are read-only), keeping its mtime, so
+    only its content says that it changed."""
+    stat = path.stat()
+    path.chmod(0o644)
+    path.write_bytes(flipped(path.read_bytes()))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def cache_file(repo: Path, path: str) -> Path:
+    return (
+        repo / ".dvc" / "cache" / "files" / object_name(repo, path).removeprefix("dvcstore/files/")
+    )
+
+
+@pytest.mark.parametrize("path", ["f.txt", "d/sub/c.bin", "d/", "out.txt"])
+def test_a_corrupted_cache_object_is_named(repo: Path, path: str) -> None:
+    cached = cache_file(repo, path)
+    flip_first_byte(cached)
+    assert check(repo, remote=False) == [f"corrupted in cache ({cached}): {path}"]
+
+
+def test_a_workspace_file_changed_behind_dvcs_back_is_named(repo: Path) -> None:
+    flip_first_byte(repo / "d" / "a.txt")  # same size and mtime: DVC's hash cache still trusts it
+    assert check(repo, remote=False) == ["modified in workspace: d/a.txt"]
+
+
+@pytest.mark.parametrize("path", ["f.txt", "d/sub/c.bin", "d/"])
+def test_a_corrupted_remote_object_is_named_when_verified(
+    gcs: FakeGCS, repo: Path, path: str
+) -> None:
+    name = object_name(repo, path)
+    good = cache_file(repo, path).read_bytes()
+    gcs.upload(name, flipped(good))
+    try:
+        assert check(repo, remote=True) == []  # presence only: the object is there
+        assert check(repo, verify_remote=True) == [
+            f"corrupted on remote (gs://{gcs.bucket}/{name}): {path}"
+        ]
+    finally:
+        gcs.upload(name, good)

@@ -90,13 +90,13 @@ def report_lines(found: Iterable[tuple[str, str]]) -> list[str]:
     """One sorted line per distinct (path, what). A workspace change to a directory (path ending
     in "/") whose members are listed is not repeated on its own."""
     found = set(found)
-    changed = {path for path, what in found if "in workspace" in what}
+    changed = {path for path, what in found if "workspace" in what}
     return [
         f"{what}: {path}"
         for path, what in sorted(found)
         if not (
             path.endswith("/")
-            and "in workspace" in what
+            and "workspace" in what
             and any(p != path and p.startswith(path) for p in changed)
         )
     ]
@@ -156,11 +156,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the problems found; exit 0 when none, 1 when some, 2 when the check cannot run."""
-    where = (
-        "workspace, cache and remote"
-        if args.remote or args.verify_remote
-        else "workspace and cache"
-    )
+    where = "workspace and remote" if args.remote else "workspace"
+    if args.verify_remote:
+        where = "workspace and remote, every remote object downloaded and hashed"
     try:
         problems = check(args.repo, args.remote, args.remote_name, args.verify_remote)
     except DataCheckError as error:
