@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from configobj import ConfigObj
 
 from arxivist import cli
 from arxivist.datacheck import check, problems_from_status
 from tests.fakes.gcs import FakeGCS, init_repo, running_gcs
-from tests.fakes.workspace import dvc
+from tests.fakes.workspace import ROOT, dvc
 
 FILES = {  # every content distinct, so each path has its own object on the remote
     "f.txt": b"hello\r\n",
@@ -178,6 +179,38 @@ def test_a_corrupted_remote_object_is_named_when_verified(
         assert check(repo, remote=True) == []  # presence only: the object is there
         assert check(repo, verify_remote=True) == [
             f"corrupted on remote (gs://{gcs.bucket}/{name}): {path}"
+        ]
+    finally:
+        gcs.upload(name, good)
+
+
+def project_remote_verify() -> str:
+    """The `verify` setting of the project's own `gcs` remote (.dvc/config)."""
+    return ConfigObj(str(ROOT / ".dvc" / "config"))['remote "gcs"'].get("verify", "false")
+
+
+@pytest.mark.slow
+def test_a_pull_refuses_a_corrupted_object_and_push_does_not_mend_it(
+    gcs: FakeGCS, repo: Path, tmp_path: Path
+) -> None:
+    assert project_remote_verify() == "true"
+    name = object_name(repo, "d/a.txt")
+    good = cache_file(repo, "d/a.txt").read_bytes()
+    clone = Path(shutil.copytree(repo, tmp_path / "clone", symlinks=True))
+    for fresh in (".dvc/cache", ".dvc/tmp", "f.txt", "d", "out.txt", "out"):
+        shutil.rmtree(clone / fresh) if (clone / fresh).is_dir() else (clone / fresh).unlink()
+    dvc(clone, "remote", "modify", "gcs", "verify", project_remote_verify())
+    gcs.upload(name, flipped(good))
+    try:
+        pulled = dvc(clone, "pull", check=False)
+        assert pulled.returncode == 1
+        assert "Checkout failed for following targets:\nd\n" in pulled.stderr
+        assert not (clone / "d").exists()  # no corrupted file, nor its directory, in the workspace
+        assert (clone / "f.txt").read_bytes() == FILES["f.txt"]
+        # The good workspace's push sees the object there and leaves it as it is.
+        assert "Everything is up to date" in dvc(repo, "push").stdout
+        assert check(repo, verify_remote=True) == [
+            f"corrupted on remote (gs://{gcs.bucket}/{name}): d/a.txt"
         ]
     finally:
         gcs.upload(name, good)
