@@ -10,6 +10,10 @@ file, including each file inside a directory output. The check is `dvc data stat
   what makes DVC look up every member of a directory; `dvc status -c` and a plain
   `--not-in-remote` trust a directory's `.dir` manifest and miss a lost member.
 
+Content too (arxivist.contentcheck): every tracked file is hashed in the workspace and in the
+local cache; `--verify-remote` also downloads and hashes every object on the remote. A corrupted
+object is named with the file or URL that holds it.
+
 The remote is checked by default because the project's promise is that a commit's data can be
 pulled back; a check that skips the remote cannot vouch for that. Objects missing only from the
 local cache are not problems in themselves (`dvc pull` refills it).
@@ -42,7 +46,9 @@ _FIX_HINT = """\
 fixes: `dvc checkout` or `dvc pull` restores the workspace; `dvc commit` records intended changes;
 `dvc push` uploads objects missing from the remote, except members of a directory whose .dir
 manifest is already there (push trusts the manifest): delete that .dir object from the remote,
-then `dvc push` again."""
+then `dvc push` again. A corrupted cache object: delete the file named, then `dvc pull --force`.
+A corrupted remote object: delete the object named (and, for a directory member, its directory's
+.dir object), then `dvc push` from a workspace whose check-data passes."""
 
 
 class DataCheckError(RuntimeError):
