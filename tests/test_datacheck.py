@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from configobj import ConfigObj
 
 from arxivist import cli
 from arxivist.datacheck import check, problems_from_status
 from tests.fakes.gcs import FakeGCS, init_repo, running_gcs
-from tests.fakes.workspace import dvc
+from tests.fakes.workspace import ROOT, dvc
 
 FILES = {  # every content distinct, so each path has its own object on the remote
     "f.txt": b"hello\r\n",
@@ -132,3 +134,83 @@ def test_problems_from_status_lists_members_not_their_directory() -> None:
         "missing from remote: m/",
         "cannot be checked (directory manifest unavailable; try `dvc pull`): u/",
     ]
+
+
+def flipped(data: bytes) -> bytes:
+    """`data` with one bit of its first byte flipped."""
+    return bytes([data[0] ^ 1]) + data[1:]
+
+
+def flip_first_byte(path: Path) -> None:
+    """Flip one bit in the file at `path` (cache objects are read-only), keeping its mtime, so
+    only its content says that it changed."""
+    stat = path.stat()
+    path.chmod(0o644)
+    path.write_bytes(flipped(path.read_bytes()))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def cache_file(repo: Path, path: str) -> Path:
+    return (
+        repo / ".dvc" / "cache" / "files" / object_name(repo, path).removeprefix("dvcstore/files/")
+    )
+
+
+@pytest.mark.parametrize("path", ["f.txt", "d/sub/c.bin", "d/", "out.txt"])
+def test_a_corrupted_cache_object_is_named(repo: Path, path: str) -> None:
+    cached = cache_file(repo, path)
+    flip_first_byte(cached)
+    assert check(repo, remote=False) == [f"corrupted in cache ({cached}): {path}"]
+
+
+def test_a_workspace_file_changed_behind_dvcs_back_is_named(repo: Path) -> None:
+    flip_first_byte(repo / "d" / "a.txt")  # same size and mtime: DVC's hash cache still trusts it
+    assert check(repo, remote=False) == ["modified in workspace: d/a.txt"]
+
+
+@pytest.mark.parametrize("path", ["f.txt", "d/sub/c.bin", "d/"])
+def test_a_corrupted_remote_object_is_named_when_verified(
+    gcs: FakeGCS, repo: Path, path: str
+) -> None:
+    name = object_name(repo, path)
+    good = cache_file(repo, path).read_bytes()
+    gcs.upload(name, flipped(good))
+    try:
+        assert check(repo, remote=True) == []  # presence only: the object is there
+        assert check(repo, verify_remote=True) == [
+            f"corrupted on remote (gs://{gcs.bucket}/{name}): {path}"
+        ]
+    finally:
+        gcs.upload(name, good)
+
+
+def project_remote_verify() -> str:
+    """The `verify` setting of the project's own `gcs` remote (.dvc/config)."""
+    return ConfigObj(str(ROOT / ".dvc" / "config"))['remote "gcs"'].get("verify", "false")
+
+
+@pytest.mark.slow
+def test_a_pull_refuses_a_corrupted_object_and_push_does_not_mend_it(
+    gcs: FakeGCS, repo: Path, tmp_path: Path
+) -> None:
+    assert project_remote_verify() == "true"
+    name = object_name(repo, "d/a.txt")
+    good = cache_file(repo, "d/a.txt").read_bytes()
+    clone = Path(shutil.copytree(repo, tmp_path / "clone", symlinks=True))
+    for fresh in (".dvc/cache", ".dvc/tmp", "f.txt", "d", "out.txt", "out"):
+        shutil.rmtree(clone / fresh) if (clone / fresh).is_dir() else (clone / fresh).unlink()
+    dvc(clone, "remote", "modify", "gcs", "verify", project_remote_verify())
+    gcs.upload(name, flipped(good))
+    try:
+        pulled = dvc(clone, "pull", check=False)
+        assert pulled.returncode == 1
+        assert "Checkout failed for following targets:\nd\n" in pulled.stderr
+        assert not (clone / "d").exists()  # no corrupted file, nor its directory, in the workspace
+        assert (clone / "f.txt").read_bytes() == FILES["f.txt"]
+        # The good workspace's push sees the object there and leaves it as it is.
+        assert "Everything is up to date" in dvc(repo, "push").stdout
+        assert check(repo, verify_remote=True) == [
+            f"corrupted on remote (gs://{gcs.bucket}/{name}): d/a.txt"
+        ]
+    finally:
+        gcs.upload(name, good)

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ import pytest
 
 from arxivist.cli import main
 from arxivist.inference import CHUNK_SIZE
+from arxivist.manifest import MANIFEST, write_manifest
 from tests.fakes.tiny_bert import BF16_TOLERANCE, LABELS, WORDS, build_tiny_classifier
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
@@ -409,3 +411,53 @@ def test_memory_stays_bounded_on_a_large_input(model_dir: Path, tmp_path: Path) 
         assert count == multiple * CHUNK_SIZE
 
     assert peaks[100] < peaks[10] + 16, peaks
+
+
+def damage_by_flipping(path: Path) -> None:
+    """Flip one bit in the middle of the file at `path`."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def damage_by_truncating(path: Path) -> None:
+    """Cut the file at `path` to half its length."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("damage", [damage_by_flipping, damage_by_truncating])
+@pytest.mark.parametrize("name", ["model.safetensors", "config.json"])
+def test_a_damaged_file_of_a_checked_folder_is_one_line_before_any_output(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage, name: str
+) -> None:
+    folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
+    write_manifest(folder)
+    assert predict(capsys, "--model", folder, TEXTS[0])[0] == 0
+    damage(folder / name)
+    code, out, err = predict(capsys, "--model", folder, *TEXTS)
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {folder / name}: damaged (its sha256 differs from {MANIFEST}")
+    assert err.count("\n") == 1
+
+
+def test_a_file_missing_from_a_checked_folder_is_named(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
+    write_manifest(folder)
+    (folder / "tokenizer.json").unlink()
+    code, out, err = predict(capsys, "--model", folder, TEXTS[0])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {folder / 'tokenizer.json'}: missing (listed in {MANIFEST})")
+
+
+def test_a_truncated_file_of_an_unchecked_folder_is_one_line(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = Path(shutil.copytree(model_dir, tmp_path / "model"))  # no manifest: models/model
+    damage_by_truncating(folder / "model.safetensors")
+    code, out, err = predict(capsys, "--model", folder, TEXTS[0])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: --model {folder}: cannot load a classifier (")
+    assert err.count("\n") == 1

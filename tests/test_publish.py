@@ -21,6 +21,7 @@ from huggingface_hub import ModelCard
 
 from arxivist.cards import CardError, check_eval_metrics
 from arxivist.cli import main
+from arxivist.manifest import MANIFEST, verify_folder
 from arxivist.metrics import HEADLINE
 from arxivist.publishing import PublishError, check_model
 from stages.publish import publish
@@ -166,6 +167,22 @@ def test_published_folder_loads_offline_in_pipeline_with_display_names(workdir: 
     weights = published / "model.safetensors"
     assert weights.read_bytes() == (workdir / "models/model/model.safetensors").read_bytes()
     assert (published / "tokenizer.json").is_file()
+
+
+def test_published_folder_lists_every_file_in_a_sha256sum_manifest(workdir: Path) -> None:
+    published = run_publish(workdir)
+    listed = (published / MANIFEST).read_text(encoding="utf-8").splitlines()
+    names = sorted(p.name for p in published.iterdir() if p.name != MANIFEST)
+    assert [line.split("  ", 1)[1] for line in listed] == names
+    assert "README.md" in names and "model.safetensors" in names
+    checked = subprocess.run(
+        ["sha256sum", "--check", "--strict", MANIFEST],
+        cwd=published,
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert verify_folder(published)
 
 
 def test_card_parses_and_carries_the_test_metrics(workdir: Path) -> None:

@@ -10,6 +10,10 @@ file, including each file inside a directory output. The check is `dvc data stat
   what makes DVC look up every member of a directory; `dvc status -c` and a plain
   `--not-in-remote` trust a directory's `.dir` manifest and miss a lost member.
 
+Content too (arxivist.contentcheck): every tracked file is hashed in the workspace and in the
+local cache; `--verify-remote` also downloads and hashes every object on the remote. A corrupted
+object is named with the file or URL that holds it.
+
 The remote is checked by default because the project's promise is that a commit's data can be
 pulled back; a check that skips the remote cannot vouch for that. Objects missing only from the
 local cache are not problems in themselves (`dvc pull` refills it).
@@ -22,7 +26,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+
+from arxivist import contentcheck
 
 HELP = (
     "Fail, listing each path, when DVC-tracked data is missing or modified here or on the remote."
@@ -39,7 +46,9 @@ _FIX_HINT = """\
 fixes: `dvc checkout` or `dvc pull` restores the workspace; `dvc commit` records intended changes;
 `dvc push` uploads objects missing from the remote, except members of a directory whose .dir
 manifest is already there (push trusts the manifest): delete that .dir object from the remote,
-then `dvc push` again."""
+then `dvc push` again. A corrupted cache object: delete the file named, then `dvc pull --force`.
+A corrupted remote object: delete the object named (and, for a directory member, its directory's
+.dir object), then `dvc push` from a workspace whose check-data passes."""
 
 
 class DataCheckError(RuntimeError):
@@ -65,10 +74,12 @@ def data_status(repo_dir: Path, remote: bool, remote_name: str | None = None) ->
 
 
 def problems_from_status(status: dict) -> list[str]:
-    """Turn `dvc data status --granular --json` output into one line per problem.
+    """Turn `dvc data status --granular --json` output into one line per problem."""
+    return report_lines(status_problems(status))
 
-    A directory (path ending in "/") whose members are listed is not repeated on its own.
-    """
+
+def status_problems(status: dict) -> list[tuple[str, str]]:
+    """(path, what) for each problem in `dvc data status --granular --json` output."""
     found: list[tuple[str, str]] = []
     for change, entries in status.get("uncommitted", {}).items():
         if change == "renamed":
@@ -78,23 +89,54 @@ def problems_from_status(status: dict) -> list[str]:
             found += [(path, _WORKSPACE_PROBLEMS[change]) for path in entries]
         else:
             found += [(path, f"changed in workspace ({change})") for path in entries]
-    paths = {path for path, _ in found}
-    found = [
-        (path, what)
-        for path, what in found
-        if not (path.endswith("/") and any(p != path and p.startswith(path) for p in paths))
+    return found + [(path, "missing from remote") for path in status.get("not_in_remote", [])]
+
+
+def report_lines(found: Iterable[tuple[str, str]]) -> list[str]:
+    """One sorted line per distinct (path, what). A workspace change to a directory (path ending
+    in "/") whose members are listed is not repeated on its own."""
+    found = set(found)
+    changed = {path for path, what in found if "workspace" in what}
+    return [
+        f"{what}: {path}"
+        for path, what in sorted(found)
+        if not (
+            path.endswith("/")
+            and "workspace" in what
+            and any(p != path and p.startswith(path) for p in changed)
+        )
     ]
-    found += [(path, "missing from remote") for path in status.get("not_in_remote", [])]
-    return [f"{what}: {path}" for path, what in sorted(found)]
 
 
-def check(repo_dir: Path, remote: bool = True, remote_name: str | None = None) -> list[str]:
+def check(
+    repo_dir: Path,
+    remote: bool = True,
+    remote_name: str | None = None,
+    verify_remote: bool = False,
+) -> list[str]:
     """Problems with the DVC-tracked data of the workspace at `repo_dir`; empty when all is well.
 
-    With `remote`, objects missing from the DVC remote (`remote_name`, else the default) count
-    too. Raises DataCheckError when the check cannot run (e.g. the remote is unreachable).
+    Files are hashed in the workspace and the local cache. With `remote`, objects missing from
+    the DVC remote (`remote_name`, else the default) count too; with `verify_remote`, every
+    object on the remote is also downloaded and hashed. Raises DataCheckError when the check
+    cannot run (e.g. the remote is unreachable).
     """
-    return problems_from_status(data_status(Path(repo_dir), remote, remote_name))
+    remote = remote or verify_remote
+    found = status_problems(data_status(Path(repo_dir), remote, remote_name))
+    found += [finding.line() for finding in content_findings(repo_dir, remote_name, verify_remote)]
+    return report_lines(found)
+
+
+def content_findings(
+    repo_dir: Path, remote_name: str | None, verify_remote: bool
+) -> list[contentcheck.Finding]:
+    """contentcheck.check_content, its failures raised as DataCheckError."""
+    from dvc.exceptions import DvcException
+
+    try:
+        return contentcheck.check_content(Path(repo_dir), remote_name, verify_remote)
+    except (DvcException, OSError) as error:
+        raise DataCheckError(f"cannot hash the tracked data in {repo_dir}: {error}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,6 +151,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also require every object on the DVC remote (default; --no-remote: workspace only)",
     )
     parser.add_argument(
+        "--verify-remote",
+        action="store_true",
+        help="also download every object from the remote and check its hash (reads all the data)",
+    )
+    parser.add_argument(
         "-r", "--remote-name", help="DVC remote to check (default: the repo's default remote)"
     )
 
@@ -116,8 +163,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Print the problems found; exit 0 when none, 1 when some, 2 when the check cannot run."""
     where = "workspace and remote" if args.remote else "workspace"
+    if args.verify_remote:
+        where = "workspace and remote, every remote object downloaded and hashed"
     try:
-        problems = check(args.repo, remote=args.remote, remote_name=args.remote_name)
+        problems = check(args.repo, args.remote, args.remote_name, args.verify_remote)
     except DataCheckError as error:
         print(f"check-data: {error}", file=sys.stderr)
         return 2

@@ -28,6 +28,7 @@ from transformers import (
 from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
+from arxivist.manifest import verify_folder
 
 CHUNK_SIZE = 512  # texts tokenized, length-sorted and classified together
 
@@ -64,10 +65,15 @@ class Classifier:
 
 
 def load_classifier(model_dir: str | Path, compute: Compute) -> Classifier:
-    """Load a `save_pretrained` folder onto `compute.device`, in eval mode."""
+    """Load a `save_pretrained` folder onto `compute.device`, in eval mode.
+
+    A folder with a manifest (checksums.sha256, as publish writes) is checked against it first:
+    a damaged file fails with ModelIntegrityError naming it.
+    """
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise InferenceError(f"{model_dir} is not a saved model folder (no config.json)")
+    verify_folder(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForSequenceClassification.from_pretrained(model_dir)
     positions = getattr(model.config, "max_position_embeddings", None)

@@ -128,6 +128,7 @@ def write_predictions(texts: Iterable[str], args: argparse.Namespace, out: TextI
 
 def _load_quietly(model_dir: Path, compute: Compute) -> Classifier:
     """load_classifier without transformers' 'Loading weights' bar: stderr is for errors."""
+    from safetensors import SafetensorError
     from transformers.utils import logging as transformers_logging
 
     from arxivist.inference import load_classifier
@@ -136,7 +137,7 @@ def _load_quietly(model_dir: Path, compute: Compute) -> Classifier:
     transformers_logging.disable_progress_bar()
     try:
         return load_classifier(model_dir, compute)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, SafetensorError) as err:
         raise PredictError(f"--model {model_dir}: cannot load a classifier ({err})") from None
     finally:
         if enabled:

@@ -16,6 +16,7 @@ from huggingface_hub import ModelCard
 from arxivist.atomic import atomic_path
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
+from arxivist.manifest import MANIFEST, write_manifest
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,10 @@ def check_model(model_dir: Path, labels: LabelSet) -> None:
 
 
 def assemble(model_dir: Path, card: ModelCard, out: Path) -> None:
-    """Write `out`: every file of `model_dir` (model and tokenizer) plus the card as README.md."""
+    """Write `out`: every file of `model_dir` (model and tokenizer), the card as README.md and
+    checksums.sha256, every file's hash, checked when the folder is loaded."""
     with atomic_path(out) as tmp:
-        shutil.copytree(model_dir, tmp, ignore=shutil.ignore_patterns(".*", CARD))
+        shutil.copytree(model_dir, tmp, ignore=shutil.ignore_patterns(".*", CARD, MANIFEST))
         card.save(tmp / CARD)
+        write_manifest(tmp)
     log.info("assembled %s", out)

@@ -1,0 +1,89 @@
+"""A model folder's file hashes (checksums.sha256), written by publish and checked on load.
+
+The manifest is in `sha256sum` format ("HEX  NAME" a line), so anyone can check a downloaded folder
+without arxivist: `cd FOLDER && sha256sum -c checksums.sha256`. transformers never reads it, and the
+Hub upload carries it like any other file. A folder without one (models/model, a user's own) loads
+unchecked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from arxivist.atomic import atomic_path
+from arxivist.errors import ArxivistError
+
+MANIFEST = "checksums.sha256"
+
+
+class ModelIntegrityError(ArxivistError):
+    """A file of a model folder is missing or differs from the folder's manifest."""
+
+
+def sha256_file(path: Path) -> str:
+    """The hex sha256 of the file at `path`, read in blocks."""
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def listed_files(folder: Path) -> list[Path]:
+    """The files a manifest of `folder` covers: all but hidden ones and the manifest, sorted."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and path.name != MANIFEST
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
+def write_manifest(folder: Path) -> Path:
+    """Write `folder`/checksums.sha256 listing every file's sha256; return its path."""
+    lines = [
+        f"{sha256_file(path)}  {path.relative_to(folder).as_posix()}\n"
+        for path in listed_files(folder)
+    ]
+    with atomic_path(folder / MANIFEST) as tmp:
+        tmp.write_text("".join(lines), encoding="utf-8")
+    return folder / MANIFEST
+
+
+def read_manifest(folder: Path) -> dict[str, str] | None:
+    """name -> sha256 from `folder`'s manifest; None when it has none."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    entries = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64 or not name:
+            raise ModelIntegrityError(f"{path}, line {number}: not a 'SHA256  NAME' line")
+        entries[name] = digest
+    return entries
+
+
+def verify_folder(folder: str | Path) -> bool:
+    """Fail naming the first file of `folder` that is missing or differs from its manifest.
+
+    Returns False when the folder has no manifest (nothing to check), True when all files match.
+    """
+    folder = Path(folder)
+    entries = read_manifest(folder)
+    if entries is None:
+        return False
+    for name, digest in entries.items():
+        path = folder / name
+        if not path.is_file():
+            raise ModelIntegrityError(f"{path}: missing (listed in {MANIFEST}); {_RESTORE}")
+        if sha256_file(path) != digest:
+            raise ModelIntegrityError(
+                f"{path}: damaged (its sha256 differs from {MANIFEST}: changed or truncated); "
+                f"{_RESTORE}"
+            )
+    return True
+
+
+_RESTORE = (
+    "restore the folder (`dvc checkout models/published`, or `dvc pull`) or download it again"
+)
