@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -84,27 +85,44 @@ def evaluating(workspace: Path) -> bool:
 pytestmark = pytest.mark.slow
 
 
+def interrupt(workspace: Path, scratch: Path, started: Callable[[], bool], signum: int) -> None:
+    """Start `dvc repro`, wait until `started()`, a second more, then send `signum` to dvc and the
+    stage; the run must fail."""
+    repro = start_repro(workspace, scratch)
+    wait_until(started, repro)
+    time.sleep(1)
+    os.killpg(repro.pid, signum)
+    repro.wait(timeout=240)
+    assert repro.returncode != 0
+
+
+def repro_again(workspace: Path, scratch: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "dvc"), "repro"],
+        cwd=workspace,
+        env={**tool_env(), "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "sigkill"])
 def test_train_stopped_midway_keeps_the_previous_outputs(
     workspace: Path, tmp_path: Path, signum: int
 ) -> None:
-    before = outputs(workspace)
+    before, scratch = outputs(workspace), tmp_path / "tmp"
     set_param(workspace, "train.epochs", 40)  # long enough to stop midway
-    scratch = tmp_path / "tmp"
-    repro = start_repro(workspace, scratch)
-    wait_until(lambda: training_started(scratch), repro)
-    time.sleep(1)
 
-    os.killpg(repro.pid, signum)
-    repro.wait(timeout=240)
+    interrupt(workspace, scratch, lambda: training_started(scratch), signum)
 
-    assert repro.returncode != 0
     assert outputs(workspace) == before
     stale = list(scratch.glob(f"{SCRATCH_PREFIX}*"))
     assert bool(stale) == (signum == signal.SIGKILL), "Ctrl-C cleans up; SIGKILL cannot"
     set_param(workspace, "train.epochs", 1)
-    dvc(workspace, "repro")
+    repro_again(workspace, scratch)
     assert outputs(workspace) != before
+    assert not list(scratch.glob(f"{SCRATCH_PREFIX}*")), "the next run removes a killed run's"
     assert dvc(workspace, "status").stdout.strip().endswith("Data and pipelines are up to date.")
 
 
@@ -112,19 +130,14 @@ def test_train_stopped_midway_keeps_the_previous_outputs(
 def test_evaluate_stopped_midway_keeps_the_previous_reports(
     workspace: Path, tmp_path: Path, signum: int
 ) -> None:
-    before = outputs(workspace)
+    before, scratch = outputs(workspace), tmp_path / "tmp"
     set_param(workspace, "evaluate.bootstrap_resamples", 400000)  # evaluate only, and slow
-    repro = start_repro(workspace, tmp_path / "tmp")
-    wait_until(lambda: evaluating(workspace), repro)
-    time.sleep(1)
 
-    os.killpg(repro.pid, signum)
-    repro.wait(timeout=240)
+    interrupt(workspace, scratch, lambda: evaluating(workspace), signum)
 
-    assert repro.returncode != 0
     assert outputs(workspace) == before
     set_param(workspace, "evaluate.bootstrap_resamples", 300)
-    dvc(workspace, "repro")
+    repro_again(workspace, scratch)
     assert outputs(workspace)["reports/eval/details.json"] != before["reports/eval/details.json"]
 
 
