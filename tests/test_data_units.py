@@ -141,7 +141,8 @@ def test_text_outputs_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
     Python's EncodingWarning (raised on any I/O that falls back to the locale) never fires."""
     script = f"""
 from pathlib import Path
-from arxivist.atomic import read_jsonl, write_json, write_jsonl
+from arxivist.atomic import write_json, write_jsonl
+from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 labels = LabelSet.from_params({{"cs.AI": "Intelligence artificielle", "cs.RO": "Robótica"}})
@@ -226,3 +227,27 @@ def test_unknown_checkpoint_offline_names_param_and_id(monkeypatch: pytest.Monke
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(CheckpointError, match=r"model\.checkpoint: 'nobody/no-such-model' at"):
         resolve_checkpoint(ModelParams("nobody/no-such-model", revision="abc123"))
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        (
+            {"cs.AI": 20, "cs.IR": 20, "cs.RO": 2},
+            "too few papers of cs.RO to stratify into train, validation, test (split.test_size, "
+            "split.val_size): at least 3 each (papers per class: cs.AI: 20, cs.IR: 20, cs.RO: 2)",
+        ),
+        (
+            {"cs.AI": 20, "cs.IR": 20, "cs.RO": 3},
+            "the validation split gets no paper of cs.RO with split.test_size=0.15 and "
+            "split.val_size=0.2 (papers per class: cs.AI: 20, cs.IR: 20, cs.RO: 3)",
+        ),
+    ],
+    ids=["fewer-than-splits", "rounded-away"],
+)
+def test_a_class_too_small_to_stratify_is_named_with_the_counts(
+    counts: dict[str, int], message: str
+) -> None:
+    with pytest.raises(SplitError) as caught:
+        split_papers(LABELS.encode(papers(counts)), SplitParams(seed=42))
+    assert message in str(caught.value)
