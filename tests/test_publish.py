@@ -569,3 +569,21 @@ def test_no_failure_of_any_request_ever_shows_the_token(
     assert TOKEN not in said
     files = [p for p in published.parent.parent.rglob("*") if p.is_file()]
     assert [p for p in files if TOKEN.encode() in p.read_bytes()] == []
+
+
+def test_a_malformed_hf_endpoint_is_one_line_naming_it(
+    published: Path,
+    hub_shell: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", "http://[::1")
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1 and hub_shell.requests == []
+    assert said.strip() == (
+        "error: HF_ENDPOINT: 'http://[::1' is not an http(s) URL (Invalid IPv6 URL); unset it to "
+        "use the Hugging Face Hub, or set the address of a Hub-compatible server"
+    )

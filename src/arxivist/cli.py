@@ -10,6 +10,9 @@ import argparse
 import importlib
 import sys
 
+from arxivist.errors import ArxivistError
+from arxivist.stage import check_hub_endpoint
+
 COMMANDS = {
     "predict": "arxivist.predict",
     "compare": "arxivist.compare",
@@ -28,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.HELP))
         modules[name] = module
     args = parser.parse_args(argv)
+    try:
+        check_hub_endpoint()  # before a command imports huggingface_hub, which parses it
+    except ArxivistError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return modules[args.command].run(args)
 
 
