@@ -571,19 +571,23 @@ def test_no_failure_of_any_request_ever_shows_the_token(
     assert [p for p in files if TOKEN.encode() in p.read_bytes()] == []
 
 
-def test_a_malformed_hf_endpoint_is_one_line_naming_it(
-    published: Path,
-    hub_shell: FakeHub,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    monkeypatch.setenv("HF_ENDPOINT", "http://[::1")
+def test_a_malformed_hf_endpoint_is_one_line_naming_it(published: Path, fake_hub: FakeHub) -> None:
+    """In a fresh process: huggingface_hub parses HF_ENDPOINT when it is imported."""
+    done = subprocess.run(
+        [sys.executable, "-m", "arxivist.cli", "push-to-hub"],
+        cwd=published.parent.parent,
+        env={
+            **hub_env(fake_hub),
+            "HF_ENDPOINT": "http://[::1",
+            "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
-    code, said = push_to_hub(capsys=capsys, caplog=caplog)
-
-    assert code == 1 and hub_shell.requests == []
-    assert said.strip() == (
+    assert (done.returncode, done.stdout, fake_hub.requests) == (1, "", [])
+    assert done.stderr == (
         "error: HF_ENDPOINT: 'http://[::1' is not an http(s) URL (Invalid IPv6 URL); unset it to "
-        "use the Hugging Face Hub, or set the address of a Hub-compatible server"
+        "use the Hugging Face Hub, or set the address of a Hub-compatible server\n"
     )

@@ -122,9 +122,12 @@ def spoiled(tmp_path: Path, second: str | bytes) -> Path:
     return path
 
 
-LINE = (
-    '{{"id": "2401.00002", "title": {title}, "categories": {categories}, "abstract": {abstract}}}'
-)
+def line(title: str = '"T"', categories: str = '"cs.AI"', abstract: str = '"x"') -> str:
+    """Paper 2401.00002's snapshot line with these fields (each JSON text)."""
+    fields = f'"title": {title}, "categories": {categories}, "abstract": {abstract}'
+    return f'{{"id": "2401.00002", {fields}}}'
+
+
 # A second line, and what the message says after the file name ({at}: the offset of byte E9).
 BAD_LINES = {
     "latin1": (
@@ -132,33 +135,33 @@ BAD_LINES = {
         ": cannot read (not UTF-8 text at byte {at}) in line 2",
     ),
     "lone-surrogate": (
-        LINE.format(title='"T"', categories='"cs.AI"', abstract='"a \\ud800 b"'),
+        line(abstract='"a \\ud800 b"'),
         ", line 2: a lone surrogate (\\ud800) in a string, which is no character and cannot be "
         "written as UTF-8",
     ),
     "blank-abstract": (
-        LINE.format(title='"T"', categories='"cs.AI"', abstract='" \\n\\t "'),
+        line(abstract='" \\n\\t "'),
         ", line 2: abstract is blank (only whitespace)",
     ),
     "numeric-abstract": (
-        LINE.format(title='"T"', categories='"cs.AI"', abstract="42"),
+        line(abstract="42"),
         ", line 2: abstract must be a string, got a number (42)",
     ),
     "object-abstract": (
-        LINE.format(title='"T"', categories='"cs.AI"', abstract='{"en": "x"}'),
+        line(abstract='{"en": "x"}'),
         ', line 2: abstract must be a string, got an object ({"en": "x"})',
     ),
     "numeric-title": (
-        LINE.format(title="7", categories='"cs.AI"', abstract='"x"'),
+        line(title="7", categories='"cs.AI"'),
         ", line 2: title must be a string, got a number (7)",
     ),
     "categories-number": (
-        LINE.format(title='"T"', categories="5", abstract='"x"'),
+        line(categories="5"),
         ", line 2: categories must be a space-separated string or a list of category codes, got "
         "a number (5)",
     ),
     "categories-list-of-numbers": (
-        LINE.format(title='"T"', categories="[1, 2]", abstract='"x"'),
+        line(categories="[1, 2]"),
         ", line 2: categories must be a space-separated string or a list of category codes, got "
         "a list ([1, 2])",
     ),
@@ -180,9 +183,7 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, name: str)
 
 
 def test_categories_may_be_a_json_list_primary_first(tmp_path: Path) -> None:
-    path = spoiled(
-        tmp_path, LINE.format(title="null", categories='["cs.AI", "cs.LG"]', abstract='"x"')
-    )
+    path = spoiled(tmp_path, line(title="null", categories='["cs.AI", "cs.LG"]'))
     papers = read_snapshot(str(path), {"cs.AI": 3})
     assert [(p.id, p.categories, p.title) for p in papers][1] == (
         "2401.00002",
@@ -233,7 +234,7 @@ def test_an_empty_snapshot_fails_at_fetch_naming_every_category(tmp_path: Path) 
 
 
 def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    path = spoiled(tmp_path, LINE.format(title='"T"', categories='"cs.AI"', abstract="42"))
+    path = spoiled(tmp_path, line(abstract="42"))
     params = {
         "fetch": {
             "source": "snapshot",

@@ -23,6 +23,11 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        check_hub_endpoint()  # before any module imports huggingface_hub, which parses it
+    except ArxivistError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     parser = argparse.ArgumentParser(prog="arxivist", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = {}
@@ -31,11 +36,6 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.HELP))
         modules[name] = module
     args = parser.parse_args(argv)
-    try:
-        check_hub_endpoint()  # before a command imports huggingface_hub, which parses it
-    except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
     return modules[args.command].run(args)
 
 
