@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from arxivist.atomic import read_jsonl
+from arxivist.jsonlines import read_jsonl
 from arxivist.papers import Paper
 from arxivist.predict import positive_int
 from arxivist.sources.snapshot import read_snapshot

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from arxivist.atomic import read_jsonl, write_parquet
+from arxivist.atomic import write_parquet
+from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 from arxivist.stage import run_stage

@@ -3,7 +3,8 @@
 
 from pathlib import Path
 
-from arxivist.atomic import read_jsonl, write_jsonl
+from arxivist.atomic import write_jsonl
+from arxivist.jsonlines import read_jsonl
 from arxivist.later import later_papers
 from arxivist.params import load_params
 from arxivist.stage import run_stage

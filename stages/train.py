@@ -12,7 +12,7 @@ from arxivist.atomic import atomic_paths
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import resolve
 from arxivist.labels import LabelSet
-from arxivist.params import load_params
+from arxivist.params import check_devices, load_params
 from arxivist.processes import is_main, launched_workers
 from arxivist.stage import run_stage
 from arxivist.training import fine_tune
@@ -20,6 +20,7 @@ from arxivist.training import fine_tune
 
 def train(tokenized: Path, labels: Path, model: Path, reports: Path) -> None:
     params = load_params()
+    check_devices(params.train)
     compute = resolve(params.train.precision)
     command = ["-m", "stages.train", *map(str, (tokenized, labels, model, reports))]
     if launched_workers(params.train.processes, compute, command):

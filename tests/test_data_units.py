@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from arxivist.atomic import atomic_path, write_parquet
-from arxivist.checkpoints import CheckpointError, folder_hash, resolve_checkpoint
+from arxivist.checkpoints import TOKENIZER, CheckpointError, folder_hash, resolve_checkpoint
 from arxivist.labels import LabelError, LabelSet
 from arxivist.params import DEFAULT_CHECKPOINT, ModelParams, SplitParams
 from arxivist.splits import SplitError, split_papers
@@ -141,7 +141,8 @@ def test_text_outputs_are_utf8_whatever_the_locale(tmp_path: Path) -> None:
     Python's EncodingWarning (raised on any I/O that falls back to the locale) never fires."""
     script = f"""
 from pathlib import Path
-from arxivist.atomic import read_jsonl, write_json, write_jsonl
+from arxivist.atomic import write_json, write_jsonl
+from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 labels = LabelSet.from_params({{"cs.AI": "Intelligence artificielle", "cs.RO": "Robótica"}})
@@ -226,3 +227,76 @@ def test_unknown_checkpoint_offline_names_param_and_id(monkeypatch: pytest.Monke
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(CheckpointError, match=r"model\.checkpoint: 'nobody/no-such-model' at"):
         resolve_checkpoint(ModelParams("nobody/no-such-model", revision="abc123"))
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        (
+            {"cs.AI": 20, "cs.IR": 20, "cs.RO": 2},
+            "too few papers of cs.RO to stratify into train, validation, test (split.test_size, "
+            "split.val_size): at least 3 each (papers per class: cs.AI: 20, cs.IR: 20, cs.RO: 2)",
+        ),
+        (
+            {"cs.AI": 20, "cs.IR": 20, "cs.RO": 3},
+            "the validation split gets no paper of cs.RO with split.test_size=0.15 and "
+            "split.val_size=0.2 (papers per class: cs.AI: 20, cs.IR: 20, cs.RO: 3)",
+        ),
+    ],
+    ids=["fewer-than-splits", "rounded-away"],
+)
+def test_a_class_too_small_to_stratify_is_named_with_the_counts(
+    counts: dict[str, int], message: str
+) -> None:
+    with pytest.raises(SplitError) as caught:
+        split_papers(LABELS.encode(papers(counts)), SplitParams(seed=42))
+    assert message in str(caught.value)
+
+
+def drop(*names: str):
+    """A damage: remove these files from the folder."""
+    return lambda folder: [(folder / name).unlink(missing_ok=True) for name in names]
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (lambda folder: shutil.rmtree(folder) or folder.mkdir(), "no config.json"),
+        (drop("config.json"), "no config.json"),
+        (lambda folder: (folder / "config.json").write_text("[1]"), "not a JSON object"),
+        (lambda folder: (folder / "config.json").write_text("{}"), "names no model_type"),
+        (drop("model.safetensors"), "no weights (model.safetensors or pytorch_model.bin)"),
+        (drop(*TOKENIZER), "no tokenizer (tokenizer.json, vocab.txt"),
+    ],
+    ids=["empty", "no-config", "config-list", "no-model-type", "no-weights", "no-tokenizer"],
+)
+def test_a_folder_that_is_not_a_model_names_the_param_and_folder(
+    tiny_bert: Path, tmp_path: Path, damage, problem: str
+) -> None:
+    folder = tmp_path / "checkpoint"
+    shutil.copytree(tiny_bert, folder)
+    damage(folder)
+    with pytest.raises(CheckpointError) as caught:
+        resolve_checkpoint(ModelParams(str(folder), revision=folder_hash(folder)))
+    assert str(caught.value).startswith(
+        f"model.checkpoint: {str(folder)!r} is not a model folder ("
+    )
+    assert problem in str(caught.value)
+
+
+def test_the_tokenize_stage_refuses_a_malformed_hf_endpoint_in_one_line(tmp_path: Path) -> None:
+    """huggingface_hub parses HF_ENDPOINT when imported (by transformers and datasets too): the
+    stages check it before any of them is."""
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.tokenize", "split", "tokenized"],
+        cwd=tmp_path,
+        env={**os.environ, "HF_ENDPOINT": "http://[::1", "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        "error: HF_ENDPOINT: 'http://[::1' is not an http(s) URL (Invalid IPv6 URL); unset it to "
+        "use the Hugging Face Hub, or set the address of a Hub-compatible server\n"
+    )

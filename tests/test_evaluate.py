@@ -12,11 +12,12 @@ import pytest
 import torch
 import yaml
 
-from arxivist.atomic import read_jsonl, write_jsonl
+from arxivist.atomic import write_jsonl
 from arxivist.baselines import FrozenEncoder, fit_encoder_probe, fit_tfidf
 from arxivist.compute import resolve
 from arxivist.errors import ArxivistError
 from arxivist.inference import InferenceError
+from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.metrics import HEADLINE, MetricsError, classification_metrics
 from arxivist.params import BaselinesParams

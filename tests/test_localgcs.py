@@ -170,3 +170,27 @@ def test_push_then_pull_in_a_fresh_clone_restores_identical_bytes(
 def test_cli_env_prints_the_exports_dvc_needs(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["local-gcs", "env"]) == 0
     assert "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false" in capsys.readouterr().out
+
+
+def test_a_truncated_state_file_is_one_line_and_stop_still_stops_the_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = localgcs.start(tmp_path, "bucket-cut")
+    state = tmp_path / "server.json"
+    try:
+        state.write_text(state.read_text()[:20])
+
+        assert cli.main(["local-gcs", "status", "--state-dir", str(tmp_path)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1
+        assert err.startswith(f"arxivist local-gcs status: {state} is damaged (")
+        assert err.endswith(
+            f"`arxivist local-gcs stop` stops the server of {tmp_path} and forgets it\n"
+        )
+
+        assert cli.main(["local-gcs", "stop", "--state-dir", str(tmp_path)]) == 0
+        assert "stopped local GCS" in capsys.readouterr().out
+        assert not localgcs._alive(server.pid) and not state.exists()
+    finally:
+        if localgcs._alive(server.pid):
+            localgcs._terminate(server.pid)

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist.params import LaterParams, ParamsError, load_params, params_from_dict
+from arxivist.params import (
+    LaterParams,
+    ParamsError,
+    available_devices,
+    check_devices,
+    load_params,
+    params_from_dict,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -168,3 +175,59 @@ def test_the_later_window_follows_the_fetch_window_only_for_the_api_source() -> 
     raw = with_value("fetch/submitted_to", "2025-06-30")
     with pytest.raises(ParamsError, match=r"later\.submitted_from: .*\(2025-06-30\)"):
         params_from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("  learning_rate: .nan", "train.learning_rate"),
+        ("  warmup_ratio: .nan", "train.warmup_ratio"),
+        ("  timeout_seconds: .inf", "fetch.timeout_seconds"),
+        ("  delay_seconds: -.inf", "fetch.delay_seconds"),
+        ("  tfidf_c: .NaN", "baselines.tfidf_c"),
+    ],
+)
+def test_nan_and_infinity_are_refused_naming_the_key(tmp_path: Path, line: str, key: str) -> None:
+    """Checked once, where any number is read: a comparison with NaN is always false, so no
+    range check would catch it."""
+    name = line.split(":")[0]
+    written = re.sub(rf"(?m)^{name}: .*$", line, COMMITTED_TEXT)
+    assert line in written
+    (tmp_path / "params.yaml").write_text(written)
+    with pytest.raises(ParamsError) as caught:
+        load_params(tmp_path / "params.yaml")
+    assert caught.value.key == key and "must be a finite number" in str(caught.value)
+
+
+def test_a_nan_in_a_list_names_its_index() -> None:
+    with pytest.raises(ParamsError, match=r"baselines\.encoder_cs\[1\]: must be a finite number"):
+        params_from_dict(with_value("baselines/encoder_cs", [1.0, float("nan")]))
+
+
+@pytest.mark.parametrize("twin", ["Robotics", " robotics "])
+def test_two_labels_with_one_display_name_are_refused_naming_both(twin: str) -> None:
+    raw = with_value("labels", {**COMMITTED["labels"], "cs.IR": twin})
+    with pytest.raises(ParamsError, match=r"labels\.cs\.RO: cs\.RO and cs\.IR share the display"):
+        params_from_dict(raw)
+
+
+def test_more_processes_than_devices_are_refused_naming_the_count() -> None:
+    train = params_from_dict(with_value("train/processes", 64)).train
+    with pytest.raises(ParamsError) as caught:
+        check_devices(train, devices=2)
+    assert caught.value.key == "train.processes"
+    assert "is 64 but this machine has 2 " in str(caught.value) and "at most 2" in str(caught.value)
+    check_devices(params_from_dict(with_value("train/processes", 2)).train, devices=2)
+
+
+def test_the_devices_here_are_the_cpu_cores_without_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("arxivist.params._cuda_devices", lambda: 0)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert available_devices() == 2
+    with pytest.raises(ParamsError, match=r"is 3 but this machine has 2 CPU core\(s\) available"):
+        check_devices(params_from_dict(with_value("train/processes", 3)).train)
+    monkeypatch.setattr("arxivist.params._cuda_devices", lambda: 1)
+    assert available_devices() == 1
+    with pytest.raises(ParamsError, match=r"is 2 but this machine has 1 GPU\(s\)"):
+        check_devices(params_from_dict(with_value("train/processes", 2)).train)

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from datasets import load_from_disk
 
-from arxivist.atomic import read_jsonl
+from arxivist.jsonlines import read_jsonl
 from tests.fakes.tiny_bert import TOLERANCE
 from tests.fakes.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
 from web.browser import visit

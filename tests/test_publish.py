@@ -25,7 +25,7 @@ from arxivist.manifest import MANIFEST, verify_folder
 from arxivist.metrics import HEADLINE
 from arxivist.publishing import PublishError, check_model
 from stages.publish import publish
-from tests.fakes.hub import FakeHub
+from tests.fakes.hub import DROP, FakeHub
 from tests.fakes.tiny_bert import LABELS
 from tests.fakes.workspace import ROOT, git
 
@@ -547,3 +547,64 @@ def test_hub_errors_name_the_repo_and_status_but_never_the_token(
     assert code == 1
     assert f"error: Hub repository {REPO_ID}: {step} failed (HTTP {status} " in said
     assert "Bearer <HF_TOKEN>" in said and TOKEN not in said
+
+
+# Every request push-to-hub makes, and the ways a Hub (or something posing as one) can fail it;
+# each answer quotes the Authorization header.
+REQUESTS = {
+    "/api/repos/create": "creating the repository",
+    "/preupload/": "uploading the folder",
+    "/commit/": "uploading the folder",
+}
+FAULTS = {
+    "401-odd-body": (401, '{"unexpected": "{authorization}"}'),
+    "500": (500, None),
+    "malformed-json": (200, '{"url": "{authorization}"'),
+    "connection-dropped": (DROP, None),
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("path_part", REQUESTS)
+def test_no_failure_of_any_request_ever_shows_the_token(
+    published: Path,
+    hub_shell: FakeHub,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    path_part: str,
+    fault: str,
+) -> None:
+    hub_shell.fail(path_part, *FAULTS[fault])
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 1
+    assert any(path_part in request[1] for request in hub_shell.requests)
+    error = [line for line in said.splitlines() if line.startswith("error: ")]
+    assert len(error) == 1, said
+    assert error[0].startswith(f"error: Hub repository {REPO_ID}: {REQUESTS[path_part]} failed (")
+    assert TOKEN not in said
+    files = [p for p in published.parent.parent.rglob("*") if p.is_file()]
+    assert [p for p in files if TOKEN.encode() in p.read_bytes()] == []
+
+
+def test_a_malformed_hf_endpoint_is_one_line_naming_it(published: Path, fake_hub: FakeHub) -> None:
+    """In a fresh process: huggingface_hub parses HF_ENDPOINT when it is imported."""
+    done = subprocess.run(
+        [sys.executable, "-m", "arxivist.cli", "push-to-hub"],
+        cwd=published.parent.parent,
+        env={
+            **hub_env(fake_hub),
+            "HF_ENDPOINT": "http://[::1",
+            "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert (done.returncode, done.stdout, fake_hub.requests) == (1, "", [])
+    assert done.stderr == (
+        "error: HF_ENDPOINT: 'http://[::1' is not an http(s) URL (Invalid IPv6 URL); unset it to "
+        "use the Hugging Face Hub, or set the address of a Hub-compatible server\n"
+    )

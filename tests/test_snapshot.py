@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from arxivist.papers import NotEnoughPapers
+from arxivist.papers import NotEnoughPapers, check_quotas
 from arxivist.params import params_from_dict
 from arxivist.sources import fetch_papers
 from arxivist.sources.snapshot import SnapshotError, read_snapshot
 from tests.fakes.corpus import REAL_SNAPSHOT, snapshot_records, write_snapshot
+from tests.fakes.workspace import ROOT
 
 WANTED = {"cs.AI": 4, "cs.IR": 3, "cs.RO": 2}
 
@@ -101,3 +106,160 @@ def test_real_snapshot_blog_sized_sample() -> None:
     counts = {code: sum(p.primary_category == code for p in papers) for code in blog}
     assert counts == blog
     assert all(p.abstract and "v" not in p.id.split(".")[-1] for p in papers)
+
+
+def three_papers(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A snapshot's three lines, for a test to spoil its second."""
+    path = write_snapshot(tmp_path / "s.jsonl", snapshot_records({"cs.AI": 3}))
+    return path, path.read_text().splitlines()
+
+
+def spoiled(tmp_path: Path, second: str | bytes) -> Path:
+    """three_papers with its second line replaced by `second` (text, or raw bytes)."""
+    path, lines = three_papers(tmp_path)
+    raw = second if isinstance(second, bytes) else second.encode()
+    path.write_bytes(b"\n".join([lines[0].encode(), raw, lines[2].encode()]) + b"\n")
+    return path
+
+
+def line(title: str = '"T"', categories: str = '"cs.AI"', abstract: str = '"x"') -> str:
+    """Paper 2401.00002's snapshot line with these fields (each JSON text)."""
+    fields = f'"title": {title}, "categories": {categories}, "abstract": {abstract}'
+    return f'{{"id": "2401.00002", {fields}}}'
+
+
+# A second line, and what the message says after the file name ({at}: the offset of byte E9).
+BAD_LINES = {
+    "latin1": (
+        b'{"id": "2401.00002", "categories": "cs.AI", "abstract": "caf\xe9"}',
+        ": cannot read (not UTF-8 text at byte {at}) in line 2",
+    ),
+    "lone-surrogate": (
+        line(abstract='"a \\ud800 b"'),
+        ", line 2: a lone surrogate (\\ud800) in a string, which is no character and cannot be "
+        "written as UTF-8",
+    ),
+    "blank-abstract": (
+        line(abstract='" \\n\\t "'),
+        ", line 2: abstract is blank (only whitespace)",
+    ),
+    "numeric-abstract": (
+        line(abstract="42"),
+        ", line 2: abstract must be a string, got a number (42)",
+    ),
+    "object-abstract": (
+        line(abstract='{"en": "x"}'),
+        ', line 2: abstract must be a string, got an object ({"en": "x"})',
+    ),
+    "numeric-title": (
+        line(title="7", categories='"cs.AI"'),
+        ", line 2: title must be a string, got a number (7)",
+    ),
+    "categories-number": (
+        line(categories="5"),
+        ", line 2: categories must be a space-separated string or a list of category codes, got "
+        "a number (5)",
+    ),
+    "categories-list-of-numbers": (
+        line(categories="[1, 2]"),
+        ", line 2: categories must be a space-separated string or a list of category codes, got "
+        "a list ([1, 2])",
+    ),
+    "id-object": (
+        '{"id": {"n": 2}, "categories": "cs.AI", "abstract": "x"}',
+        ', line 2: id must be a string, got an object ({"n": 2})',
+    ),
+}
+
+
+@pytest.mark.parametrize("name", BAD_LINES)
+def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, name: str) -> None:
+    second, message = BAD_LINES[name]
+    path = spoiled(tmp_path, second)
+    with pytest.raises(SnapshotError) as caught:
+        read_snapshot(str(path), {"cs.AI": 3})
+    at = path.read_bytes().find(b"\xe9")
+    assert str(caught.value) == f"{path}{message.replace('{at}', str(at))}"
+
+
+def test_categories_may_be_a_json_list_primary_first(tmp_path: Path) -> None:
+    path = spoiled(tmp_path, line(title="null", categories='["cs.AI", "cs.LG"]'))
+    papers = read_snapshot(str(path), {"cs.AI": 3})
+    assert [(p.id, p.categories, p.title) for p in papers][1] == (
+        "2401.00002",
+        ["cs.AI", "cs.LG"],
+        "",
+    )
+
+
+def test_a_truncated_gzip_names_the_last_good_line(tmp_path: Path) -> None:
+    path = write_snapshot(tmp_path / "s.jsonl.gz", snapshot_records({"cs.AI": 200}))
+    path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(
+        SnapshotError,
+        match=r"s\.jsonl\.gz: the compressed file is truncated or "
+        r"corrupt after line \d+ \(EOFError",
+    ):
+        read_snapshot(str(path), {"cs.AI": 3})
+
+
+def test_a_missing_file_names_the_param(tmp_path: Path) -> None:
+    with pytest.raises(SnapshotError, match=r"nope\.jsonl: no such file \(fetch\.snapshot_path\)"):
+        read_snapshot(str(tmp_path / "nope.jsonl"), {"cs.AI": 3})
+
+
+@pytest.mark.parametrize("allow_short", [False, True])
+def test_a_category_without_papers_fails_at_fetch_even_when_short_is_allowed(
+    tmp_path: Path, allow_short: bool
+) -> None:
+    path = write_snapshot(tmp_path / "s.jsonl", snapshot_records({"cs.AI": 5, "cs.IR": 1}))
+    wanted = {"cs.AI": 3, "cs.IR": 2, "cs.RO": 2}
+    with pytest.raises(
+        NotEnoughPapers,
+        match=r"fetch got no papers of cs\.RO \(fetch\.categories "
+        r"asks for 2\).*fetch\.allow_short allows fewer papers, not none",
+    ):
+        fetch_papers(fetch_params(path, wanted, allow_short=allow_short))
+
+
+def test_an_empty_snapshot_fails_at_fetch_naming_every_category(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_bytes(b"")
+    with pytest.raises(
+        NotEnoughPapers,
+        match=r"no papers of cs\.AI, cs\.IR \(fetch\.categories "
+        r"asks for 3, 2\)",
+    ):
+        fetch_papers(fetch_params(path, {"cs.AI": 3, "cs.IR": 2}, allow_short=True))
+
+
+def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    path = spoiled(tmp_path, line(abstract="42"))
+    params = {
+        "fetch": {
+            "source": "snapshot",
+            "snapshot_path": str(path),
+            "categories": {"cs.AI": 2, "cs.IR": 1},
+        },
+        "later": {"categories": {"cs.AI": 1, "cs.IR": 1}},
+        "labels": {"cs.AI": "AI", "cs.IR": "IR"},
+    }
+    (tmp_path / "params.yaml").write_text(json.dumps(params))
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.fetch", "raw/papers.jsonl"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"error: {path}, line 2: abstract must be a string, got a number (42)\n"
+    assert not (tmp_path / "raw").exists()
+
+
+def test_the_later_set_without_papers_of_a_category_names_later() -> None:
+    with pytest.raises(
+        NotEnoughPapers, match=r"later got no papers of cs\.RO .*later\.allow_short"
+    ):
+        check_quotas([], {"cs.RO": 5}, allow_short=True, key="later")

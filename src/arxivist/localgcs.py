@@ -180,15 +180,51 @@ def _log_tail(state_dir: Path, lines: int = 20) -> str:
 
 
 def status(state_dir: Path) -> LocalGCS | None:
-    """The server recorded in `state_dir` if it is still running, else None."""
+    """The server recorded in `state_dir` if it is still running, else None; a damaged record
+    (cut short, edited) raises DamagedState."""
     state_dir = Path(state_dir).resolve()
-    try:
-        state = json.loads((state_dir / STATE_FILE).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    if not _is_server(state["pid"]):
+    state = _read_state(state_dir)
+    if state is None or not _is_server(state["pid"]):
         return None
     return LocalGCS(state_dir=state_dir, **state)
+
+
+class DamagedState(LocalGCSError):
+    """server.json cannot be read; `stop` still finds the server by its command line."""
+
+
+def _read_state(state_dir: Path) -> dict[str, Any] | None:
+    """server.json's pid, port, url and bucket; None without the file."""
+    path = state_dir / STATE_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        fields = {"pid": int, "port": int, "url": str, "bucket": str}
+        if not all(isinstance(state.get(k), kind) for k, kind in fields.items()):
+            raise ValueError(f"expected {', '.join(fields)}")
+    except FileNotFoundError:
+        return None
+    except (ValueError, AttributeError) as error:
+        raise DamagedState(
+            f"{path} is damaged ({error}); `arxivist local-gcs stop` stops the server of "
+            f"{state_dir} and forgets it"
+        ) from None
+    return {k: state[k] for k in fields}
+
+
+def _servers_of(state_dir: Path) -> list[int]:
+    """PIDs of the fake-gcs-servers serving `state_dir/data`, found by their command lines (on
+    Linux; elsewhere none can be found)."""
+    wanted = ["-filesystem-root", str(state_dir / "data")]
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:  # exited meanwhile
+            continue
+        at = argv.index(wanted[0]) if wanted[0] in argv else -1
+        if argv and _SERVER_NAME in Path(argv[0]).name and argv[at : at + 2] == wanted:
+            found.append(int(cmdline.parent.name))
+    return [pid for pid in found if _alive(pid)]
 
 
 def start(state_dir: Path, bucket: str, port: int | None = None) -> LocalGCS:
@@ -271,14 +307,19 @@ def _terminate(pid: int) -> None:
 def stop(state_dir: Path) -> bool:
     """Stop the server recorded in `state_dir` and forget it; False when none was running.
 
-    The data under `state_dir/data` is kept for the next `start()`.
+    With server.json damaged, the servers whose command line serves `state_dir/data` are
+    stopped. The data under `state_dir/data` is kept for the next `start()`.
     """
     state_dir = Path(state_dir).resolve()
-    running = status(state_dir)
-    if running is not None:
-        _terminate(running.pid)
+    try:
+        running = status(state_dir)
+        pids = [running.pid] if running else []
+    except DamagedState:
+        pids = _servers_of(state_dir)
+    for pid in pids:
+        _terminate(pid)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
-    return running is not None
+    return bool(pids)
 
 
 def _dvc_config(repo_dir: Path, remote: str) -> Any:

@@ -58,12 +58,19 @@ def submission_month(arxiv_id: str) -> dt.date:
 def check_quotas(
     papers: Iterable[Paper], wanted: Mapping[str, int], allow_short: bool, key: str = "fetch"
 ) -> None:
-    """Fail with the per-category shortfall unless every category got what it asked for;
-    `key` is the params section that asks (fetch or later)."""
+    """Fail with the per-category shortfall unless every category got what it asked for (or, with
+    allow_short, at least one paper); `key` is the params section that asks (fetch or later)."""
     got = dict.fromkeys(wanted, 0)
     for paper in papers:
         got[paper.primary_category] += 1
     short = {code: (got[code], n) for code, n in wanted.items() if got[code] < n}
+    if none := [code for code, (have, _) in short.items() if have == 0]:
+        raise NotEnoughPapers(
+            f"{key} got no papers of {', '.join(none)} ({key}.categories asks for "
+            f"{', '.join(str(wanted[code]) for code in none)}): a class without papers cannot be "
+            f"learned or evaluated; {key}.allow_short allows fewer papers, not none. Check the "
+            "source, the window and the category codes"
+        )
     if short and not allow_short:
         detail = ", ".join(f"{code}: {have} of {n}" for code, (have, n) in short.items())
         raise NotEnoughPapers(

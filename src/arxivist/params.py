@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
+import os
 import re
 import types
 import typing
@@ -250,9 +252,7 @@ class Params:
     def check(self, key: str = "") -> None:
         if len(self.labels) < 2:
             raise ParamsError("labels", "must name at least two categories")
-        for code, name in self.labels.items():
-            if not name.strip():
-                raise ParamsError(f"labels.{code}", "must be a non-empty display name")
+        _check_display_names(self.labels)
         for code in self.fetch.categories:
             if code not in self.labels:
                 raise ParamsError(f"labels.{code}", "missing: every fetched category needs a name")
@@ -351,6 +351,8 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ParamsError(key, f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ParamsError(key, f"must be a finite number, got {value!r}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):
@@ -368,6 +370,55 @@ def _to_date(value: Any, key: str) -> dt.date:
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise ParamsError(key, f"must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _check_display_names(labels: dict[str, str]) -> None:
+    """Non-empty display names, no two alike (ignoring case and spaces): the published model maps
+    names to ids, so a shared name would lose a class."""
+    seen: dict[str, str] = {}
+    for code, name in labels.items():
+        if not name.strip():
+            raise ParamsError(f"labels.{code}", "must be a non-empty display name")
+        first = seen.setdefault(" ".join(name.split()).casefold(), code)
+        if first != code:
+            raise ParamsError(
+                f"labels.{code}",
+                f"{code} and {first} share the display name {name!r}: each category needs its "
+                "own (the published model maps names to label ids)",
+            )
+
+
+def check_devices(train: TrainParams, devices: int | None = None) -> None:
+    """Refuse train.processes beyond the devices here (`devices`, default: available_devices()),
+    before any process starts: more processes than CPU cores or GPUs only thrash and fill memory."""
+    if devices is None:
+        devices = available_devices()
+    if train.processes > devices:
+        kind = "GPU(s)" if _cuda_devices() else "CPU core(s) available to this process"
+        raise ParamsError(
+            "train.processes",
+            f"is {train.processes} but this machine has {devices} {kind}; set at most {devices}",
+        )
+
+
+def available_devices() -> int:
+    """What one training process each can use: the visible GPUs when CUDA is available, else the
+    CPU cores this process may run on (its affinity, e.g. a container's cpuset)."""
+    return _cuda_devices() or _cpu_cores()
+
+
+def _cpu_cores() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def _cuda_devices() -> int:
+    """The GPUs torch sees; 0 without CUDA (torch is imported only here, on the train path)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _check_sample(

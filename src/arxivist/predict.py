@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import numpy as np
 
 from arxivist.errors import ArxivistError
+from arxivist.jsonlines import decode_lines, parse_objects
 
 if TYPE_CHECKING:
     from arxivist.compute import Compute
@@ -176,16 +177,7 @@ def _read_lines(path: Path | None, stdin: TextIO) -> Iterator[str]:
     source = "stdin" if path is None else f"--input {path}"
     try:
         with contextlib.nullcontext(stdin.buffer) if path is None else path.open("rb") as lines:
-            offset = 0
-            for raw in lines:
-                try:
-                    line = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
-                except UnicodeDecodeError as err:
-                    raise PredictError(
-                        f"{source}: cannot read (not UTF-8 text at byte {offset + err.start})"
-                    ) from None
-                offset += len(raw)
-                yield line
+            yield from decode_lines(lines, source, PredictError)
     except OSError as err:
         raise PredictError(f"{source}: cannot read ({err.strerror or err})") from None
 
@@ -195,16 +187,8 @@ def _from_txt(lines: Iterable[str], source: str) -> Iterator[str]:
 
 
 def _from_jsonl(lines: Iterable[str], source: str) -> Iterator[str]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise PredictError(f"{source}, line {number}: not valid JSON ({err.msg})") from None
-        if not isinstance(record, dict):
-            raise PredictError(f"{source}, line {number}: expected a JSON object")
-        yield _field(record, f"{source}, line {number}")
+    for where, record in parse_objects(lines, source, PredictError):
+        yield _field(record, where)
 
 
 def _from_csv(lines: Iterable[str], source: str) -> Iterator[str]:

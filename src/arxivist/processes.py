@@ -52,22 +52,11 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def available_devices(compute: Compute) -> int:
-    """How many processes this machine can give a device each: GPUs, else CPU cores."""
-    if compute.device == "cuda":
-        return torch.cuda.device_count()
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
 def launched_workers(wanted: int, compute: Compute, command: list[str]) -> bool:
     """Run the stage in `wanted` processes: True when this process launched `wanted` workers, each
     running `python COMMAND`, that did the training (the caller has nothing left to do); False when
-    this process trains (alone, or as a worker that has joined the others)."""
-    if wanted > (available := available_devices(compute)):
-        raise ProcessesError(
-            f"train.processes={wanted} exceeds the {available} "
-            f"{'GPU(s)' if compute.device == 'cuda' else 'CPU core(s)'} available here"
-        )
+    this process trains (alone, or as a worker that has joined the others). `wanted` has passed
+    `arxivist.params.check_devices`."""
     if RENDEZVOUS in os.environ:
         _join(compute)
         return False

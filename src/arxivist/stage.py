@@ -7,10 +7,17 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from arxivist.errors import ArxivistError
+
+ENDPOINT_VARIABLE = "HF_ENDPOINT"
+
+
+class BadEnvironment(ArxivistError):
+    """An environment variable that cannot be used; the message names it."""
 
 
 def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -> None:
@@ -35,3 +42,30 @@ def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
     sys.exit(128 + signum)
+
+
+def check_hub_endpoint(environ: Mapping[str, str] = os.environ) -> None:
+    """Refuse an HF_ENDPOINT that is not an http(s) URL. huggingface_hub parses it when imported
+    (by transformers and datasets too), so this runs first: `stages/__init__.py` and
+    `arxivist push-to-hub` call it before anything imports them."""
+    endpoint = environ.get(ENDPOINT_VARIABLE)
+    if not endpoint:
+        return
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        problem = "" if parts.scheme in ("http", "https") and parts.hostname else "no http(s) host"
+    except ValueError as err:
+        problem = str(err)
+    if problem:
+        raise BadEnvironment(
+            f"{ENDPOINT_VARIABLE}: {endpoint!r} is not an http(s) URL ({problem}); unset it to use "
+            "the Hugging Face Hub, or set the address of a Hub-compatible server"
+        )
+
+
+def exit_on_bad_environment() -> None:
+    """check_hub_endpoint, as a stage's one-line error."""
+    try:
+        check_hub_endpoint()
+    except ArxivistError as err:
+        sys.exit(f"error: {err}")

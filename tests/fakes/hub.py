@@ -6,12 +6,15 @@ request. Point huggingface_hub at it with HF_ENDPOINT=hub.url and HF_HUB_OFFLINE
 the `fake_hub` fixture (`pytest_plugins = ["tests.fakes.hub"]`)::
 
     fake_hub.fail("/commit/", 500)   # requests whose path holds "/commit/" get an HTTP 500
+    fake_hub.fail("/preupload/", 401, "<html>{authorization}")  # ... with this body instead
+    fake_hub.fail("/api/repos/create", DROP)  # ... the connection closed, no answer
     fake_hub.requests                # what it received: (method, path, lower-case headers, body)
     fake_hub.repos                   # repo id -> "private" | "public", as the Hub would create it
     fake_hub.committed_files()       # path in the repo -> bytes
 
 Error answers quote the request's Authorization header, as a careless server might: the worst case
-for a client that puts the server's message into its own errors.
+for a client that puts the server's message into its own errors. A fault's own body may quote it
+too ("{authorization}" in it), also with a success status (an answer the client cannot parse).
 
 PYTEST_DONT_REWRITE: no asserts here, and test modules import it before pytest loads it as a plugin.
 """
@@ -28,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 COMMIT = "a" * 40
+DROP = 0  # a fault "status": close the connection without an answer
 
 
 @dataclass
@@ -37,11 +41,13 @@ class FakeHub:
     url: str = ""
     requests: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
     repos: dict[str, str] = field(default_factory=dict)
-    faults: dict[str, int] = field(default_factory=dict)
+    faults: dict[str, tuple[int, str | None]] = field(default_factory=dict)
 
-    def fail(self, path_part: str, status: int) -> None:
-        """Answer every request whose path contains `path_part` with HTTP `status`."""
-        self.faults[path_part] = status
+    def fail(self, path_part: str, status: int, body: str | None = None) -> None:
+        """Answer every request whose path contains `path_part` with HTTP `status` (DROP: none)
+        and `body` ("{authorization}" in it: the request's header), by default a JSON error
+        quoting the Authorization header."""
+        self.faults[path_part] = (status, body)
 
     def committed_files(self) -> dict[str, bytes]:
         files = {}
@@ -55,12 +61,14 @@ class FakeHub:
 
     def answer(
         self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict]:
-        """Record one request; return the status and JSON body to answer it with."""
+    ) -> tuple[int, dict | str]:
+        """Record one request; return the status and the JSON (or raw text) to answer it with."""
         self.requests.append((method, path, headers, body))
-        for part, status in self.faults.items():
+        for part, (status, text) in self.faults.items():
             if part in path:
                 credentials = headers.get("authorization", "none")
+                if text is not None:
+                    return status, text.replace("{authorization}", credentials)
                 return status, {"error": f"fake hub says {status} to {credentials}"}
         if path == "/api/repos/create":
             request = json.loads(body)
@@ -93,7 +101,10 @@ def fake_hub() -> Iterator[FakeHub]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {name.lower(): value for name, value in self.headers.items()}
             status, answer = hub.answer(self.command, self.path, headers, body)
-            data = json.dumps(answer).encode()
+            if status == DROP:
+                self.close_connection = True
+                return
+            data = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

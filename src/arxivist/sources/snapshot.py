@@ -1,12 +1,16 @@
 """The `snapshot` source: arXiv's bulk-metadata JSON lines, local or gs://, plain or gzipped.
 
 The file is streamed: only the papers that may still be among the first N (by id) of each wanted
-category are held in memory, so a multi-GB dump never has to fit.
+category are held in memory, so a multi-GB dump never has to fit. Any line that is not a usable
+paper stops the read with one line naming the file and line, before anything is written.
+`categories` is arXiv's space-separated string (primary first) or a JSON list of codes.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -14,6 +18,7 @@ from typing import Any
 import fsspec
 
 from arxivist.errors import ArxivistError
+from arxivist.jsonlines import decode_lines, parse_objects
 from arxivist.papers import Paper, strip_version
 
 REQUIRED = ("id", "categories", "abstract")
@@ -45,37 +50,82 @@ def read_snapshot(
 
 def iter_snapshot(url: str) -> Iterator[Paper]:
     """Every paper of a snapshot file, in file order."""
-    with fsspec.open(url, "rt", compression="infer", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield _to_paper(_parse(line, url, number), url, number)
-
-
-def _parse(line: str, url: str, number: int) -> dict[str, Any]:
+    where = f"{url}, its start"
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as err:
-        raise SnapshotError(f"{url}, line {number}: not valid JSON ({err.msg})") from None
-    if not isinstance(record, dict):
-        raise SnapshotError(f"{url}, line {number}: expected a JSON object")
-    missing = [name for name in REQUIRED if not record.get(name)]
+        with fsspec.open(url, "rb", compression="infer") as raw:
+            lines = decode_lines(raw, url, SnapshotError)
+            for where, record in parse_objects(lines, url, SnapshotError):
+                yield _to_paper(record, where)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        after = where.removeprefix(f"{url}, ")
+        raise SnapshotError(
+            f"{url}: the compressed file is truncated or corrupt after {after} "
+            f"({type(err).__name__}: {err})"
+        ) from None
+    except FileNotFoundError:
+        raise SnapshotError(f"{url}: no such file (fetch.snapshot_path)") from None
+    except OSError as err:
+        raise SnapshotError(f"{url}: cannot read ({type(err).__name__}: {err})") from None
+
+
+def _to_paper(record: dict[str, Any], where: str) -> Paper:
+    missing = [name for name in REQUIRED if record.get(name) in (None, "", [])]
     if missing:
-        raise SnapshotError(f"{url}, line {number}: missing {', '.join(missing)}")
-    return record
-
-
-def _to_paper(record: dict[str, Any], url: str, number: int) -> Paper:
-    categories = str(record["categories"]).split()
-    if not categories:
-        raise SnapshotError(f"{url}, line {number}: empty categories")
+        raise SnapshotError(f"{where}: missing {', '.join(missing)}")
     return Paper(
-        id=strip_version(str(record["id"])),
-        title=" ".join(str(record.get("title") or "").split()),
-        abstract=" ".join(str(record["abstract"]).split()),
-        primary_category=categories[0],
+        id=strip_version(_id(record["id"], where)),
+        title=_text(record, "title", where, required=False),
+        abstract=_text(record, "abstract", where, required=True),
+        primary_category=(categories := _categories(record["categories"], where))[0],
         categories=categories,
         published=_first_version_date(record),
     )
+
+
+def _id(value: Any, where: str) -> str:
+    """A string id; a number is read as its digits (ids that went through a float column)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise SnapshotError(f"{where}: id must be a string, got {_shown(value)}")
+    return str(value)
+
+
+def _text(record: dict[str, Any], name: str, where: str, *, required: bool) -> str:
+    """A string field with its runs of whitespace made single spaces; a required one must hold
+    more than whitespace (an optional one may be absent or null)."""
+    value = record.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise SnapshotError(f"{where}: {name} must be a string, got {_shown(value)}")
+    text = " ".join(value.split())
+    if required and not text:
+        raise SnapshotError(f"{where}: {name} is blank (only whitespace)")
+    return text
+
+
+def _categories(value: Any, where: str) -> list[str]:
+    """arXiv's space-separated string of codes, or a JSON list of codes; the primary first."""
+    if isinstance(value, str):
+        categories = value.split()
+    elif isinstance(value, list) and all(isinstance(code, str) for code in value):
+        categories = [code.strip() for code in value]
+    else:
+        categories = []
+    if not categories or not all(code and code.split() == [code] for code in categories):
+        raise SnapshotError(
+            f"{where}: categories must be a space-separated string or a list of category codes, "
+            f"got {_shown(value)}"
+        )
+    return categories
+
+
+def _shown(value: Any) -> str:
+    """A JSON value for a message: its kind, and its text cut short."""
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string", type(None): ""}
+    text = json.dumps(value, ensure_ascii=False)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    found = kind.get(type(value), "a list" if isinstance(value, list) else "an object")
+    return f"{found} ({text})" if found else text
 
 
 def _first_version_date(record: dict[str, Any]) -> str | None:
