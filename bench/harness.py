@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import platform
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import yaml
 
 from arxivist.atomic import write_json
 from arxivist.compute import probe
-from arxivist.params import Params, load_params
+from arxivist.params import Params, load_params, params_from_dict
 from tests.fakes.workspace import ROOT, deep_merge, make_workspace
 
 # What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
@@ -59,6 +59,16 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
         "'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 40}'); repeatable",
     )
     return parser
+
+
+def add_work_folder(parser: argparse.ArgumentParser, name: str) -> None:
+    """--work: the persistent, resumable work folder of a benchmark of queued experiments."""
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "bench" / "results" / "work" / name,
+        help=f"the persistent work folder; a rerun resumes it (default: bench/results/work/{name})",
+    )
 
 
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -112,6 +122,21 @@ def bench_overrides(snapshot: Path, overrides: dict[str, Any]) -> dict[str, Any]
     `overrides` (--set)."""
     reading = deep_merge(BENCH_PARAMS, {"fetch": {"snapshot_path": str(snapshot.resolve())}})
     return deep_merge(reading, overrides)
+
+
+def bench_params(snapshot: Path, overrides: dict[str, Any]) -> Params:
+    """The params a bench workspace would get (params.yaml as committed, then BENCH_PARAMS and
+    `overrides`), without making one."""
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    return params_from_dict(deep_merge(committed, bench_overrides(snapshot, overrides)))
+
+
+def spread(texts: Sequence[str], count: int) -> list[str]:
+    """At most `count` of `texts`, evenly spread over them (the later set is sorted by id, so
+    every category and month is in)."""
+    if len(texts) <= count:
+        return list(texts)
+    return [texts[int(i * len(texts) / count)] for i in range(count)]
 
 
 @dataclasses.dataclass(frozen=True)

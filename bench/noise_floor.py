@@ -35,7 +35,6 @@ import math
 import statistics
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from arxivist.bootstrap import intervals, resamples
@@ -49,9 +48,16 @@ from bench.experiments import (
     timed_repro,
     work_workspace,
 )
-from bench.harness import arguments, begin, bench_overrides, finish, params_record, parse
+from bench.harness import (
+    add_work_folder,
+    arguments,
+    begin,
+    bench_overrides,
+    finish,
+    params_record,
+    parse,
+)
 from bench.report import METRIC_NAMES, interval_text, machine_line, table
-from tests.fakes.workspace import ROOT
 
 SEEDS = (42, 43, 44, 45, 46)  # the committed default (42) and the next four
 SHARED_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
@@ -100,12 +106,7 @@ def parse_args() -> argparse.Namespace:
         metavar="N,N,...",
         help=f"train.seed values, one experiment each (default: {','.join(map(str, SEEDS))})",
     )
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=ROOT / "bench" / "results" / "work" / "noise-floor",
-        help="the persistent work folder (default: bench/results/work/noise-floor)",
-    )
+    add_work_folder(parser, "noise-floor")
     return parse(parser)
 
 

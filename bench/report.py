@@ -14,6 +14,7 @@ from arxivist.metrics import HEADLINE
 METRIC_NAMES = {"roc_auc_ovr": "ROC-AUC", "macro_f1": "macro-F1"}
 SYSTEMS = {"model": "fine-tuned model", "encoder": "frozen encoder + LR", "tfidf": "TF-IDF + LR"}
 SETS = {"later": "later", "test": "test split"}
+LATER_BOUNDS = {"roc_auc_ovr": 0.99, "macro_f1": 0.95}  # the benchmark's quality targets
 OPS = {"<=": (operator.le, "≤"), ">=": (operator.ge, "≥"), ">": (operator.gt, ">")}
 
 
@@ -31,20 +32,16 @@ def evaluate_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "<=",
             0.1,
         ),
-        "later_roc_auc": _target(
-            "later ROC-AUC, fine-tuned",
-            model["roc_auc_ovr"]["value"],
-            ">=",
-            0.99,
-            interval_text(model["roc_auc_ovr"]),
-        ),
-        "later_macro_f1": _target(
-            "later macro-F1, fine-tuned",
-            model["macro_f1"]["value"],
-            ">=",
-            0.95,
-            interval_text(model["macro_f1"]),
-        ),
+        **{
+            f"later_{metric}": _target(
+                f"later {METRIC_NAMES[metric]}, fine-tuned",
+                model[metric]["value"],
+                ">=",
+                bound,
+                interval_text(model[metric]),
+            )
+            for metric, bound in LATER_BOUNDS.items()
+        },
         "above_tfidf": _target(
             "fine-tuned - TF-IDF, lower 95% bound (smallest of ROC-AUC, macro-F1)",
             min(tfidf[m]["low"] for m in HEADLINE),
