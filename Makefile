@@ -39,7 +39,7 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-scale lint \
+.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-noise bench-curve bench-scale lint \
 	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -86,6 +86,14 @@ bench: venv  ## time to quality on real abstracts: the default pipeline against 
 
 bench-levers: venv  ## each training lever's step time and quality, via dvc exp run on real abstracts
 	$(BIN)/python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+
+# Queued DVC experiments in a persistent work folder under bench/results/work/: rerunning resumes
+# (finished experiments are kept, only missing ones are queued).
+bench-noise: venv  ## the noise floor: the default with 5 values of train.seed, spread on the later set
+	$(BIN)/python -m bench.noise_floor --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+
+bench-curve: venv  ## the learning curve: 100, 300, 1000 and all papers a category, on one later set
+	$(BIN)/python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
 bench-scale: venv  ## time and peak memory of the data stages and predict on 20k-2M replicated lines
 	$(BIN)/python -m bench.scale --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl

@@ -1,88 +1,99 @@
 """What the unmet time-to-quality targets are up against, measured in one run on this machine.
 
 1. The labels: the pipeline's TF-IDF + LR baseline trained on the blog's sample and, beside it, on
-   every other paper of the snapshot (about 8x more), both scored on the unseen set. If even the
-   larger training set stays below ROC-AUC 0.99 / macro-F1 0.95, the cs.AI <-> cs.IR overlap of
-   primary categories, not the recipe, bounds what the blog's sample can reach.
-2. The inference paths of a trained model (--model, e.g. models/published after `dvc repro`) on
-   the unseen abstracts: the shared fp32 path, bf16 autocast where the device computes it
+   every other paper of the snapshot (about 8x more), both scored on the pipeline's later set (the
+   bench's later window and counts, selected by the pipeline's own code), each with its bootstrap
+   interval and their paired difference. If even the larger training set stays below ROC-AUC
+   0.99 / macro-F1 0.95, the cs.AI <-> cs.IR overlap of primary categories, not the recipe,
+   bounds what the blog's sample can reach.
+2. The inference paths of a trained model (--model, e.g. what `bench.time_to_quality --model-out`
+   kept) on later abstracts: the shared fp32 path, bf16 autocast where the device computes it
    natively, and PyTorch's dynamic int8 quantization of the linear layers; texts/s of each and its
    agreement with fp32 (same argmax). A path is worth adopting only if faster with the same labels.
 
     python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --model models/published
+        --model bench/results/model
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from arxivist.baseline import fit_baseline
+from arxivist.baselines import fit_tfidf
+from arxivist.bootstrap import set_report
 from arxivist.compute import Compute, probe, resolve
 from arxivist.inference import Classifier, load_classifier, predict_proba
-from arxivist.metrics import classification_metrics
+from arxivist.metrics import HEADLINE
 from arxivist.papers import Paper
-from arxivist.params import EvaluateParams
+from arxivist.params import Params
+from arxivist.predict import positive_int
+from arxivist.sources import fetch_papers
 from arxivist.sources.snapshot import read_snapshot
-from bench.harness import begin, finish
-from bench.unseen import DEFAULT_UNSEEN, parse_unseen, read_unseen, unseen_counts
-from tests.fakes.workspace import ROOT
+from bench.harness import arguments, begin, bench_params, finish, parse, spread
+from bench.report import METRIC_NAMES, difference_row, interval_text, table
 
-SAMPLE = {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}  # the blog's, as params.yaml
+TRAIN_SETS = {"all_other_papers": "all other papers", "blog_sample": "blog sample"}
 
 
 def main() -> None:
     args = parse_args()
     machine = begin()
-    counts = unseen_counts(args.unseen, SAMPLE)
-    snapshot = str(args.snapshot)
-    unseen = read_unseen(snapshot, SAMPLE, counts)
+    params = bench_params(args.snapshot, args.set)
+    later = fetch_papers(params.fetch, params.later)
+    texts = spread([paper.abstract for paper in later], args.inference_texts)
     result = {
         "machine": machine,
-        "unseen": {"papers": counts},
-        "labels": label_ceiling(snapshot, unseen),
-        "inference": inference_paths(args.model, [paper.abstract for paper in unseen]),
+        "later_papers": dict(Counter(paper.primary_category for paper in later)),
+        "labels": label_ceiling(params, later),
+        "inference": inference_paths(args.model, texts),
     }
     finish(args.out, result, markdown)
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
+    parser = arguments(__doc__.splitlines()[0], "ceilings.json")
     parser.add_argument("--model", type=Path, required=True, help="a save_pretrained folder")
     parser.add_argument(
-        "--out", type=Path, default=ROOT / "bench" / "results" / "ceilings.json", help="result"
+        "--inference-texts",
+        type=positive_int,
+        default=800,
+        metavar="N",
+        help="later abstracts (spread over the set) each path classifies (default: %(default)s)",
     )
-    parser.add_argument(
-        "--unseen", type=parse_unseen, default=DEFAULT_UNSEEN, metavar="SPEC", help="as bench"
-    )
-    return parser.parse_args()
+    return parse(parser)
 
 
-def label_ceiling(snapshot: str, unseen: list[Paper]) -> dict[str, Any]:
-    """The baseline's unseen-set metrics trained on the blog sample and on all other papers."""
-    codes = list(SAMPLE)
+def label_ceiling(params: Params, later: Sequence[Paper]) -> dict[str, Any]:
+    """The TF-IDF baseline trained on the blog sample and on every paper outside the later set,
+    scored on the later set: each with intervals, and the paired difference more - blog."""
+    codes = list(params.labels)
+    snapshot = str(params.fetch.snapshot_path)
+    held_out = {paper.id for paper in later}
     every = read_snapshot(snapshot, dict.fromkeys(codes, 10**9))
-    held_out = {paper.id for paper in unseen}
-    y_unseen = np.array([codes.index(paper.primary_category) for paper in unseen])
     train_sets = {
-        "blog_sample": read_snapshot(snapshot, SAMPLE),
         "all_other_papers": [paper for paper in every if paper.id not in held_out],
+        "blog_sample": fetch_papers(params.fetch),
     }
-    ceiling = {}
+    truth = np.array([codes.index(paper.primary_category) for paper in later])
+    scores = {}
     for name, train in train_sets.items():
         labels = np.array([codes.index(paper.primary_category) for paper in train])
-        baseline = fit_baseline([p.abstract for p in train], labels, codes, EvaluateParams())
-        proba = baseline.predict_proba([paper.abstract for paper in unseen])
-        ceiling[name] = {"papers": len(train), **classification_metrics(y_unseen, proba, codes)}
-        print(f"TF-IDF + LR on {name} ({len(train)}): {_scores(ceiling[name])}", flush=True)
-    return ceiling
+        baseline = fit_tfidf([p.abstract for p in train], labels, codes, params.baselines)
+        scores[name] = baseline.predict_proba([paper.abstract for paper in later])
+        print(f"TF-IDF + LR on {name} ({len(train)} papers) fitted", flush=True)
+    evaluate = params.evaluate
+    report = set_report(truth, scores, codes, evaluate.bootstrap_resamples, evaluate.bootstrap_seed)
+    for name, train in train_sets.items():
+        report[name]["train_papers"] = len(train)
+    return report
 
 
 def inference_paths(model_dir: Path, texts: list[str]) -> dict[str, Any]:
@@ -115,40 +126,51 @@ def inference_paths(model_dir: Path, texts: list[str]) -> dict[str, Any]:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The two tables."""
-    machine = result["machine"]
+    """The label-ceiling table, its paired difference, and the inference-paths table."""
+    machine, labels = result["machine"], result["labels"]
+    where = f"later ({labels['papers']})"
+    header = ["TF-IDF + LR trained on", "papers"]
+    header += [f"later {METRIC_NAMES[m]} [95% CI]" for m in HEADLINE]
     rows = [
-        f"Machine: **{machine['name']}** ({machine['torch_threads']} threads)",
-        "",
-        "| TF-IDF + LR trained on | papers | unseen ROC-AUC | unseen macro-F1 |",
-        "| --- | ---: | ---: | ---: |",
+        [label, str(labels[name]["train_papers"])]
+        + [interval_text(labels[name]["intervals"][m]) for m in HEADLINE]
+        for name, label in TRAIN_SETS.items()
     ]
-    for name, scores in result["labels"].items():
-        rows.append(
-            f"| {name.replace('_', ' ')} | {scores['papers']} | {scores['roc_auc_ovr']:.4f} "
-            f"| {scores['macro_f1']:.4f} |"
-        )
-    inference = result["inference"]
-    rows += [
-        "",
-        f"| inference path ({inference['texts']} texts, {inference['max_length']} tokens) "
-        "| texts/s | vs fp32 | same label as fp32 |",
-        "| --- | ---: | ---: | ---: |",
+    differences = [
+        difference_row(" - ".join(TRAIN_SETS[n] for n in pair.split(" - ")), where, by_metric)
+        for pair, by_metric in labels["differences"].items()
+    ]
+    header_difference = ["paired difference", "set"]
+    header_difference += [f"{METRIC_NAMES[m]} [95% CI]" for m in HEADLINE] + ["verdict"]
+    parts = [
+        f"Machine: **{machine['name']}** ({machine['torch_threads']} threads)",
+        table(header, rows),
+        table(header_difference, differences),
+        inference_table(result["inference"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def inference_table(inference: dict[str, Any]) -> str:
+    """One row per inference path: texts/s, ratio to fp32, agreement with fp32."""
+    header = [
+        f"inference path ({inference['texts']} texts, {inference['max_length']} tokens)",
+        "texts/s",
+        "vs fp32",
+        "same label as fp32",
     ]
     base = inference["fp32"]["texts_per_second"]
-    for name in ("fp32", "bf16", "int8_dynamic"):
-        if name in inference:
-            path = inference[name]
-            speed = path["texts_per_second"]
-            rows.append(
-                f"| {name} | {speed:.1f} | {speed / base:.2f}x "
-                f"| {path['argmax_agreement_with_fp32']:.1%} |"
-            )
-    return "\n".join(rows)
-
-
-def _scores(metrics: dict[str, Any]) -> str:
-    return f"ROC-AUC {metrics['roc_auc_ovr']:.4f}, macro-F1 {metrics['macro_f1']:.4f}"
+    rows = [
+        [
+            name,
+            f"{inference[name]['texts_per_second']:.1f}",
+            f"{inference[name]['texts_per_second'] / base:.2f}x",
+            f"{inference[name]['argmax_agreement_with_fp32']:.1%}",
+        ]
+        for name in ("fp32", "bf16", "int8_dynamic")
+        if name in inference
+    ]
+    return table(header, rows)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""What the benchmarks share: their command line, the machine record, the scratch workspace that
-reads the snapshot (with its unseen set), and where the result goes."""
+"""What the benchmarks share: their command line, the machine record, the bench's params (the blog's
+sample from the shared snapshot and a later set that starts after it), the scratch workspace that
+runs on them, and where the result goes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import datetime as dt
 import os
 import platform
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,25 @@ import yaml
 
 from arxivist.atomic import write_json
 from arxivist.compute import probe
-from arxivist.papers import Paper
-from arxivist.params import Params, load_params
-from bench.unseen import DEFAULT_UNSEEN, parse_unseen, read_unseen, unseen_counts
+from arxivist.params import Params, load_params, params_from_dict
 from tests.fakes.workspace import ROOT, deep_merge, make_workspace
+
+# What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
+# 1000 cs.IR and 100 cs.RO papers by id of the shared snapshot; its newest is from 2025-07) and a
+# later set from the months after it. The window holds about 627 cs.IR papers, hence allow_short.
+BENCH_PARAMS: dict[str, Any] = {
+    "fetch": {"source": "snapshot", "categories": {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}},
+    "later": {
+        "categories": {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 1000},
+        "submitted_from": "2025-08-01",
+        "submitted_to": "2026-06-30",
+        "allow_short": True,
+    },
+}
 
 
 def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
-    """A parser with the flags every benchmark takes: --snapshot, --out, --unseen, --set."""
+    """A parser with the flags every benchmark takes: --snapshot, --out, --set."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
     parser.add_argument(
@@ -37,23 +49,26 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
         help=f"where the numbers go (default: bench/results/{result_name})",
     )
     parser.add_argument(
-        "--unseen",
-        type=parse_unseen,
-        default=DEFAULT_UNSEEN,
-        metavar="SPEC",
-        help="unseen papers per category: CODE=N,CODE=N,... or one N for every category "
-        f"(default: {','.join(f'{code}={n}' for code, n in DEFAULT_UNSEEN.items())})",
-    )
-    parser.add_argument(
         "--set",
         type=parse_set,
         action="append",
         default=[],
         metavar="KEY=YAML",
-        help="override a param of the scratch workspace, as `dvc exp run -S` "
-        "(e.g. train.epochs=1, 'fetch.categories={cs.AI: 40, cs.IR: 40}'); repeatable",
+        help="override a param of the workspace (over the bench's defaults: the blog sample, "
+        "later papers from 2025-08), as `dvc exp run -S` (e.g. train.epochs=1, "
+        "'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 40}'); repeatable",
     )
     return parser
+
+
+def add_work_folder(parser: argparse.ArgumentParser, name: str) -> None:
+    """--work: the persistent, resumable work folder of a benchmark of queued experiments."""
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "bench" / "results" / "work" / name,
+        help=f"the persistent work folder; a rerun resumes it (default: bench/results/work/{name})",
+    )
 
 
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -102,36 +117,63 @@ def describe_machine() -> dict[str, Any]:
     }
 
 
+def bench_overrides(snapshot: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The params a bench workspace gets over params.yaml: BENCH_PARAMS reading `snapshot`, then
+    `overrides` (--set)."""
+    reading = deep_merge(BENCH_PARAMS, {"fetch": {"snapshot_path": str(snapshot.resolve())}})
+    return deep_merge(reading, overrides)
+
+
+def bench_params(snapshot: Path, overrides: dict[str, Any]) -> Params:
+    """The params a bench workspace would get (params.yaml as committed, then BENCH_PARAMS and
+    `overrides`), without making one."""
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    return params_from_dict(deep_merge(committed, bench_overrides(snapshot, overrides)))
+
+
+def spread(texts: Sequence[str], count: int) -> list[str]:
+    """At most `count` of `texts`, evenly spread over them (the later set is sorted by id, so
+    every category and month is in)."""
+    if len(texts) <= count:
+        return list(texts)
+    return [texts[int(i * len(texts) / count)] for i in range(count)]
+
+
 @dataclasses.dataclass(frozen=True)
 class Scratch:
-    """A scratch copy of this repository whose fetch stage reads the snapshot; its unseen set."""
+    """A scratch copy of this repository whose fetch and later stages read the snapshot."""
 
     workspace: Path
     params: Params
-    unseen: list[Paper]
-    counts: dict[str, int]  # unseen papers per category
 
     def params_record(self) -> dict[str, Any]:
         """The params a result depends on, as the result records them."""
-        return {
-            "fetch": {"categories": self.params.fetch.categories},
-            "train": dataclasses.asdict(self.params.train),
-            "tokenize": dataclasses.asdict(self.params.tokenize),
-        }
+        return params_record(self.params)
+
+
+def params_record(params: Params) -> dict[str, Any]:
+    """The params a result depends on: the sample, the later set, training and tokenizing."""
+    later = params.later
+    return {
+        "fetch": {"categories": params.fetch.categories},
+        "later": {
+            "categories": later.categories,
+            "submitted_from": later.submitted_from.isoformat(),
+            "submitted_to": later.submitted_to.isoformat(),
+            "allow_short": later.allow_short,
+        },
+        "train": dataclasses.asdict(params.train),
+        "tokenize": dataclasses.asdict(params.tokenize),
+    }
 
 
 @contextmanager
 def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[Scratch]:
-    """The workspace (params as committed, then --set) and the unseen set, removed on exit."""
-    snapshot = str(args.snapshot.resolve())
-    overrides = deep_merge({"fetch": {"source": "snapshot", "snapshot_path": snapshot}}, args.set)
+    """The workspace (params as committed, then the bench's, then --set), removed on exit."""
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        overrides = bench_overrides(args.snapshot, args.set)
         workspace = make_workspace(Path(scratch) / "workspace", overrides)
-        params = load_params(workspace / "params.yaml")
-        counts = unseen_counts(args.unseen, params.fetch.categories)
-        unseen = read_unseen(snapshot, params.fetch.categories, counts)
-        print(f"unseen set: {len(unseen)} papers", flush=True)
-        yield Scratch(workspace, params, unseen, counts)
+        yield Scratch(workspace, load_params(workspace / "params.yaml"))
 
 
 def finish(out: Path, result: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:

@@ -8,21 +8,24 @@
    to the checkpoint as it is. Models come from `arxivist.training.load_model`, so the levers
    timed are the pipeline's own code.
 2. Quality and training time per lever through the pipeline itself: a scratch workspace reads the
-   snapshot, `dvc repro tokenize` runs the data stages once (then committed, the baseline), and one
+   snapshot, `dvc repro tokenize baselines` runs the data stages, the later set and the baselines
+   once (then committed), and one
    timed `dvc exp run` trains the defaults, then one `dvc exp run -S KEY=VALUE` per variant, each
    changing one lever. Each records the call's wall time with the stages it ran (train, evaluate,
-   publish: the data stages are cached), the best epoch's validation ROC-AUC and macro-F1, the test
-   split's, and the unseen set's through `arxivist predict` on models/published.
+   publish: the data stages, the later set and the baselines are cached), the best epoch's
+   validation ROC-AUC and macro-F1, and the model's on the test split and the later set with their
+   bootstrap intervals, from the evaluate stage's reports/eval/details.json.
 
-Levers are chosen on validation; the unseen set is reported, not used to choose.
+Levers are chosen on validation; the later set is reported, not used to choose.
 
     python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
 A smoke test of minutes (tiny sample, short texts, two variants):
 
     python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --out /tmp/levers-smoke.json --steps 1 --unseen 20 \\
+        --out /tmp/levers-smoke.json --steps 1 \\
         --set 'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 30}' \\
+        --set 'later.categories={cs.AI: 20, cs.IR: 20, cs.RO: 20}' \\
         --set train.epochs=1 --set tokenize.max_length=64 \\
         --variants train.head_init=random,train.frozen_layers=0
 """
@@ -30,6 +33,7 @@ A smoke test of minutes (tiny sample, short texts, two variants):
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 from collections.abc import Sequence
@@ -37,7 +41,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 import yaml
@@ -47,15 +50,13 @@ from arxivist.cards import load_report
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import Capability, Compute, probe
 from arxivist.labels import LabelSet
-from arxivist.metrics import classification_metrics
-from arxivist.papers import Paper
+from arxivist.metrics import HEADLINE
 from arxivist.params import Params, TrainParams
 from arxivist.predict import positive_int
 from arxivist.training import load_model
 from bench.harness import arguments, begin, finish, parse, parse_set, scratch_workspace
-from bench.report import machine_line, table
-from bench.time_to_quality import encode_batch, predict_cli, timed, train_step, write_unseen
-from bench.unseen import check_disjoint
+from bench.report import METRIC_NAMES, interval_text, machine_line, table
+from bench.time_to_quality import encode_batch, timed, train_step
 from tests.fakes.workspace import dvc, git
 
 VARIANTS = (
@@ -67,7 +68,7 @@ VARIANTS = (
 )
 BATCH = 16
 AS_IS = "checkpoint as is"  # the step-time row the others are compared with
-RULE = "Levers are chosen on validation; the unseen set is reported, not used to choose."
+RULE = "Levers are chosen on validation; the later set is reported, not used to choose."
 RAN = re.compile(r"Running stage '([^']+)'")
 
 
@@ -94,23 +95,17 @@ def main() -> None:
         check_variants(
             args.variants, yaml.safe_load((workspace / "params.yaml").read_text(encoding="utf-8"))
         )
-        dvc(workspace, "repro", "tokenize")
+        dvc(workspace, "repro", "tokenize", "baselines")
         git(workspace, "add", "-A")
-        git(workspace, "commit", "-q", "-m", "Data stages")
-        check_disjoint(scratch.unseen, workspace / "data/raw/papers.jsonl")
+        git(workspace, "commit", "-q", "-m", "Data stages, later set, baselines")
         train = pd.read_parquet(workspace / "data/split/train.parquet")
         steps = step_times(scratch.params, train.iloc[:BATCH], args.steps)
-        inputs = write_unseen(workspace.parent / "unseen.jsonl", scratch.unseen)
-        runs = [
-            run_variant(workspace, variant, inputs, scratch.unseen)
-            for variant in (None, *args.variants)
-        ]
+        runs = [run_variant(workspace, variant) for variant in (None, *args.variants)]
     result = {
         "machine": machine,
         "params": scratch.params_record(),
         "steps": {"batch": BATCH, "timed_steps": args.steps, "levers": steps},
         "runs": with_ratios(runs),
-        "unseen": {"papers": scratch.counts},
         "rule": RULE,
     }
     finish(args.out, result, markdown)
@@ -239,9 +234,7 @@ def time_lever(
     }
 
 
-def run_variant(
-    workspace: Path, variant: str | None, inputs: Path, unseen: Sequence[Paper]
-) -> dict[str, Any]:
+def run_variant(workspace: Path, variant: str | None) -> dict[str, Any]:
     """A timed `dvc exp run` of the defaults (None) or of one `-S` override, and its numbers."""
     git(workspace, "checkout", "--", "params.yaml")  # the last run's -S stays in the workspace
     command = ("exp", "run", *(("-S", variant) if variant else ()))
@@ -251,11 +244,7 @@ def run_variant(
         raise LeverError(f"dvc {' '.join(command)} ran {ran or 'no stage'}, not train")
     reports = workspace / "reports"
     training = load_report(reports / "train/metrics.json", reports / "train/details.json")
-    test = load_report(reports / "eval/metrics.json", reports / "eval/details.json")["model"]
-    labels = LabelSet.load(workspace / "data/labeled/labels.json")
-    proba = predict_cli(workspace / "models/published", inputs, labels)
-    truth = np.array([labels.codes.index(paper.primary_category) for paper in unseen])
-    on_unseen = classification_metrics(truth, proba, labels.codes)
+    details = json.loads((reports / "eval/details.json").read_text(encoding="utf-8"))
     run = {
         "variant": variant or "defaults",
         "seconds": round(seconds, 1),
@@ -264,10 +253,9 @@ def run_variant(
         "best_epoch": training["best_epoch"],
         "val_roc_auc": training["val_roc_auc"],
         "val_macro_f1": training["val_macro_f1"],
-        "test_roc_auc": test["roc_auc_ovr"],
-        "test_macro_f1": test["macro_f1"],
-        "unseen_roc_auc": on_unseen["roc_auc_ovr"],
-        "unseen_macro_f1": on_unseen["macro_f1"],
+        "later_papers": details["later"]["papers"],
+        **{name: details[name]["model"]["intervals"] for name in ("test", "later")},
+        "later_model_minus_encoder": details["later"]["differences"]["model - encoder"],
     }
     print(f"run {run}", flush=True)
     return run
@@ -287,10 +275,12 @@ def with_ratios(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def markdown(result: dict[str, Any]) -> str:
     """The machine line, the step-time and per-variant tables, what the wall covers, the rule."""
     ran = sorted({", ".join(run["stages_run"]) for run in result["runs"]})
-    papers = sum(result["unseen"]["papers"].values())
+    papers = result["runs"][0]["later_papers"]
     notes = (
-        f"Wall: the `dvc exp run` call, which ran {' or '.join(ran)} (the data stages cached). "
-        f"Unseen set: {papers} papers after the training sample. {result['rule']}"
+        f"Wall: the `dvc exp run` call, which ran {' or '.join(ran)} (the data stages, the later "
+        f"set and the baselines cached). Later set: {papers} papers submitted after the training "
+        "sample, with 95% bootstrap intervals; validation: the best epoch's, as the train stage "
+        f"reports it (no interval). {result['rule']}"
     )
     parts = [machine_line(result["machine"]), steps_table(result["steps"]), runs_table(result)]
     return "\n\n".join([*parts, notes]) + "\n"
@@ -328,28 +318,22 @@ def steps_table(steps: dict[str, Any]) -> str:
 
 
 def runs_table(result: dict[str, Any]) -> str:
-    """One row per `dvc exp run`: the lever changed, wall, its ratio, validation and unseen."""
+    """One row per `dvc exp run`: the lever changed, wall, its ratio, validation, and the later
+    set with intervals."""
     rows = [
         [
             run["variant"],
             f"{run['seconds']:.0f}",
             f"{run['ratio_to_default']:.2f}",
-            *(
-                f"{run[key]:.4f}"
-                for key in ("val_roc_auc", "val_macro_f1", "unseen_roc_auc", "unseen_macro_f1")
-            ),
+            f"{run['val_roc_auc']:.4f}",
+            f"{run['val_macro_f1']:.4f}",
+            *(interval_text(run["later"][metric]) for metric in HEADLINE),
         ]
         for run in result["runs"]
     ]
-    header = [
-        "lever changed",
-        "train-stage wall s",
-        "ratio to default",
-        "val ROC-AUC",
-        "val macro-F1",
-        "unseen ROC-AUC",
-        "unseen macro-F1",
-    ]
+    header = ["lever changed", "train-stage wall s", "ratio to default"]
+    header += ["val ROC-AUC", "val macro-F1"]
+    header += [f"later {METRIC_NAMES[metric]} [95% CI]" for metric in HEADLINE]
     return table(header, rows)
 
 

@@ -1,20 +1,44 @@
-"""The pure parts of `make bench` and `make bench-levers`: the unseen-set selection, the command
-line, the report's targets and tables, and how the levers are chosen, checked and reported."""
+"""The pure parts of the benchmarks: the bench's params and command line, the report's targets and
+tables (every figure with its interval, every comparison a paired difference with its verdict),
+the levers' checks and tables, the queued-experiment helpers, the noise floor's and the learning
+curve's arithmetic and tables. No benchmark is run here."""
 
 from __future__ import annotations
 
 import argparse
 import copy
-import json
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
+from arxivist.bootstrap import Difference
 from arxivist.compute import Capability
-from arxivist.papers import Paper
-from arxivist.sources.snapshot import read_snapshot
-from bench.harness import parse_set
+from arxivist.params import params_from_dict
+from bench.experiments import (
+    Experiment,
+    ExperimentError,
+    Predictions,
+    finished,
+    missing,
+    predictions_by_set,
+    work_workspace,
+)
+from bench.harness import BENCH_PARAMS, bench_overrides, bench_params, parse_set, spread
+from bench.learning_curve import (
+    CurveError,
+    answer,
+    categories_override,
+    category_pools,
+    check_same_later_set,
+    parse_sizes,
+    plot_rows,
+    sample_plan,
+    size_record,
+)
+from bench.learning_curve import markdown as curve_markdown
 from bench.levers import (
     AS_IS,
     RULE,
@@ -28,113 +52,79 @@ from bench.levers import (
     with_ratios,
 )
 from bench.levers import markdown as levers_markdown
-from bench.report import duration, evaluate_targets, markdown
-from bench.unseen import (
-    UnseenError,
-    check_disjoint,
-    parse_unseen,
-    read_unseen,
-    select_unseen,
-    unseen_counts,
-)
+from bench.noise_floor import markdown as noise_markdown
+from bench.noise_floor import noise_floor, pair_differences, parse_seeds, seed_record
+from bench.report import duration, evaluate_targets, interval_text, markdown
+from bench.time_to_quality import pipeline_costs
 from tests.fakes.corpus import snapshot_records, write_snapshot
+from tests.fakes.workspace import git
+
+CODES = ("cs.AI", "cs.IR", "cs.RO")
+MACHINE = {
+    "name": "AMD EPYC (AVX2)",
+    "device": "cpu",
+    "torch_threads": 2,
+    "torch": "2.13.0",
+    "date": "2026-01-01",
+}
 
 
-def paper(id_: str, code: str) -> Paper:
-    return Paper(
-        id=id_, title="", abstract=f"abstract {id_}", primary_category=code, categories=[code]
-    )
+def interval(value: float, half: float = 0.01) -> dict[str, float]:
+    return {"value": value, "low": round(value - half, 6), "high": round(value + half, 6)}
 
 
-def test_select_unseen_takes_the_next_ids_after_each_sample() -> None:
-    papers = [paper(f"2401.{i:05d}", code) for i, code in enumerate(["cs.AI", "cs.RO"] * 5)]
-    papers += [paper("2401.99999", "cs.CV")]
-    chosen = select_unseen(reversed(papers), {"cs.AI": 2, "cs.RO": 1}, {"cs.AI": 2, "cs.RO": 3})
-    assert [(p.id, p.primary_category) for p in chosen] == [
-        ("2401.00004", "cs.AI"),
-        ("2401.00006", "cs.AI"),
-        ("2401.00003", "cs.RO"),
-        ("2401.00005", "cs.RO"),
-        ("2401.00007", "cs.RO"),
-    ]
+def system(auc: float, f1: float) -> dict[str, Any]:
+    """A system's metrics as details.json has them."""
+    return {
+        "roc_auc_ovr": auc,
+        "macro_f1": f1,
+        "accuracy": f1,
+        "per_class": {code: {"f1": f1} for code in CODES},
+        "intervals": {"roc_auc_ovr": interval(auc), "macro_f1": interval(f1, 0.02)},
+    }
 
 
-def test_select_unseen_names_every_short_category() -> None:
-    papers = [paper(f"2401.{i:05d}", code) for i, code in enumerate(["cs.AI", "cs.IR"] * 3)]
-    with pytest.raises(UnseenError, match=r"cs\.AI: 1 of 2, cs\.IR: 0 of 1"):
-        select_unseen(papers, {"cs.AI": 2, "cs.IR": 3}, {"cs.AI": 2, "cs.IR": 1})
+def difference(value: float, half: float) -> dict[str, Any]:
+    return Difference(value, round(value - half, 6), round(value + half, 6)).record()
 
 
-def test_read_unseen_is_disjoint_from_the_fetch_sample_and_follows_it(tmp_path: Path) -> None:
-    records = snapshot_records({"cs.AI": 9, "cs.IR": 7, "cs.RO": 5, "cs.CV": 3})
-    records.append({**records[0], "categories": "cs.IR"})  # a duplicate id: the first one counts
-    path = str(write_snapshot(tmp_path / "snap.jsonl", list(reversed(records))))
-    sample, extra = {"cs.AI": 4, "cs.IR": 3, "cs.RO": 2}, {"cs.AI": 3, "cs.IR": 2, "cs.RO": 2}
-    unseen = read_unseen(path, sample, extra)
-    fetched = read_snapshot(path, sample)
-    both = read_snapshot(path, {code: sample[code] + extra[code] for code in sample})
-    assert not {p.id for p in unseen} & {p.id for p in fetched}
-    assert sorted(p.id for p in fetched + unseen) == sorted(p.id for p in both)
-    for code in sample:
-        ids = [p.id for p in unseen if p.primary_category == code]
-        assert len(ids) == extra[code]
-        assert min(ids) > max(p.id for p in fetched if p.primary_category == code)
-
-
-def test_check_disjoint_fails_on_a_paper_of_the_training_sample(tmp_path: Path) -> None:
-    raw = tmp_path / "papers.jsonl"
-    raw.write_text(json.dumps({"id": "2401.00001"}) + "\n" + json.dumps({"id": "2401.00002"}))
-    check_disjoint([paper("2401.00003", "cs.AI")], raw)
-    with pytest.raises(UnseenError, match=r"1 unseen papers .* e\.g\. 2401\.00002"):
-        check_disjoint([paper("2401.00003", "cs.AI"), paper("2401.00002", "cs.AI")], raw)
-
-
-def test_parse_unseen_and_counts() -> None:
-    assert parse_unseen("20") == 20
-    assert parse_unseen("cs.AI=400, cs.IR=200") == {"cs.AI": 400, "cs.IR": 200}
-    for bad in ("0", "cs.AI=x", "cs.AI=-1"):
-        with pytest.raises(argparse.ArgumentTypeError, match="positive integer"):
-            parse_unseen(bad)
-    assert unseen_counts(20, ["cs.AI", "cs.IR"]) == {"cs.AI": 20, "cs.IR": 20}
-    assert unseen_counts({"cs.IR": 2, "cs.AI": 4}, ["cs.AI", "cs.IR"]) == {"cs.AI": 4, "cs.IR": 2}
-    with pytest.raises(UnseenError, match=r"fetch\.categories"):
-        unseen_counts({"cs.AI": 4}, ["cs.AI", "cs.IR"])
-
-
-def metrics(auc: float, f1: float, **extra: Any) -> dict[str, Any]:
-    per_class = {code: {"f1": f1} for code in ("cs.AI", "cs.IR", "cs.RO")}
-    return {"roc_auc_ovr": auc, "macro_f1": f1, "per_class": per_class, **extra}
+def evaluation_set(papers: int, encoder_gap: float = -0.007) -> dict[str, Any]:
+    """One set of details.json: the model, both baselines, the paired differences."""
+    return {
+        "papers": papers,
+        "model": system(0.98, 0.918),
+        "encoder": system(0.984, 0.925),
+        "tfidf": system(0.977, 0.843),
+        "differences": {
+            "model - encoder": {
+                "roc_auc_ovr": difference(-0.004, 0.006),
+                "macro_f1": difference(encoder_gap, 0.015),
+            },
+            "model - tfidf": {
+                "roc_auc_ovr": difference(0.003, 0.006),
+                "macro_f1": difference(0.075, 0.025),
+            },
+        },
+    }
 
 
 RESULT: dict[str, Any] = {
-    "machine": {
-        "name": "AMD EPYC (AVX2)",
-        "device": "cpu",
-        "torch_threads": 2,
-        "torch": "2.13.0",
-        "date": "2026-01-01",
-    },
+    "machine": MACHINE,
+    "params": {"later": {"submitted_from": "2025-08-01", "submitted_to": "2026-06-30"}},
     "seed_recipe": {
         "kind": "estimate from 6 measured steps",
         "seconds": 36000.0,
         "recipe": {"max_length": 512, "batch_size": 16, "learning_rate": 1e-4, "epochs": 5},
     },
-    "pipeline": {
-        "stages": {"fetch": 2.0, "train": 1200.0},
-        "seconds": 1202.0,
-        "test_split": {
-            "n_test": 315,
-            "model": metrics(0.982, 0.89),
-            "baseline": metrics(0.978, 0.76),
-        },
-    },
-    "unseen": {"papers": {"cs.AI": 400, "cs.IR": 200, "cs.RO": 200}},
-    "quality": {
-        "fine_tuned": metrics(0.995, 0.96, seconds=40.0),
-        "tfidf_lr": metrics(0.98, 0.90, seconds=3.0),
-        "frozen_encoder_lr": metrics(0.99, 0.94, seconds=95.0),
-    },
+    "pipeline": pipeline_costs(
+        {"fetch": 2.0, "later": 3.0, "train": 1200.0, "baselines": 95.0, "evaluate": 100.0},
+        later_papers=800,
+        test_papers=200,
+    ),
+    "later_papers": {"cs.AI": 400, "cs.IR": 200, "cs.RO": 200},
+    "quality": {"later": evaluation_set(800), "test": evaluation_set(315)},
     "throughput": {
+        "texts": 800,
         "predict": {"texts_per_second": 30.0},
         "pipeline": {"texts_per_second": 5.0},
         "argmax_agreement": 0.99875,
@@ -142,50 +132,78 @@ RESULT: dict[str, Any] = {
 }
 
 
-def test_targets_met() -> None:
+def test_pipeline_costs_state_the_new_work_apart() -> None:
+    costs = RESULT["pipeline"]
+    assert costs["seconds"] == 1400.0
+    assert costs["new_work"] == {
+        "later": 3.0,
+        "baselines": 95.0,
+        "evaluate_later_share": 0.8,
+        "evaluate_later_seconds": 80.0,
+        "seconds": 178.0,
+    }
+    assert costs["seed_comparable"]["seconds"] == 1222.0
+
+
+def test_targets_read_the_paired_differences() -> None:
     targets = evaluate_targets(RESULT)
     assert {name: t["met"] for name, t in targets.items()} == {
         "pipeline_vs_seed_recipe": True,
-        "unseen_roc_auc": True,
-        "unseen_macro_f1": True,
-        "beats_baselines": True,
+        "later_roc_auc_ovr": False,
+        "later_macro_f1": False,
+        "above_tfidf": False,  # ROC-AUC +0.003 [-0.003, +0.009]: no evidence
+        "not_below_encoder": True,
+        "above_encoder": False,
         "predict_vs_pipeline": True,
     }
-    assert targets["pipeline_vs_seed_recipe"]["value"] == pytest.approx(1202 / 36000, abs=1e-6)
-    assert targets["beats_baselines"]["value"] == pytest.approx(0.005)
-    assert targets["predict_vs_pipeline"]["value"] == pytest.approx(6.0)
+    assert targets["pipeline_vs_seed_recipe"]["value"] == pytest.approx(1222 / 36000, abs=1e-6)
+    assert targets["above_tfidf"]["value"] == pytest.approx(-0.003)
+    assert targets["not_below_encoder"]["value"] == pytest.approx(0.002)
+    assert targets["later_macro_f1"]["shown"] == "0.9180 [0.8980, 0.9380]"
+    assert "macro-F1 -0.0070 [-0.0220, +0.0080] no evidence" in targets["above_encoder"]["shown"]
 
 
-def test_targets_not_met() -> None:
+def test_a_model_significantly_below_the_encoder_misses_the_target() -> None:
     result = copy.deepcopy(RESULT)
-    result["quality"]["frozen_encoder_lr"]["macro_f1"] = 0.97
-    result["quality"]["fine_tuned"]["roc_auc_ovr"] = 0.985
-    result["throughput"]["pipeline"]["texts_per_second"] = 10.0
-    result["pipeline"]["seconds"] = 3601.0
+    result["quality"]["later"] = evaluation_set(800, encoder_gap=-0.03)
     targets = evaluate_targets(result)
-    assert not any(t["met"] for name, t in targets.items() if name != "unseen_macro_f1")
-    assert targets["beats_baselines"]["value"] == pytest.approx(-0.01)
+    assert not targets["not_below_encoder"]["met"]
+    assert targets["not_below_encoder"]["value"] == pytest.approx(-0.015)
 
 
-def test_markdown_tables() -> None:
-    result = {**RESULT, "targets": evaluate_targets(RESULT)}
-    text = markdown(result)
-    assert text.startswith("**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)")
+def test_markdown_prints_every_figure_with_its_interval() -> None:
+    text = markdown({**RESULT, "targets": evaluate_targets(RESULT)})
     lines = text.splitlines()
-    assert "| model | set | ROC-AUC | macro-F1 | F1 cs.AI | F1 cs.IR | F1 cs.RO | cost |" in lines
+    assert lines[0] == "**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)"
     assert (
-        "| fine-tuned model | unseen (800) | 0.9950 | 0.9600 | 0.9600 | 0.9600 | 0.9600 "
-        "| pipeline 20.0 min + predict 40 s |" in lines
+        "| fine-tuned model | later (800) | 0.9800 [0.9700, 0.9900] | 0.9180 [0.8980, 0.9380] "
+        "| 0.9180 | 0.9180 | 0.9180 | 0.9180 |" in lines
     )
-    assert "| TF-IDF + LR | test split (315) | 0.9780 | 0.7600 | 0.7600 | 0.7600 | 0.7600 " in text
-    assert "| default pipeline wall / seed-recipe training | 0.03339 | ≤ 0.1 | met |" in lines
-    assert "| argmax agreement, predict vs `pipeline()` | 99.9% |  |  |" in lines
+    assert "| TF-IDF + LR | test split (315) | 0.9770 [0.9670, 0.9870] |" in text
+    assert (
+        "| fine-tuned model - frozen encoder + LR | later (800) | -0.0040 [-0.0100, +0.0020] "
+        "| -0.0070 [-0.0220, +0.0080] | ROC-AUC no evidence, macro-F1 no evidence |" in lines
+    )
+    assert (
+        "| +0.0030 [-0.0030, +0.0090] | +0.0750 [+0.0500, +0.1000] | ROC-AUC no evidence, "
+        "macro-F1 better |" in text
+    )
+    new = "| of which new: the baselines stage (TF-IDF and frozen encoder) | 1.6 min |  |  |"
+    assert new in lines
+    assert (
+        "| default pipeline wall (what the seed did) / seed-recipe training | 0.03394 | ≤ 0.1 |"
+        in text
+    )
     assert "10.0 h" in text
-    assert "Stages: fetch 2.0 s, train 20.0 min." in text
-    assert all(line.count("|") in (0, 5, 9) for line in lines), text
+    assert "Later set: cs.AI 400, cs.IR 200, cs.RO 200 papers submitted 2025-08-01" in text
+    tables = [line for line in lines if line.startswith("|")]
+    assert {line.count("|") for line in tables} == {9, 6, 5}, text
 
 
-def test_duration() -> None:
+def test_interval_text_and_duration() -> None:
+    assert interval_text({"value": 0.5, "low": 0.25, "high": 0.75}) == "0.5000 [0.2500, 0.7500]"
+    signed = interval_text({"value": 0.01, "low": -0.02, "high": 0.04}, signed=True)
+    assert signed == "+0.0100 [-0.0200, +0.0400]"
     assert [duration(s) for s in (2.04, 42.4, 750, 36000)] == [
         "2.0 s",
         "42 s",
@@ -199,6 +217,27 @@ def test_parse_set_nests_the_yaml_value() -> None:
     assert parse_set("fetch.categories={cs.AI: 40}") == {"fetch": {"categories": {"cs.AI": 40}}}
     with pytest.raises(argparse.ArgumentTypeError, match="KEY=VALUE"):
         parse_set("train.epochs")
+
+
+def test_bench_params_read_the_snapshot_and_put_the_later_window_after_the_sample(
+    tmp_path: Path,
+) -> None:
+    snapshot = tmp_path / "snap.jsonl"
+    overrides = bench_overrides(snapshot, {"later": {"categories": {"cs.AI": 5}}})
+    assert overrides["fetch"]["snapshot_path"] == str(snapshot.resolve())
+    assert overrides["later"]["categories"] == {"cs.AI": 5}  # a category set is replaced whole
+    assert overrides["later"]["submitted_from"] == "2025-08-01"
+    params = bench_params(snapshot, {})
+    assert params.fetch.source == "snapshot"
+    assert params.fetch.categories == BENCH_PARAMS["fetch"]["categories"]
+    assert params.later.submitted_from == dt.date(2025, 8, 1)
+    assert params.later.allow_short
+
+
+def test_spread_keeps_the_order_and_reaches_the_end() -> None:
+    texts = [str(i) for i in range(10)]
+    assert spread(texts, 20) == texts
+    assert spread(texts, 4) == ["0", "2", "5", "7"]
 
 
 def test_step_levers_add_one_lever_a_row_from_the_seed_recipe() -> None:
@@ -262,8 +301,8 @@ def levers_result() -> dict[str, Any]:
             "stages_run": ["train", "evaluate", "publish"],
             "val_roc_auc": 0.97,
             "val_macro_f1": 0.87,
-            "unseen_roc_auc": 0.98,
-            "unseen_macro_f1": 0.91,
+            "later_papers": 2627,
+            "later": {"roc_auc_ovr": interval(0.98), "macro_f1": interval(0.91, 0.02)},
         }
         for variant, seconds in (("defaults", 200.0), ("train.frozen_layers=0", 300.0))
     ]
@@ -275,6 +314,7 @@ def levers_result() -> dict[str, Any]:
             "frozen_layers": frozen,
             "precision": "fp32",
             "median_seconds": seconds,
+            "ratio": seconds / 3.2,
         }
         for lever, width, dropout, frozen, seconds in (
             ("seed recipe", 366, 0.1, 0, 7.8),
@@ -282,30 +322,296 @@ def levers_result() -> dict[str, Any]:
             ("+ 3 layers frozen", 256, 0.0, 3, 1.6),
         )
     ]
-    for step in steps:
-        step["ratio"] = step["median_seconds"] / 3.2
     steps.append({"lever": "+ bf16 autocast", "skipped": "no native bf16 on AMD EPYC (AVX2)"})
     return {
-        "machine": RESULT["machine"],
+        "machine": MACHINE,
         "steps": {"batch": 16, "timed_steps": 3, "levers": steps},
         "runs": with_ratios(runs),
-        "unseen": RESULT["unseen"],
         "rule": RULE,
     }
 
 
-def test_levers_markdown_states_the_rule_and_every_lever() -> None:
+def test_levers_markdown_states_the_rule_and_the_later_set_with_intervals() -> None:
     text = levers_markdown(levers_result())
     lines = text.splitlines()
-
     assert lines[0] == "**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)"
     assert "| seed recipe | 16x366 | 0.1 | 0 | fp32 | 7.80 | 2.44 |" in lines
-    assert "| + 3 layers frozen | 16x256 | 0 | 3 | fp32 | 1.60 | 0.50 |" in lines
     skipped = "| + bf16 autocast | skipped: no native bf16 on AMD EPYC (AVX2) |  |  |  |  |  |"
     assert skipped in lines
-    assert "| defaults | 200 | 1.00 | 0.9700 | 0.8700 | 0.9800 | 0.9100 |" in lines
-    assert "| train.frozen_layers=0 | 300 | 1.50 | 0.9700 | 0.8700 | 0.9800 | 0.9100 |" in lines
-    assert "which ran train, evaluate, publish (the data stages cached)" in text
-    assert "Unseen set: 800 papers" in text
+    assert (
+        "| defaults | 200 | 1.00 | 0.9700 | 0.8700 | 0.9800 [0.9700, 0.9900] "
+        "| 0.9100 [0.8900, 0.9300] |" in lines
+    )
+    assert "| train.frozen_layers=0 | 300 | 1.50 | 0.9700 | 0.8700 |" in text
+    assert "later ROC-AUC [95% CI]" in text
+    assert "which ran train, evaluate, publish" in text
+    assert "Later set: 2627 papers" in text
     assert text.rstrip().endswith(RULE)
     assert all(line.count("|") in (0, 8) for line in lines), text
+
+
+# ---- queued experiments
+
+
+def test_missing_skips_saved_and_waiting_experiments_and_requeues_failed_ones() -> None:
+    tasks = {"seed-2": "Running", "seed-3": "Queued", "seed-4": "Failed", "other": "Queued"}
+    done = {"seed-1": "abc"}
+    assert missing(["seed-1", "seed-2", "seed-3", "seed-4", "seed-5"], done, tasks) == [
+        "seed-4",
+        "seed-5",
+    ]
+
+
+def test_finished_reads_experiment_refs(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    (tmp_path / "f").write_text("x")
+    git(tmp_path, "add", "f")
+    git(tmp_path, "commit", "-q", "-m", "c")
+    head = git(tmp_path, "rev-parse", "HEAD").strip()
+    assert finished(tmp_path) == {}
+    git(tmp_path, "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/seed-42", head)
+    assert finished(tmp_path) == {"seed-42": head}
+
+
+def test_work_workspace_is_reused_with_the_same_params_and_refused_with_others(
+    tmp_path: Path,
+) -> None:
+    overrides = {"train": {"epochs": 2}}
+    workspace = work_workspace(tmp_path, overrides)
+    assert "epochs: 2" in (workspace / "params.yaml").read_text(encoding="utf-8")
+    marker = workspace / "kept"
+    marker.write_text("a finished run's files")
+    assert work_workspace(tmp_path, overrides) == workspace
+    assert marker.exists()
+    with pytest.raises(ExperimentError, match="other params"):
+        work_workspace(tmp_path, {"train": {"epochs": 3}})
+
+
+def test_predictions_by_set_orders_columns_by_code() -> None:
+    records = [
+        {
+            "set": "later",
+            "id": "1",
+            "label": "cs.IR",
+            "probabilities": {"cs.IR": 0.7, "cs.AI": 0.3},
+        },
+        {"set": "test", "id": "2", "label": "cs.AI", "probabilities": {"cs.AI": 0.6, "cs.IR": 0.4}},
+        {
+            "set": "later",
+            "id": "3",
+            "label": "cs.AI",
+            "probabilities": {"cs.AI": 0.9, "cs.IR": 0.1},
+        },
+    ]
+    by_set = predictions_by_set(records, ["cs.AI", "cs.IR"])
+    assert by_set["later"].ids == ["1", "3"]
+    assert by_set["later"].labels.tolist() == [1, 0]
+    assert by_set["later"].probabilities.tolist() == [[0.3, 0.7], [0.9, 0.1]]
+    assert by_set["test"].ids == ["2"]
+
+
+# ---- the noise floor
+
+
+def experiment(name: str, probabilities: np.ndarray, later: dict[str, Any]) -> Experiment:
+    labels = np.repeat(np.arange(3), 20)
+    details = {"later": later, "test": evaluation_set(30)}
+    ids = [f"2508.{i:05d}" for i in range(len(labels))]
+    return Experiment(name, name * 2, details, {"later": Predictions(ids, labels, probabilities)})
+
+
+def noisy_probabilities(seed: int, flip: float) -> np.ndarray:
+    """60 papers, 20 a class; a fraction `flip` of them put their mass on the next class."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(3), 20)
+    guesses = np.where(rng.random(60) < flip, (labels + 1) % 3, labels)
+    probabilities = np.full((60, 3), 0.1)
+    probabilities[np.arange(60), guesses] = 0.8
+    return probabilities
+
+
+def test_pair_differences_of_identical_runs_are_zero() -> None:
+    same = noisy_probabilities(0, 0.2)
+    runs = [experiment(f"seed-{i}", same, evaluation_set(60)) for i in (1, 2)]
+    (pair,) = pair_differences(runs, count=100, seed=0)
+    assert pair["pair"] == "seed-1 - seed-2"
+    for metric in ("roc_auc_ovr", "macro_f1"):
+        assert pair[metric] == {
+            "value": 0.0,
+            "low": 0.0,
+            "high": 0.0,
+            "verdict": "no evidence",
+            "half_width": 0.0,
+        }
+
+
+def test_pair_differences_refuse_other_papers() -> None:
+    first = experiment("seed-1", noisy_probabilities(0, 0.2), evaluation_set(60))
+    second = experiment("seed-2", noisy_probabilities(1, 0.2), evaluation_set(60))
+    second.predictions["later"].ids[0] = "2601.99999"
+    with pytest.raises(ValueError, match="different later papers"):
+        pair_differences([first, second], count=50, seed=0)
+
+
+def noise_result() -> dict[str, Any]:
+    seeds = []
+    for seed, (auc, f1) in zip((1, 2, 3), ((0.98, 0.91), (0.97, 0.90), (0.99, 0.92)), strict=True):
+        later = evaluation_set(60)
+        later["model"] = system(auc, f1)
+        seeds.append(seed_record(seed, experiment(f"seed-{seed}", np.zeros((60, 3)), later)))
+    pairs = [
+        {
+            "pair": f"seed-{a} - seed-{b}",
+            "roc_auc_ovr": {**difference(0.01, 0.004), "half_width": 0.004},
+            "macro_f1": {**difference(0.01, half), "half_width": half},
+        }
+        for (a, b), half in zip(((1, 2), (1, 3), (2, 3)), (0.02, 0.03, 0.04), strict=True)
+    ]
+    return {
+        "machine": MACHINE,
+        "later_papers": 60,
+        "seeds": seeds,
+        "pairs": pairs,
+        "baselines_identical": True,
+        "floor": noise_floor(seeds, pairs),
+    }
+
+
+def test_noise_floor_takes_the_larger_of_seed_noise_and_paired_half_width() -> None:
+    floor = noise_result()["floor"]
+    auc, f1 = floor["roc_auc_ovr"], floor["macro_f1"]
+    assert auc["sd"] == pytest.approx(0.01)
+    assert (auc["min"], auc["max"], auc["mean"]) == (0.97, 0.99, pytest.approx(0.98))
+    assert auc["seed_noise_95"] == pytest.approx(1.959964 * 2**0.5 * 0.01, abs=1e-6)
+    assert auc["median_paired_half_width"] == 0.004
+    assert auc["smallest_resolvable"] == auc["seed_noise_95"]
+    assert f1["median_paired_half_width"] == 0.03
+    assert f1["smallest_resolvable"] == pytest.approx(max(0.03, f1["seed_noise_95"]))
+
+
+def test_noise_markdown_prints_intervals_and_the_floor() -> None:
+    text = noise_markdown(noise_result())
+    lines = text.splitlines()
+    assert "| 1 | 0.9800 [0.9700, 0.9900] | 0.9100 [0.8900, 0.9300] |" in text
+    assert (
+        "| seed-1 - seed-2 | +0.0100 [+0.0060, +0.0140] | +0.0100 [-0.0100, +0.0300] "
+        "| better, no evidence |" in lines
+    )
+    assert "| ROC-AUC | 0.9800 | 0.0100 | 0.9700 - 0.9900 | 0.0277 | 0.0040 | **0.0277** |" in lines
+    assert "identical in every experiment (cached)" in text
+    assert {line.count("|") for line in lines if line.startswith("|")} == {6, 5, 8}, text
+
+
+def test_parse_seeds() -> None:
+    assert parse_seeds("42,43, 44") == (42, 43, 44)
+    for bad in ("42", "1,1", "1,x", "-1,2"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_seeds(bad)
+
+
+# ---- the learning curve
+
+
+def test_category_pools_count_what_precedes_the_later_window(tmp_path: Path) -> None:
+    records = snapshot_records({"cs.AI": 4, "cs.IR": 3, "cs.RO": 2, "cs.CV": 5}, month="2506")
+    records += snapshot_records({"cs.AI": 3, "cs.RO": 1}, start=100, month="2507")
+    records += snapshot_records({"cs.AI": 5, "cs.IR": 5, "cs.RO": 5}, start=200, month="2508")
+    records.append({**records[0], "categories": "cs.IR"})  # a repeated id: the first one counts
+    snapshot = write_snapshot(tmp_path / "snap.jsonl", records)
+    params = params_from_dict(
+        {
+            "fetch": {"source": "snapshot", "snapshot_path": str(snapshot)},
+            "later": {"submitted_from": "2025-08-01", "submitted_to": "2025-12-31"},
+        }
+    )
+    assert category_pools(str(snapshot), params) == {"cs.AI": 7, "cs.IR": 3, "cs.RO": 3}
+
+
+def test_sample_plan_caps_at_the_pools_and_drops_repeats() -> None:
+    pools = {"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419}
+    plan = sample_plan(("100", "300", "1000", "max"), pools)
+    assert plan == {
+        "size-100": {"cs.AI": 100, "cs.IR": 100, "cs.RO": 100},
+        "size-300": {"cs.AI": 300, "cs.IR": 300, "cs.RO": 300},
+        "size-1000": {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 419},
+        "size-max": pools,
+    }
+    assert list(sample_plan(("50", "2000", "max"), {"cs.AI": 40, "cs.IR": 60})) == [
+        "size-50",
+        "size-2000",
+    ]
+    assert (
+        categories_override(plan["size-100"]) == "fetch.categories={cs.AI:100,cs.IR:100,cs.RO:100}"
+    )
+
+
+def test_parse_sizes() -> None:
+    assert parse_sizes("100, 300,max") == ("100", "300", "max")
+    for bad in ("", "0", "100,100", "lots"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_sizes(bad)
+
+
+def curve_result() -> dict[str, Any]:
+    probabilities = noisy_probabilities(0, 0.1)
+    small = experiment("size-100", probabilities, evaluation_set(60))
+    large_later = evaluation_set(60)
+    large_later["differences"]["model - encoder"] = {
+        "roc_auc_ovr": difference(0.01, 0.005),
+        "macro_f1": difference(0.03, 0.01),
+    }
+    large = experiment("size-max", probabilities, large_later)
+    sizes = [
+        size_record({"cs.AI": 100, "cs.IR": 100, "cs.RO": 100}, small),
+        size_record({"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419}, large),
+    ]
+    assert check_same_later_set([small, large]) == small.predictions["later"].ids
+    return {
+        "machine": MACHINE,
+        "later_papers": 60,
+        "pools": {"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419},
+        "sizes": sizes,
+        "answer": answer(sizes),
+    }
+
+
+def test_the_curve_answers_from_which_size_fine_tuning_beats_the_encoder() -> None:
+    result = curve_result()
+    assert result["answer"].startswith(
+        "fine-tuning is significantly above the frozen encoder on both metrics from 3116 papers"
+    )
+    assert answer(result["sizes"][:1]).startswith("at no size measured")
+
+
+def test_the_curve_refuses_experiments_on_other_later_papers() -> None:
+    first = experiment("size-100", noisy_probabilities(0, 0.1), evaluation_set(60))
+    second = experiment("size-300", noisy_probabilities(0, 0.1), evaluation_set(60))
+    second.predictions["later"].ids[-1] = "2601.99999"
+    with pytest.raises(CurveError, match="size-300 was scored on other later papers"):
+        check_same_later_set([first, second])
+
+
+def test_the_curve_plot_rows_and_markdown() -> None:
+    result = curve_result()
+    rows = plot_rows(result["sizes"])
+    assert len(rows) == 6
+    assert rows[0] == {
+        "papers": 300,
+        "system": "fine-tuned model",
+        "roc_auc_ovr": 0.98,
+        "roc_auc_ovr_low": 0.97,
+        "roc_auc_ovr_high": 0.99,
+        "macro_f1": 0.918,
+        "macro_f1_low": 0.898,
+        "macro_f1_high": 0.938,
+    }
+    text = curve_markdown(result)
+    lines = text.splitlines()
+    assert "| 300 (100/100/100) | frozen encoder + LR | 0.9840 [0.9740, 0.9940] |" in text
+    assert (
+        "| fine-tuned model - frozen encoder + LR | 3116 (1293/1404/419) "
+        "| +0.0100 [+0.0050, +0.0150] | +0.0300 [+0.0200, +0.0400] "
+        "| ROC-AUC better, macro-F1 better |" in lines
+    )
+    assert "Every size scored on the same 60 later papers." in text
+    assert {line.count("|") for line in lines if line.startswith("|")} == {5, 6}, text
