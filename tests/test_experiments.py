@@ -179,11 +179,11 @@ def test_exp_show_fills_the_metrics_columns(runs: Runs) -> None:
     for name, data in experiments(runs.show).items():
         metrics = data.get("metrics") or {}
         train = metrics.get("reports/train/metrics.json", {}).get("data") or {}
-        evaluation = metrics.get("reports/eval/metrics.json", {}).get("data") or {}
         assert isinstance(train.get("best_epoch"), int), f"{name}: no best_epoch: {metrics}"
         assert isinstance(train.get("val_roc_auc"), float), f"{name}: no val_roc_auc: {metrics}"
-        model = evaluation.get("model") or {}
-        assert {"roc_auc_ovr", "macro_f1"} <= set(model), f"{name}: {metrics}"
+        for system in ("model", "encoder", "tfidf"):
+            later = metrics.get(f"reports/eval/later/{system}.json", {}).get("data") or {}
+            assert set(later) == {"roc_auc_ovr", "macro_f1"}, f"{name}, {system}: {metrics}"
         assert data.get("error") is None, f"{name}: {data['error']}"
 
 
@@ -209,7 +209,8 @@ def test_metrics_diff_shows_the_deltas_between_the_runs(runs: Runs) -> None:
     assert train["old"] != train["new"]
     assert math.isclose(train["diff"], train["new"] - train["old"], rel_tol=1e-6, abs_tol=1e-12)
     # Only the headline numbers: the per-class detail lives in reports/eval/details.json.
-    assert not any("per_class" in key for key in diff.get("reports/eval/metrics.json", {})), diff
+    later = {path: keys for path, keys in diff.items() if path.startswith("reports/eval/")}
+    assert not any("per_class" in key for keys in later.values() for key in keys), diff
 
 
 def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:

@@ -228,21 +228,32 @@ def test_bad_params_fail_before_work_and_leave_nothing(tmp_path: Path, tiny_bert
 
 
 def test_metrics_and_experiment_tables_fit_160_columns(reproduced: tuple[Path, str]) -> None:
-    """The headline numbers only: `dvc metrics show` fits 160 columns, and `dvc exp show` as the
-    README suggests shows every headline metric in a 160-column terminal instead of `…`."""
+    """The headline numbers only: `dvc metrics show` fits 160 columns with a row per system, and
+    `dvc exp show` as docs/experiments.md suggests shows the model's later-set metrics in a
+    160-column terminal instead of `…`."""
     workspace, _ = reproduced
     shown = dvc(workspace, "metrics", "show").stdout
     assert max(len(line) for line in shown.splitlines()) <= 160, shown
+    rows = [line.split()[0] for line in shown.splitlines()[1:]]
+    later = [f"reports/eval/later/{system}.json" for system in ("model", "encoder", "tfidf")]
+    assert rows == ["reports/train/metrics.json", *later], shown
     exp = dvc_wide(workspace, *EXP_SHOW).stdout
     assert max(len(line) for line in exp.splitlines()) <= 160, exp
-    columns = ("val_roc_auc", "model.roc_auc_ovr", "baseline.macro_f1", "train.learning_rate")
+    columns = (
+        "val_roc_auc",
+        "reports/eval/later/model.json:roc_auc_ovr",
+        "reports/eval/later/model.json:macro_f1",
+        "train.learning_rate",
+    )
     assert all(column in exp for column in columns), exp
 
 
-# The README's `dvc exp show`: the headline metrics and the params experiments usually change.
+# docs/experiments.md's `dvc exp show`: the model's later-set headline metrics and the params
+# experiments usually change (the baselines are the same for every training experiment: a row
+# each in `dvc metrics show`).
 EXP_SHOW = (
     *("exp", "show", "--no-pager", "--drop", ".*", "--keep"),
-    "Experiment|best_epoch|val_roc_auc|(model|baseline)\\.(roc_auc_ovr|macro_f1)|train\\.learning_rate",
+    "Experiment|best_epoch|val_roc_auc|reports/eval/later/model\\.json:.*|train\\.learning_rate",
 )
 
 

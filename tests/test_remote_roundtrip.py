@@ -121,7 +121,7 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Iter
 def test_the_run_is_committed_and_the_remote_is_the_committed_bucket(roundtrip: RoundTrip) -> None:
     tracked = set(git(roundtrip.workspace, "ls-files").split())
     assert {"dvc.lock", "data/.gitignore", "models/.gitignore"} <= tracked
-    assert "reports/eval/metrics.json" in tracked  # cache: false, so git carries it
+    assert "reports/eval/later/model.json" in tracked  # cache: false, so git carries it
     committed = (roundtrip.clone / ".dvc" / "config").read_text()
     assert "url = gs://arxivist-example-bucket/dvcstore" in committed
     assert roundtrip.gcs.bucket == "arxivist-example-bucket"
