@@ -46,9 +46,11 @@ def write_reports(
         reports[name] = report
         predictions += prediction_records(name, frame["id"], truth, scores[name]["model"], codes)
         for system in scores[name]:
-            log.info(
-                "%s set (%d papers), %s: %s", name, len(frame), system, report[system]["intervals"]
+            intervals = ", ".join(
+                f"{metric} {b['value']:.3f} [{b['low']:.3f}, {b['high']:.3f}]"
+                for metric, b in report[system]["intervals"].items()
             )
+            log.info("%s set (%d papers), %s: %s", name, len(frame), system, intervals)
     out.mkdir(parents=True)
     if previous is not None and (previous / ".gitignore").is_file():
         shutil.copy2(previous / ".gitignore", out / ".gitignore")
