@@ -94,6 +94,19 @@ def interrupt(workspace: Path, scratch: Path, started: Callable[[], bool], signu
     os.killpg(repro.pid, signum)
     repro.wait(timeout=240)
     assert repro.returncode != 0
+    # dvc may end before the stage it ran has finished its own cleanup: wait for the whole group.
+    deadline = time.monotonic() + 240
+    while _group_alive(repro.pid):
+        assert time.monotonic() < deadline, "the stage outlived dvc by 4 minutes"
+        time.sleep(0.2)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def repro_again(workspace: Path, scratch: Path) -> None:
