@@ -84,7 +84,9 @@ def test_the_script_pulls_reproduces_pushes_and_reports(
         assert remote.returncode == 0, remote.stderr
         assert not (fresh / "reports" / "eval" / "predictions.jsonl").exists()
         same = "+0.000 [+0.000, +0.000]  no evidence"
-        assert remote.stdout.count(same) == len(HEADLINE), remote.stdout
+        sets = ("later set, ", "test set, ")
+        assert all(remote.stdout.count(name) == 1 for name in sets), remote.stdout
+        assert remote.stdout.count(same) == len(sets) * len(HEADLINE), remote.stdout
 
     report = (clone / "report.md").read_text(encoding="utf-8")
     assert "## arxivist: this branch against `origin/main`" in report
