@@ -23,6 +23,7 @@ from tests.fakes.workspace import (
     copy_workspace,
     dvc,
     file_hashes,
+    interruptible,
     reproduced_tiny_workspace,
     tool_env,
 )
@@ -63,6 +64,7 @@ def start_repro(workspace: Path, scratch: Path) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
 
 

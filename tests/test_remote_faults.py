@@ -41,6 +41,7 @@ from tests.fakes.workspace import (
     dvc,
     file_hashes,
     git,
+    interruptible,
     reproduced_tiny_workspace,
     tool_env,
 )
@@ -291,6 +292,7 @@ def test_a_pull_cut_mid_model_then_stopped_is_completed_by_a_rerun(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     wait_for_cut(proxy, pull)
     cut = proxy.cut

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,13 @@ def deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+def interruptible() -> None:
+    """A Popen preexec_fn: Ctrl-C (SIGINT) as in a terminal. A process started in the background
+    by a non-interactive shell (`cmd &`, nohup) ignores SIGINT, and its children inherit that, so
+    a test that sends SIGINT must restore the default first."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def tool_env() -> dict[str, str]:
