@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from arxivist.errors import ArxivistError
+from arxivist.evaluation_sets import SETS  # the order they are reported in; others follow
 from arxivist.predict import positive_int
 
 if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
@@ -34,7 +35,6 @@ HELP = (
     "whether revision B beats A on the same papers (paired bootstrap; default: workspace vs HEAD)"
 )
 PREDICTIONS = "reports/eval/predictions.jsonl"
-SETS = ("later", "test")  # the order they are reported in; other names follow, sorted
 DEFAULT_SET = "test"  # records written before the evaluate stage named their set
 WORKSPACE = "workspace"
 VERDICTS = {"better": "B better", "worse": "B worse", "no evidence": "no evidence"}

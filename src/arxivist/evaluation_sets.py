@@ -4,13 +4,12 @@ the set results lead with) and the test split, each with its int `label` column.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: `arxivist compare` reads SETS and starts fast
+    import pandas as pd
 
-from arxivist.errors import ArxivistError
-from arxivist.jsonlines import read_jsonl
-from arxivist.labels import LabelSet
-from arxivist.metrics import check_labels
+    from arxivist.labels import LabelSet
 
 SETS = ("later", "test")
 BASELINES = ("encoder", "tfidf")  # the frozen encoder + LR, TF-IDF + LR (arxivist.baselines)
@@ -19,6 +18,12 @@ BASELINES = ("encoder", "tfidf")  # the frozen encoder + LR, TF-IDF + LR (arxivi
 def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[str, pd.DataFrame]:
     """{"later": data/later/papers.jsonl labelled, "test": data/split/test.parquet}; every class
     must have a paper in each (ROC-AUC needs it)."""
+    import pandas as pd
+
+    from arxivist.errors import ArxivistError
+    from arxivist.jsonlines import read_jsonl
+    from arxivist.metrics import check_labels
+
     records = read_jsonl(later)
     if not records:
         raise ArxivistError(f"{later} holds no papers; the later set must not be empty")
