@@ -24,7 +24,7 @@ import numpy as np
 from dvc.api import read as read_versioned
 
 from arxivist.atomic import write_json
-from tests.fakes.workspace import BIN, dvc, git, make_workspace, tool_env
+from standins.workspace import BIN, dvc, git, make_workspace, tool_env
 
 OVERRIDES = "overrides.json"  # the params the work folder's workspace was made with
 STATUS_LINE = re.compile(r"^\S+\s+(?P<name>\S+)\s+.*\s(?P<status>\w+)\s*$")

@@ -22,7 +22,7 @@ import yaml
 from arxivist.atomic import write_json
 from arxivist.compute import probe
 from arxivist.params import Params, load_params, params_from_dict
-from tests.fakes.workspace import ROOT, deep_merge, make_workspace
+from standins.workspace import ROOT, deep_merge, make_workspace
 
 # What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
 # 1000 cs.IR and 100 cs.RO papers by id of the shared snapshot; its newest is from 2025-07) and a

@@ -59,7 +59,7 @@ from bench.report import (
     pair_label,
     table,
 )
-from tests.fakes.workspace import ROOT
+from standins.workspace import ROOT
 
 SIZES = ("100", "300", "1000", "max")
 RESULTS = ROOT / "bench" / "results"

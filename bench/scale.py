@@ -30,7 +30,7 @@ import yaml
 
 from arxivist.predict import positive_int
 from bench.harness import begin, finish
-from tests.fakes.workspace import BIN, ROOT, make_workspace, tool_env
+from standins.workspace import BIN, ROOT, make_workspace, tool_env
 
 DATA_STAGES = ("fetch", "encode", "split", "tokenize")
 # Run a command and print the peak RSS of its process tree's largest member, in KiB (Linux).
@@ -136,7 +136,7 @@ def tiny_classifier(out: Path) -> Path:
     """A 2-layer, 32-wide BERT classifier over three labels, saved for `arxivist predict`."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from tests.fakes.tiny_bert import build_tiny_bert
+    from standins.tiny_bert import build_tiny_bert
 
     base = build_tiny_bert(out.parent / "tiny-base")
     names = {0: "cs.AI", 1: "cs.IR", 2: "cs.RO"}

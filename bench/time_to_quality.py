@@ -57,7 +57,7 @@ from arxivist.predict import positive_int
 from bench.experiments import timed_repro
 from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread
 from bench.report import evaluate_targets, markdown
-from tests.fakes.workspace import BIN, ROOT, tool_env
+from standins.workspace import BIN, ROOT, tool_env
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
 NEW_STAGES = ("later", "baselines")  # the seed had neither: their cost is stated apart

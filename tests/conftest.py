@@ -1,4 +1,4 @@
-"""Shared fixtures: a local arXiv API, a tiny BERT, a local GCS and Hub live in tests/fakes/."""
+"""Shared fixtures: a local arXiv API, a tiny BERT, a local GCS and Hub live in standins/."""
 
 import os
 
@@ -11,10 +11,10 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
 pytest_plugins = [
-    "tests.fakes.arxiv_api",
-    "tests.fakes.gcs",
-    "tests.fakes.hub",
-    "tests.fakes.tiny_bert",
+    "standins.arxiv_api",
+    "standins.gcs",
+    "standins.hub",
+    "standins.tiny_bert",
 ]
 
 

@@ -56,8 +56,8 @@ from bench.noise_floor import markdown as noise_markdown
 from bench.noise_floor import noise_floor, pair_differences, parse_seeds, seed_record
 from bench.report import duration, evaluate_targets, interval_text, markdown
 from bench.time_to_quality import pipeline_costs
-from tests.fakes.corpus import snapshot_records, write_snapshot
-from tests.fakes.workspace import git
+from standins.corpus import snapshot_records, write_snapshot
+from standins.workspace import git
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 MACHINE = {

@@ -15,7 +15,7 @@ import pytest
 from arxivist import compare
 from arxivist.compare import PREDICTIONS, CompareError, Revision, read_predictions
 from arxivist.metrics import HEADLINE
-from tests.fakes.workspace import arxivist, copy_workspace, dvc, git, reproduced_tiny_workspace
+from standins.workspace import arxivist, copy_workspace, dvc, git, reproduced_tiny_workspace
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 SIZES = (120, 120, 60)

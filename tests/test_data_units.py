@@ -19,8 +19,8 @@ from arxivist.labels import LabelError, LabelSet
 from arxivist.params import DEFAULT_CHECKPOINT, ModelParams, SplitParams
 from arxivist.splits import SplitError, split_papers
 from arxivist.tokenization import TokenizeError, load_tokenizer, tokenize_splits
-from tests.fakes.tiny_bert import model_params
-from tests.fakes.workspace import ROOT
+from standins.tiny_bert import model_params
+from standins.workspace import ROOT
 
 LABELS = LabelSet.from_params(
     {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}

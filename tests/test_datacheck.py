@@ -14,8 +14,8 @@ from configobj import ConfigObj
 
 from arxivist import cli
 from arxivist.datacheck import check, problems_from_status
-from tests.fakes.gcs import FakeGCS, init_repo, running_gcs
-from tests.fakes.workspace import ROOT, dvc
+from standins.gcs import FakeGCS, init_repo, running_gcs
+from standins.workspace import ROOT, dvc
 
 FILES = {  # every content distinct, so each path has its own object on the remote
     "f.txt": b"hello\r\n",

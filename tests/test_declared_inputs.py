@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fakes.workspace import copy_workspace, deep_merge, dvc, reproduced_tiny_workspace
+from standins.workspace import copy_workspace, deep_merge, dvc, reproduced_tiny_workspace
 
 pytestmark = pytest.mark.slow
 

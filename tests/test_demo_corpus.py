@@ -15,7 +15,7 @@ from arxivist.later import later_papers
 from arxivist.params import params_from_dict
 from arxivist.sources import fetch_papers
 from demo.sample import FIELDS, LATER_FROM, LATER_PER_CATEGORY, OUT, PER_CATEGORY, sample
-from tests.fakes.corpus import REAL_SNAPSHOT
+from standins.corpus import REAL_SNAPSHOT
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_real_snapshot = pytest.mark.skipif(

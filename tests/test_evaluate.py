@@ -23,8 +23,8 @@ from arxivist.metrics import HEADLINE, MetricsError, classification_metrics
 from arxivist.params import BaselinesParams
 from stages.baselines import baselines
 from stages.evaluate import evaluate
-from tests.fakes.tiny_bert import LABELS, model_params
-from tests.fakes.workspace import ROOT
+from standins.tiny_bert import LABELS, model_params
+from standins.workspace import ROOT
 
 CODES = LABELS.codes
 TOPICS = {

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from arxivist.params import load_params
-from tests.fakes.workspace import (
+from standins.workspace import (
     BIN,
     TINY_PARAMS,
     copy_workspace,

@@ -23,7 +23,7 @@ from arxivist.inference import (
     predict_proba,
     token_batches,
 )
-from tests.fakes.tiny_bert import LABELS, WORDS
+from standins.tiny_bert import LABELS, WORDS
 
 FP32 = resolve("fp32")
 

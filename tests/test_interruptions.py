@@ -18,7 +18,7 @@ import yaml
 
 from arxivist.processes import SCRATCH_PREFIX
 from arxivist.training import FineTuned
-from tests.fakes.workspace import (
+from standins.workspace import (
     BIN,
     copy_workspace,
     dvc,

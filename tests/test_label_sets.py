@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.workspace import ROOT, dvc, tiny_pipeline_workspace
+from standins.workspace import ROOT, dvc, tiny_pipeline_workspace
 
 pytestmark = pytest.mark.slow
 

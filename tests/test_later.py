@@ -21,8 +21,8 @@ from arxivist.later import OverlapError, later_papers
 from arxivist.papers import BadArxivId, NotEnoughPapers, Paper, submission_month
 from arxivist.params import Params, ParamsError, params_from_dict
 from arxivist.sources import fetch_papers
-from tests.fakes.arxiv_api import FakeArxivApi, spread, synthetic_papers
-from tests.fakes.corpus import snapshot_records, write_snapshot
+from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
+from standins.corpus import snapshot_records, write_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = ("cs.AI", "cs.IR", "cs.RO")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from arxivist import cli, localgcs
-from tests.fakes.gcs import BUCKET, FakeGCS, init_repo
-from tests.fakes.workspace import dvc, git
+from standins.gcs import BUCKET, FakeGCS, init_repo
+from standins.workspace import dvc, git
 
 # Bytes that a lossy transfer would damage: CRLF (one emulator dropped a trailing \r), binary.
 SAMPLE = {

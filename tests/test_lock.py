@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.workspace import ROOT
+from standins.workspace import ROOT
 
 LOCK = ROOT / "requirements.lock"
 PUBLIC_INDEX = "https://pypi.org/simple"

@@ -11,8 +11,8 @@ import pytest
 from datasets import load_from_disk
 
 from arxivist.jsonlines import read_jsonl
-from tests.fakes.tiny_bert import TOLERANCE
-from tests.fakes.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
+from standins.tiny_bert import TOLERANCE
+from standins.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
 from web.browser import visit
 
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.workspace import ROOT, dvc
+from standins.workspace import ROOT, dvc
 from web.build_page import BUILDS, PAGE, build, checked
 
 WEB = ROOT / "web"

@@ -13,8 +13,8 @@ import yaml
 
 from arxivist import localgcs
 from arxivist.metrics import HEADLINE
-from tests.fakes.gcs import running_gcs
-from tests.fakes.workspace import (
+from standins.gcs import running_gcs
+from standins.workspace import (
     BIN,
     ROOT,
     arxivist,

@@ -21,7 +21,7 @@ import pytest
 from arxivist.cli import main
 from arxivist.inference import CHUNK_SIZE
 from arxivist.manifest import MANIFEST, write_manifest
-from tests.fakes.tiny_bert import BF16_TOLERANCE, LABELS, WORDS, build_tiny_classifier
+from standins.tiny_bert import BF16_TOLERANCE, LABELS, WORDS, build_tiny_classifier
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
 TEXTS = [

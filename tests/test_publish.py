@@ -25,9 +25,9 @@ from arxivist.manifest import MANIFEST, verify_folder
 from arxivist.metrics import HEADLINE
 from arxivist.publishing import PublishError, check_model
 from stages.publish import publish
-from tests.fakes.hub import DROP, FakeHub
-from tests.fakes.tiny_bert import LABELS
-from tests.fakes.workspace import ROOT, git
+from standins.hub import DROP, FakeHub
+from standins.tiny_bert import LABELS
+from standins.workspace import ROOT, git
 
 TOKEN = "hf_TestTokenThatMustNeverBeWritten0123"
 REPO_ID = "someone/arxiv-topics"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.corpus import REAL_SNAPSHOT
-from tests.fakes.workspace import dvc, make_workspace
+from standins.corpus import REAL_SNAPSHOT
+from standins.workspace import dvc, make_workspace
 
 pytestmark = [
     pytest.mark.slow,

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from arxivist import localgcs
-from tests.fakes.gcs import FakeGCS, running_gcs
-from tests.fakes.workspace import (
+from standins.gcs import FakeGCS, running_gcs
+from standins.workspace import (
     bare_origin,
     copy_workspace,
     dvc,

@@ -7,7 +7,7 @@ gcsfs, dvc-gs nor DVC lets one configure.
 
 In the middle: the reproduced tiny pipeline plus a `dvc add`ed folder holding an 8 MiB weights
 file (the real model is about 90 MB; anything over 5 MiB takes gcsfs's resumable-upload path, as
-the model does). DVC talks to the local GCS through `tests.fakes.proxy.CuttingProxy`, which goes
+the model does). DVC talks to the local GCS through `standins.proxy.CuttingProxy`, which goes
 down, as a crashed server would, a set number of bytes into that file's upload or download. And
 two queued experiments run side by side (`dvc queue start -j 2`).
 """
@@ -31,9 +31,9 @@ import pytest
 import yaml
 
 from arxivist import localgcs
-from tests.fakes.gcs import FakeGCS, init_repo, running_gcs
-from tests.fakes.proxy import CuttingProxy
-from tests.fakes.workspace import (
+from standins.gcs import FakeGCS, init_repo, running_gcs
+from standins.proxy import CuttingProxy
+from standins.workspace import (
     BIN,
     ROOT,
     arxivist,

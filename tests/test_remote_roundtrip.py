@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from arxivist import localgcs
-from tests.fakes.gcs import FakeGCS, running_gcs
-from tests.fakes.workspace import (
+from standins.gcs import FakeGCS, running_gcs
+from standins.workspace import (
     TINY_PARAMS,
     arxivist,
     copy_workspace,

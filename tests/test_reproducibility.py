@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fakes.workspace import dvc, reproduced_tiny_workspace, tiny_pipeline_workspace
+from standins.workspace import dvc, reproduced_tiny_workspace, tiny_pipeline_workspace
 
 pytestmark = pytest.mark.slow
 

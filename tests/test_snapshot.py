@@ -14,8 +14,8 @@ from arxivist.papers import NotEnoughPapers, check_quotas
 from arxivist.params import params_from_dict
 from arxivist.sources import fetch_papers
 from arxivist.sources.snapshot import SnapshotError, read_snapshot
-from tests.fakes.corpus import REAL_SNAPSHOT, snapshot_records, write_snapshot
-from tests.fakes.workspace import ROOT
+from standins.corpus import REAL_SNAPSHOT, snapshot_records, write_snapshot
+from standins.workspace import ROOT
 
 WANTED = {"cs.AI": 4, "cs.IR": 3, "cs.RO": 2}
 

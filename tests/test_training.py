@@ -35,8 +35,8 @@ from arxivist.training import (
     pooled_features,
 )
 from stages.train import train as train_stage
-from tests.fakes.tiny_bert import WORDS, model_params
-from tests.fakes.workspace import ROOT, tool_env
+from standins.tiny_bert import WORDS, model_params
+from standins.workspace import ROOT, tool_env
 
 LABELS = LabelSet.from_params(
     {"cs.AI": "Artificial Intelligence", "cs.IR": "Information Retrieval", "cs.RO": "Robotics"}

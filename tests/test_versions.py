@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from arxivist import localgcs
-from tests.fakes.gcs import FakeGCS, running_gcs
-from tests.fakes.workspace import (
+from standins.gcs import FakeGCS, running_gcs
+from standins.workspace import (
     TINY_PARAMS,
     bare_origin,
     dvc,
@@ -30,7 +30,7 @@ from tests.fakes.workspace import (
 
 pytestmark = pytest.mark.slow
 
-# The same snapshot (tests/fakes/workspace.TINY_CORPUS), two selections of it.
+# The same snapshot (standins/workspace.TINY_CORPUS), two selections of it.
 VERSIONS = {
     "v1": TINY_PARAMS["fetch"]["categories"],
     "v2": {"cs.AI": 30, "cs.IR": 30, "cs.RO": 20},

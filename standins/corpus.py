@@ -6,7 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 REAL_SNAPSHOT = ROOT.parent / "shared" / "data" / "arxiv-cs-ai-ir-ro.jsonl"
 DEMO_CORPUS = ROOT / "demo" / "corpus.jsonl"
 

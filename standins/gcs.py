@@ -1,6 +1,6 @@
 """A local GCS for tests (fake-gcs-server through arxivist.localgcs): the `local_gcs` fixture.
 
-Use it with `pytest_plugins = ["tests.fakes.gcs"]`. The server listens on 127.0.0.1 only and keeps
+Use it with `pytest_plugins = ["standins.gcs"]`. The server listens on 127.0.0.1 only and keeps
 its objects on disk, so `stop()` then `start()` brings the same bucket back on the same port.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from arxivist import localgcs
-from tests.fakes.workspace import dvc, git
+from standins.workspace import dvc, git
 
 BUCKET = "arxivist-demo"
 

@@ -9,7 +9,7 @@ answers the parts of the query language the fetch stage uses:
 - start, max_results (default 10), sortBy (relevance | lastUpdatedDate | submittedDate),
   sortOrder (ascending | descending; default descending, as on arXiv).
 
-Use it through the `arxiv_server` fixture (`pytest_plugins = ["tests.fakes.arxiv_api"]`) or, outside
+Use it through the `arxiv_server` fixture (`pytest_plugins = ["standins.arxiv_api"]`) or, outside
 pytest, as a context manager::
 
     with FakeArxivApi() as server:

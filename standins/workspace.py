@@ -16,7 +16,7 @@ import yaml
 if TYPE_CHECKING:
     import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
@@ -36,8 +36,9 @@ def make_workspace(dest: Path, params: dict[str, Any] | None = None) -> Path:
     """Copy the project to `dest`, apply `params` over params.yaml, and commit it all."""
     for name in project_files():
         # Outputs and the lock of any run here (`make demo` leaves them): a workspace starts unrun.
+        # Nor the development code (tests, benchmarks, these stand-ins): no stage imports it.
         if name == "dvc.lock" or name.startswith(
-            ("data/", "models/", "reports/", "tests/", "bench/")
+            ("data/", "models/", "reports/", "tests/", "bench/", "standins/")
         ):
             continue
         target = dest / name
@@ -136,11 +137,11 @@ def tiny_pipeline_workspace(
     """A committed workspace whose pipeline runs in seconds: a small snapshot (papers per
     category, and LATER_PER_CATEGORY later ones of each category) and a tiny BERT; `params` go
     over TINY_PARAMS."""
-    from tests.fakes.corpus import snapshot_records, write_snapshot
+    from standins.corpus import snapshot_records, write_snapshot
 
     later = snapshot_records(dict.fromkeys(corpus, LATER_PER_CATEGORY), month=LATER_MONTH)
     write_snapshot(dest / "corpus.jsonl", snapshot_records(corpus) + later)
-    from tests.fakes.tiny_bert import model_params
+    from standins.tiny_bert import model_params
 
     tiny = deep_merge(TINY_PARAMS, params or {})
     return make_workspace(dest, deep_merge(tiny, {"model": model_params(checkpoint)}))

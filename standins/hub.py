@@ -3,7 +3,7 @@
 It answers what `HfApi.create_repo` and `HfApi.upload_folder` send for a small folder (create repo,
 preupload answering "regular" for every file, a commit carrying the files inline) and records every
 request. Point huggingface_hub at it with HF_ENDPOINT=hub.url and HF_HUB_OFFLINE=0. Use it through
-the `fake_hub` fixture (`pytest_plugins = ["tests.fakes.hub"]`)::
+the `fake_hub` fixture (`pytest_plugins = ["standins.hub"]`)::
 
     fake_hub.fail("/commit/", 500)   # requests whose path holds "/commit/" get an HTTP 500
     fake_hub.fail("/preupload/", 401, "<html>{authorization}")  # ... with this body instead
