@@ -112,10 +112,10 @@ lock: venv  ## refresh requirements.lock from the installed environment (public 
 	mv requirements.lock.new requirements.lock
 
 gcs-up: venv  ## start a local GCS emulator and point this workspace's `gcs` remote at it
-	arxivist local-gcs start
+	$(BIN)/python -m standins.localgcs start
 
 gcs-down:
-	arxivist local-gcs stop
+	$(BIN)/python -m standins.localgcs stop
 
 clean-venv:
 	rm -rf $(VENV)

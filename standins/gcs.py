@@ -1,4 +1,4 @@
-"""A local GCS for tests (fake-gcs-server through arxivist.localgcs): the `local_gcs` fixture.
+"""A local GCS for tests (fake-gcs-server through standins.localgcs): the `local_gcs` fixture.
 
 Use it with `pytest_plugins = ["standins.gcs"]`. The server listens on 127.0.0.1 only and keeps
 its objects on disk, so `stop()` then `start()` brings the same bucket back on the same port.
@@ -6,6 +6,9 @@ its objects on disk, so `stop()` then `start()` brings the same bucket back on t
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from arxivist import localgcs
-from standins.workspace import dvc, git
+from standins import localgcs
+from standins.workspace import ROOT, dvc, git, tool_env
 
 BUCKET = "arxivist-demo"
 
@@ -88,3 +91,17 @@ def init_repo(path: Path, bucket: str = BUCKET) -> Path:
     dvc(path, "init", "-q")
     dvc(path, "remote", "add", "-d", "gcs", f"gs://{bucket}/dvcstore")
     return path
+
+
+def localgcs_command(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run `python -m standins.localgcs ARGS` in `cwd`, as `make gcs-up` does in a checkout, also
+    in a workspace without standins/ (not checked: callers assert on the exit code)."""
+    env = tool_env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "standins.localgcs", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )

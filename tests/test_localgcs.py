@@ -1,4 +1,5 @@
-"""arxivist.localgcs: the local GCS, its CLI, and a DVC push/pull round trip through it."""
+"""standins.localgcs: the local GCS, its command line (`python -m standins.localgcs`), and a DVC
+push/pull round trip through it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from arxivist import cli, localgcs
-from standins.gcs import BUCKET, FakeGCS, init_repo
+from standins import localgcs
+from standins.gcs import BUCKET, FakeGCS, init_repo, localgcs_command
 from standins.workspace import dvc, git
 
 # Bytes that a lossy transfer would damage: CRLF (one emulator dropped a trailing \r), binary.
@@ -107,7 +108,7 @@ def test_cli_start_configures_only_the_local_dvc_config(
     committed = (repo / ".dvc" / "config").read_text()
     args = ["--repo", str(repo)]
     try:
-        assert cli.main(["local-gcs", "start", *args]) == 0
+        assert localgcs.main(["start", *args]) == 0
         out = capsys.readouterr().out
         server = localgcs.status(repo / ".local-gcs")
         assert server is not None and server.bucket == BUCKET
@@ -118,11 +119,11 @@ def test_cli_start_configures_only_the_local_dvc_config(
         assert (repo / ".dvc" / "config").read_text() == committed
         assert localgcs.list_objects(server.url, BUCKET) == []  # the bucket exists
 
-        assert cli.main(["local-gcs", "status", *args]) == 0
+        assert localgcs.main(["status", *args]) == 0
         assert f"bucket gs://{BUCKET}: 0 object(s)" in capsys.readouterr().out
     finally:
-        assert cli.main(["local-gcs", "stop", *args]) == 0
-    assert cli.main(["local-gcs", "status", *args]) == 1
+        assert localgcs.main(["stop", *args]) == 0
+    assert localgcs.main(["status", *args]) == 1
     assert "not running" in capsys.readouterr().out
 
 
@@ -132,9 +133,9 @@ def test_cli_start_refuses_a_remote_that_is_not_gcs(
     (tmp_path / ".dvc").mkdir()
     (tmp_path / ".dvc" / "config").write_text("['remote \"elsewhere\"']\n    url = s3://b/path\n")
     args = ["--repo", str(tmp_path)]
-    assert cli.main(["local-gcs", "start", *args, "--remote", "elsewhere"]) == 1
+    assert localgcs.main(["start", *args, "--remote", "elsewhere"]) == 1
     assert "remote 'elsewhere' is 's3://b/path', not a gs://BUCKET" in capsys.readouterr().err
-    assert cli.main(["local-gcs", "start", *args, "--remote", "gcs"]) == 1
+    assert localgcs.main(["start", *args, "--remote", "gcs"]) == 1
     assert "remote 'gcs' is not defined" in capsys.readouterr().err
     assert localgcs.status(tmp_path / ".local-gcs") is None
 
@@ -168,8 +169,24 @@ def test_push_then_pull_in_a_fresh_clone_restores_identical_bytes(
 
 
 def test_cli_env_prints_the_exports_dvc_needs(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["local-gcs", "env"]) == 0
+    assert localgcs.main(["env"]) == 0
     assert "GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false" in capsys.readouterr().out
+
+
+def test_it_runs_as_a_module_from_any_folder(tmp_path: Path) -> None:
+    """`python -m standins.localgcs` (what `make gcs-up` runs), here in a folder without standins/:
+    its own exit codes and output, no traceback."""
+    env = localgcs_command(tmp_path, "env")
+    assert env.returncode == 0, env.stderr
+    assert env.stdout == localgcs.export_line() + "\n"
+    status = localgcs_command(tmp_path, "status")
+    assert (status.returncode, status.stderr) == (1, "")
+    assert f"local GCS is not running (state dir {Path('.local-gcs')})" in status.stdout
+    started = localgcs_command(tmp_path, "start")  # no .dvc/ here
+    assert started.returncode == 1
+    assert started.stderr == (
+        f"python -m standins.localgcs start: {tmp_path} is not a DVC workspace (no .dvc/)\n"
+    )
 
 
 def test_a_truncated_state_file_is_one_line_and_stop_still_stops_the_server(
@@ -180,15 +197,15 @@ def test_a_truncated_state_file_is_one_line_and_stop_still_stops_the_server(
     try:
         state.write_text(state.read_text()[:20])
 
-        assert cli.main(["local-gcs", "status", "--state-dir", str(tmp_path)]) == 1
+        assert localgcs.main(["status", "--state-dir", str(tmp_path)]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1
-        assert err.startswith(f"arxivist local-gcs status: {state} is damaged (")
+        assert err.startswith(f"python -m standins.localgcs status: {state} is damaged (")
         assert err.endswith(
-            f"`arxivist local-gcs stop` stops the server of {tmp_path} and forgets it\n"
+            f"`python -m standins.localgcs stop` stops the server of {tmp_path} and forgets it\n"
         )
 
-        assert cli.main(["local-gcs", "stop", "--state-dir", str(tmp_path)]) == 0
+        assert localgcs.main(["stop", "--state-dir", str(tmp_path)]) == 0
         assert "stopped local GCS" in capsys.readouterr().out
         assert not localgcs._alive(server.pid) and not state.exists()
     finally:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist import localgcs
 from arxivist.metrics import HEADLINE
+from standins import localgcs
 from standins.gcs import running_gcs
 from standins.workspace import (
     BIN,

