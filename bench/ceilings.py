@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from arxivist.arguments import positive_int
 from arxivist.baselines import fit_tfidf
 from arxivist.bootstrap import set_report
 from arxivist.compute import Compute, probe, resolve
@@ -34,7 +35,6 @@ from arxivist.inference import Classifier, load_classifier, predict_proba
 from arxivist.metrics import HEADLINE
 from arxivist.papers import Paper
 from arxivist.params import Params
-from arxivist.predict import positive_int
 from arxivist.sources import fetch_papers
 from arxivist.sources.snapshot import read_snapshot
 from bench.harness import arguments, begin, bench_params, finish, parse, spread

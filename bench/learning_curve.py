@@ -34,11 +34,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from arxivist.arguments import positive_int
 from arxivist.atomic import write_json
 from arxivist.metrics import HEADLINE
 from arxivist.papers import submission_month
 from arxivist.params import Params, load_params
-from arxivist.predict import positive_int
 from arxivist.sources.snapshot import read_snapshot
 from bench.experiments import Experiment, read_experiment, run_queued, work_workspace
 from bench.harness import (

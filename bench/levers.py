@@ -46,13 +46,13 @@ import torch
 import yaml
 from transformers import AutoConfig, AutoTokenizer
 
+from arxivist.arguments import positive_int
 from arxivist.cards import load_report
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import Capability, Compute, probe
 from arxivist.labels import LabelSet
 from arxivist.metrics import HEADLINE
 from arxivist.params import Params, TrainParams
-from arxivist.predict import positive_int
 from arxivist.training import load_model
 from bench.harness import arguments, begin, finish, parse, parse_set, scratch_workspace
 from bench.report import METRIC_NAMES, interval_text, machine_line, table

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from arxivist.predict import positive_int
+from arxivist.arguments import positive_int
 from bench.harness import begin, finish
 from standins.workspace import BIN, ROOT, make_workspace, tool_env
 

@@ -47,13 +47,13 @@ import transformers
 import yaml
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from arxivist.arguments import positive_int
 from arxivist.atomic import write_jsonl
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import probe
 from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.params import Params
-from arxivist.predict import positive_int
 from bench.experiments import timed_repro
 from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread
 from bench.report import evaluate_targets, markdown

@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from arxivist.arguments import positive_int
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import SETS  # the order they are reported in; others follow
-from arxivist.predict import positive_int
 
 if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
     from arxivist.bootstrap import Difference, Interval

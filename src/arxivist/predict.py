@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import numpy as np
 
+from arxivist.arguments import positive_int
 from arxivist.errors import ArxivistError
 from arxivist.jsonlines import decode_lines, parse_objects
 
@@ -236,14 +237,3 @@ def format_predictions(
         if all_scores:
             record["scores"] = {name: float(p) for name, p in zip(label_names, row, strict=True)}
         yield json.dumps(record, ensure_ascii=False)
-
-
-def positive_int(value: str) -> int:
-    """A positive integer command-line value (argparse `type=`)."""
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value!r}")
-    return number
