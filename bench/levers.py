@@ -56,7 +56,7 @@ from arxivist.params import Params, TrainParams
 from arxivist.training import load_model
 from bench.harness import arguments, begin, finish, parse, parse_set, scratch_workspace
 from bench.report import METRIC_NAMES, interval_text, machine_line, table
-from bench.time_to_quality import encode_batch, timed, train_step
+from bench.timing import encode_batch, timed, train_step
 from standins.workspace import dvc, git
 
 VARIANTS = (

@@ -29,14 +29,12 @@ A smoke test of minutes (tiny sample and later set, short texts):
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import shutil
 import subprocess
-import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +55,7 @@ from arxivist.params import Params
 from bench.experiments import timed_repro
 from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread
 from bench.report import evaluate_targets, markdown
+from bench.timing import encode_batch, timed, train_step
 from standins.workspace import BIN, ROOT, tool_env
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
@@ -201,37 +200,6 @@ def sample_batches(
     ]
 
 
-def encode_batch(
-    rows: pd.DataFrame, tokenizer: Any, max_length: int, device: str
-) -> dict[str, torch.Tensor]:
-    """The rows' abstracts truncated at `max_length`, padded to the longest, with their labels."""
-    encoded = tokenizer(
-        rows["abstract"].tolist(),
-        truncation=True,
-        max_length=max_length,
-        padding=True,
-        return_tensors="pt",
-    )
-    encoded["labels"] = torch.tensor(rows["label"].to_numpy())
-    return dict(encoded.to(device))
-
-
-def train_step(
-    model: Any,
-    optimizer: torch.optim.Optimizer,
-    batch: dict[str, torch.Tensor],
-    autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
-) -> None:
-    """Forward (under `autocast()`), backward, clip the gradient norm at 1 and step AdamW, as the
-    Trainer does."""
-    with autocast():
-        loss = model(**batch).loss
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    optimizer.step()
-    optimizer.zero_grad()
-
-
 def write_inputs(path: Path, texts: Sequence[str]) -> Path:
     """Texts as `arxivist predict` input: {"id", "abstract"} lines."""
     write_jsonl(path, ({"id": str(i), "abstract": text} for i, text in enumerate(texts)))
@@ -291,17 +259,6 @@ def throughput(workspace: Path, texts: list[str]) -> dict[str, Any]:
 
 def rate(texts: Sequence[str], seconds: float) -> float:
     return round(len(texts) / seconds, 2)
-
-
-def timed(work: Callable[[], Any], device: str = "cpu") -> tuple[float, Any]:
-    """Wall seconds of `work()` and its result; on CUDA the queue is drained at both ends."""
-    if device == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    value = work()
-    if device == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start, value
 
 
 if __name__ == "__main__":
