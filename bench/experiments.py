@@ -172,6 +172,17 @@ def check_not_failed(workspace: Path, names: Sequence[str]) -> None:
         )
 
 
+def run_experiments(
+    workspace: Path, runs: Mapping[str, Sequence[str]], log: Path, codes: Sequence[str]
+) -> tuple[list[Experiment], float]:
+    """Each experiment of `runs` finished through the queue (`run_queued`) and read, in the
+    order of `runs` (`codes`: the labels in label-id order), and the seconds waited for them."""
+    start = time.perf_counter()
+    commits = run_queued(workspace, runs, log)
+    waited = time.perf_counter() - start
+    return [read_experiment(workspace, name, commits[name], codes) for name in runs], waited
+
+
 def read_experiment(workspace: Path, name: str, commit: str, codes: Sequence[str]) -> Experiment:
     """An experiment's reports/eval/details.json and reports/eval/predictions.jsonl, read
     through DVC at its commit (the predictions from the cache) without checking it out."""

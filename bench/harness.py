@@ -71,6 +71,20 @@ def add_work_folder(parser: argparse.ArgumentParser, name: str) -> None:
     )
 
 
+def parse_list(
+    text: str, item: Callable[[str], Any], what: str, at_least: int = 1
+) -> tuple[Any, ...]:
+    """A comma-separated list flag: each item (blanks dropped) through `item`, which raises
+    argparse.ArgumentTypeError for a bad one; at least `at_least` items, none twice (`what` names
+    them in the error)."""
+    values = tuple(item(part.strip()) for part in text.split(",") if part.strip())
+    if len(values) < at_least or len(set(values)) < len(values):
+        raise argparse.ArgumentTypeError(
+            f"expected {at_least} or more distinct {what}, comma-separated, got {text!r}"
+        )
+    return values
+
+
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """The parsed command line, its --set overrides merged into one mapping."""
     args = parser.parse_args()

@@ -29,7 +29,6 @@ A dry run of minutes (two tiny sizes, a small later set, short texts, its own wo
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,7 @@ from arxivist.metrics import HEADLINE
 from arxivist.papers import submission_month
 from arxivist.params import Params, load_params
 from arxivist.sources.snapshot import read_snapshot
-from bench.experiments import Experiment, read_experiment, run_queued, work_workspace
+from bench.experiments import Experiment, run_experiments, work_workspace
 from bench.harness import (
     add_work_folder,
     arguments,
@@ -49,6 +48,7 @@ from bench.harness import (
     finish,
     params_record,
     parse,
+    parse_list,
 )
 from bench.report import (
     METRIC_NAMES,
@@ -78,11 +78,8 @@ def main() -> None:
     samples = sample_plan(args.sizes, pools)
     print(f"pools before {params.later.submitted_from}: {pools}; samples: {samples}", flush=True)
     runs = {name: [categories_override(sample)] for name, sample in samples.items()}
-    start = time.perf_counter()
-    commits = run_queued(workspace, runs, args.work / "queue.log")
-    waited = time.perf_counter() - start
-    codes = list(params.labels)
-    experiments = [read_experiment(workspace, name, commits[name], codes) for name in runs]
+    log = args.work / "queue.log"
+    experiments, waited = run_experiments(workspace, runs, log, list(params.labels))
     later_ids = check_same_later_set(experiments)
     result = {
         "machine": machine,
@@ -121,13 +118,14 @@ def parse_args() -> argparse.Namespace:
 
 def parse_sizes(text: str) -> tuple[str, ...]:
     """'100,300,max' -> ('100', '300', 'max'): positive counts or `max`, each once."""
-    sizes = tuple(item.strip() for item in text.split(",") if item.strip())
-    for size in sizes:
-        if size != "max":
-            positive_int(size)
-    if not sizes or len(set(sizes)) < len(sizes):
-        raise argparse.ArgumentTypeError(f"expected distinct N,N,...[,max], got {text!r}")
-    return sizes
+    return parse_list(text, parse_size, "sizes (N or max)")
+
+
+def parse_size(text: str) -> str:
+    """A positive count or `max`, as given."""
+    if text != "max":
+        positive_int(text)
+    return text
 
 
 def category_pools(snapshot: str, params: Params) -> dict[str, int]:

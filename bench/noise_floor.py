@@ -33,7 +33,6 @@ import argparse
 import itertools
 import math
 import statistics
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,8 +42,7 @@ from arxivist.params import load_params
 from bench.experiments import (
     Experiment,
     commit_all,
-    read_experiment,
-    run_queued,
+    run_experiments,
     timed_repro,
     work_workspace,
 )
@@ -56,6 +54,7 @@ from bench.harness import (
     finish,
     params_record,
     parse,
+    parse_list,
 )
 from bench.report import METRIC_NAMES, interval_text, machine_line, table
 
@@ -72,11 +71,8 @@ def main() -> None:
     commit_all(workspace, "The data stages, the later set and the baselines")
     params = load_params(workspace / "params.yaml")
     runs = {f"seed-{seed}": [f"train.seed={seed}"] for seed in args.seeds}
-    start = time.perf_counter()
-    commits = run_queued(workspace, runs, args.work / "queue.log")
-    waited = time.perf_counter() - start
-    codes = list(params.labels)
-    experiments = [read_experiment(workspace, name, commits[name], codes) for name in runs]
+    log = args.work / "queue.log"
+    experiments, waited = run_experiments(workspace, runs, log, list(params.labels))
     evaluate = params.evaluate
     result = {
         "machine": machine,
@@ -112,13 +108,18 @@ def parse_args() -> argparse.Namespace:
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """'1,2,3' -> (1, 2, 3): at least two distinct non-negative integers."""
+    return parse_list(text, parse_seed, "seeds", at_least=2)
+
+
+def parse_seed(text: str) -> int:
+    """A train.seed value: an integer >= 0."""
     try:
-        seeds = tuple(int(item) for item in text.split(",") if item.strip())
+        seed = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers N,N,..., got {text!r}") from None
-    if len(set(seeds)) < 2 or len(set(seeds)) < len(seeds) or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"expected two or more distinct seeds >= 0, got {text!r}")
-    return seeds
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
+    return seed
 
 
 def seed_record(seed: int, experiment: Experiment) -> dict[str, Any]:
