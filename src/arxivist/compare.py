@@ -26,6 +26,7 @@ import numpy as np
 
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import SETS  # the order they are reported in; others follow
+from arxivist.params import EvaluateParams
 from arxivist.predict import positive_int
 
 if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
@@ -104,12 +105,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resamples",
         type=positive_int,
-        default=2000,
+        default=EvaluateParams.bootstrap_resamples,
         metavar="N",
-        help="bootstrap resamples (default: %(default)s)",
+        help="bootstrap resamples (default: %(default)s, as evaluate.bootstrap_resamples)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="the resamples' seed (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=EvaluateParams.bootstrap_seed,
+        help="the resamples' seed (default: %(default)s, as evaluate.bootstrap_seed)",
     )
     parser.add_argument("--md", action="store_true", help="print a markdown table")
 
@@ -240,7 +244,10 @@ def read_predictions(lines: Iterable[str], source: str) -> dict[str, Scored]:
 
 
 def compare(
-    a: Revision, b: Revision, count: int = 2000, seed: int = 0
+    a: Revision,
+    b: Revision,
+    count: int = EvaluateParams.bootstrap_resamples,
+    seed: int = EvaluateParams.bootstrap_seed,
 ) -> tuple[list[Result], list[str]]:
     """A and B on each evaluation set both scored, and notes on the sets only one scored."""
     shared = [name for name in a.sets if name in b.sets]

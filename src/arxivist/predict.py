@@ -24,6 +24,7 @@ import numpy as np
 
 from arxivist.errors import ArxivistError
 from arxivist.jsonlines import decode_lines, parse_objects
+from arxivist.params import PRECISIONS, EvaluateParams
 
 if TYPE_CHECKING:
     from arxivist.compute import Compute
@@ -65,15 +66,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-tokens",
         type=positive_int,
-        default=8192,
+        default=EvaluateParams.batch_tokens,
         metavar="N",
-        help="at most N (padded) tokens per forward pass (default: %(default)s)",
+        help="at most N (padded) tokens per forward pass (default: %(default)s, as "
+        "evaluate.batch_tokens)",
     )
     parser.add_argument(
         "--precision",
-        choices=("auto", "fp32", "bf16"),
-        default="auto",
-        help="auto: bf16 where the GPU/CPU computes it natively, else fp32 (default: auto)",
+        choices=PRECISIONS,
+        default=EvaluateParams.precision,
+        help="auto: bf16 where the GPU/CPU computes it natively, else fp32 (default: "
+        "%(default)s, as evaluate.precision)",
     )
     parser.add_argument(
         "--max-length",
