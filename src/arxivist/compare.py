@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,12 +118,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        a, b = load_revisions([args.a, args.b])
-        results, notes = compare(a, b, args.resamples, args.seed)
-    except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    a, b = load_revisions([args.a, args.b])
+    results, notes = compare(a, b, args.resamples, args.seed)
     write = markdown if args.md else text
     print("\n".join(write(a, b, results, notes, args.resamples, args.seed)))
     return 0

@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import csv
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
@@ -88,17 +87,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.all_scores and args.format != "jsonl":
-            raise PredictError("--all-scores needs --format jsonl")
-        texts = read_texts(args.texts, args.input, sys.stdin)
-        write_predictions(texts, args, sys.stdout)
-    except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    if args.all_scores and args.format != "jsonl":
+        raise PredictError("--all-scores needs --format jsonl")
+    texts = read_texts(args.texts, args.input, sys.stdin)
+    write_predictions(texts, args, sys.stdout)
     return 0
 
 
