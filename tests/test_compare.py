@@ -3,7 +3,6 @@ the paired bootstrap's verdicts, and the command on git revisions and on two exp
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arxivist import compare
+from arxivist import cli, compare
 from arxivist.compare import PREDICTIONS, CompareError, Revision, read_predictions
 from arxivist.metrics import HEADLINE
 from standins.workspace import arxivist, copy_workspace, dvc, git, reproduced_tiny_workspace
@@ -259,9 +258,8 @@ def test_the_text_fits_100_columns_and_the_markdown_is_one_table() -> None:
 
 
 def run_compare(*argv: str) -> int:
-    parser = argparse.ArgumentParser()
-    compare.add_arguments(parser)
-    return compare.run(parser.parse_args(argv))
+    """`arxivist compare ARGV` in this process: its exit status (errors as the CLI reports them)."""
+    return cli.main(["compare", *argv])
 
 
 @pytest.fixture

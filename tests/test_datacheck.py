@@ -114,7 +114,9 @@ def test_the_cli_fails_listing_each_path(repo: Path, capsys: pytest.CaptureFixtu
 
 def test_a_check_that_cannot_run_exits_2(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check-data", "--repo", str(repo), "--remote-name", "nope"]) == 2
-    assert "remote 'nope' doesn't exist" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "remote 'nope' doesn't exist" in err
+    assert err.startswith("error: ") and err.count("\n") == 1  # the one line every command writes
 
 
 def test_problems_from_status_lists_members_not_their_directory() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 import subprocess
 from pathlib import Path
@@ -35,6 +36,16 @@ COMMITTED_TEXT = committed_params_text()
 COMMITTED = yaml.safe_load(COMMITTED_TEXT)
 
 
+def has_key(raw: dict, key: str) -> bool:
+    """Whether the parsed params.yaml `raw` states the dotted `key` (itself, not a default)."""
+    node: object = raw
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
 def with_value(path: str, value: object) -> dict:
     raw = copy.deepcopy(COMMITTED)
     *parents, last = path.split("/")
@@ -45,9 +56,26 @@ def with_value(path: str, value: object) -> dict:
     return raw
 
 
+def leaves(obj: object, key: str = "") -> dict[str, object]:
+    """Every key of a Params (dotted, e.g. 'evaluate.batch_tokens') with its value; a mapping
+    param (fetch.categories, labels) is one key."""
+    if not dataclasses.is_dataclass(obj):
+        return {key: obj}
+    found: dict[str, object] = {}
+    for f in dataclasses.fields(obj):
+        found |= leaves(getattr(obj, f.name), f"{key}.{f.name}" if key else f.name)
+    return found
+
+
 def test_committed_params_load_and_match_the_defaults(tmp_path: Path) -> None:
+    """The code's defaults are the one source; params.yaml is the pipeline's full copy of them."""
     (tmp_path / "params.yaml").write_text(COMMITTED_TEXT)
     params = load_params(tmp_path / "params.yaml")
+    defaults, stated = leaves(params_from_dict({})), leaves(params)
+    differing = {k: (stated[k], default) for k, default in defaults.items() if stated[k] != default}
+    assert differing == {}, f"params.yaml vs the code's defaults: {differing}"
+    missing = [key for key in defaults if not has_key(COMMITTED, key)]
+    assert missing == [], f"params.yaml must state every key (DVC reads the file): {missing}"
     assert params == params_from_dict({})
     assert params.fetch.categories == {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}
     assert params.later == LaterParams()

@@ -450,6 +450,24 @@ def test_offline_mode_is_refused_before_any_request(
     assert hub_shell.requests == [] and TOKEN not in said
 
 
+def test_ctrl_c_during_the_push_is_one_line_and_status_130(
+    published: Path,
+    hub_shell: FakeHub,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("arxivist.hub_upload.upload", interrupted)
+
+    code, said = push_to_hub(capsys=capsys, caplog=caplog)
+
+    assert code == 130
+    assert said == "error: interrupted; the Hub repository may hold a partial upload\n"
+
+
 @pytest.mark.parametrize(
     ("floor", "message"),
     [

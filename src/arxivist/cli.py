@@ -1,16 +1,20 @@
 """The `arxivist` command: small tools around the pipeline (the stages themselves run under DVC).
 
 Each subcommand lives in its own module, which exposes HELP, add_arguments(parser) and
-run(args) -> exit code; modules import their heavy dependencies inside run().
+run(args) -> exit code; modules import their heavy dependencies inside run(). A user's error is
+raised as an ArxivistError, from run() or before it, and main() reports it, for every command
+alike, as one line `error: <message>` on stderr with its exit status (1 unless it says otherwise).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from collections.abc import Callable
 
-from arxivist.errors import ArxivistError
+from arxivist.errors import ArxivistError, report
 from arxivist.stage import check_hub_endpoint
 
 COMMANDS = {
@@ -24,9 +28,17 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     try:
         check_hub_endpoint()  # before any module imports huggingface_hub, which parses it
+        args, run = parse(argv)
+        return run(args)
     except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
+        return report(err)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Callable[..., int]]:
+    """The parsed arguments and the chosen command's run()."""
     parser = argparse.ArgumentParser(prog="arxivist", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     modules = {}
@@ -35,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.HELP))
         modules[name] = module
     args = parser.parse_args(argv)
-    return modules[args.command].run(args)
+    return args, modules[args.command].run
 
 
 if __name__ == "__main__":

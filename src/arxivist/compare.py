@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ import numpy as np
 from arxivist.arguments import positive_int
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import SETS  # the order they are reported in; others follow
+from arxivist.params import EvaluateParams
 
 if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
     from arxivist.bootstrap import Difference, Interval
@@ -104,23 +104,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resamples",
         type=positive_int,
-        default=2000,
+        default=EvaluateParams.bootstrap_resamples,
         metavar="N",
-        help="bootstrap resamples (default: %(default)s)",
+        help="bootstrap resamples (default: %(default)s, as evaluate.bootstrap_resamples)",
     )
     parser.add_argument(
-        "--seed", type=int, default=0, help="the resamples' seed (default: %(default)s)"
+        "--seed",
+        type=int,
+        default=EvaluateParams.bootstrap_seed,
+        help="the resamples' seed (default: %(default)s, as evaluate.bootstrap_seed)",
     )
     parser.add_argument("--md", action="store_true", help="print a markdown table")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        a, b = load_revisions([args.a, args.b])
-        results, notes = compare(a, b, args.resamples, args.seed)
-    except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    a, b = load_revisions([args.a, args.b])
+    results, notes = compare(a, b, args.resamples, args.seed)
     write = markdown if args.md else text
     print("\n".join(write(a, b, results, notes, args.resamples, args.seed)))
     return 0
@@ -240,7 +239,10 @@ def read_predictions(lines: Iterable[str], source: str) -> dict[str, Scored]:
 
 
 def compare(
-    a: Revision, b: Revision, count: int = 2000, seed: int = 0
+    a: Revision,
+    b: Revision,
+    count: int = EvaluateParams.bootstrap_resamples,
+    seed: int = EvaluateParams.bootstrap_seed,
 ) -> tuple[list[Result], list[str]]:
     """A and B on each evaluation set both scored, and notes on the sets only one scored."""
     shared = [name for name in a.sets if name in b.sets]

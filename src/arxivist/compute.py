@@ -16,8 +16,9 @@ from typing import Literal
 
 import torch
 
+from arxivist.params import RequestedPrecision
+
 Precision = Literal["fp32", "bf16"]
-Requested = Literal["auto", "fp32", "bf16"]
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def cpu_bf16_unit() -> Literal["AMX", "AVX512-BF16"] | None:
     return None
 
 
-def choose_precision(requested: Requested, capability: Capability) -> Precision:
+def choose_precision(requested: RequestedPrecision, capability: Capability) -> Precision:
     """`auto`: bf16 where native, else fp32; an explicit choice is kept (warned about if slow)."""
     if requested == "auto":
         return "bf16" if capability.native_bf16 else "fp32"
@@ -83,7 +84,7 @@ def choose_precision(requested: Requested, capability: Capability) -> Precision:
     return requested
 
 
-def resolve(requested: Requested, capability: Capability | None = None) -> Compute:
+def resolve(requested: RequestedPrecision, capability: Capability | None = None) -> Compute:
     """The Compute for a `precision` param; logs the choice."""
     capability = capability or probe()
     compute = Compute(capability.device, choose_precision(requested, capability), capability.name)

@@ -30,6 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from arxivist import contentcheck
+from arxivist.errors import ArxivistError
 
 HELP = (
     "Fail, listing each path, when DVC-tracked data is missing or modified here or on the remote."
@@ -51,8 +52,11 @@ A corrupted remote object: delete the object named (and, for a directory member,
 .dir object), then `dvc push` from a workspace whose check-data passes."""
 
 
-class DataCheckError(RuntimeError):
-    """The check itself could not run (not a DVC repo, unknown or unreachable remote, ...)."""
+class DataCheckError(ArxivistError):
+    """The check itself could not run (not a DVC repo, unknown or unreachable remote, ...): exit
+    status 2, as 1 says the check ran and found problems."""
+
+    exit_status = 2
 
 
 def data_status(repo_dir: Path, remote: bool, remote_name: str | None = None) -> dict:
@@ -161,15 +165,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the problems found; exit 0 when none, 1 when some, 2 when the check cannot run."""
+    """Print the problems found; exit 0 when none, 1 when some. A check that cannot run raises
+    DataCheckError (exit 2)."""
     where = "workspace and remote" if args.remote else "workspace"
     if args.verify_remote:
         where = "workspace and remote, every remote object downloaded and hashed"
-    try:
-        problems = check(args.repo, args.remote, args.remote_name, args.verify_remote)
-    except DataCheckError as error:
-        print(f"check-data: {error}", file=sys.stderr)
-        return 2
+    problems = check(args.repo, args.remote, args.remote_name, args.verify_remote)
     if not problems:
         print(f"check-data: all DVC-tracked data is present and unmodified ({where})")
         return 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,6 +32,12 @@ FLOORED = {
 
 class PushError(ArxivistError):
     """The folder, token or Hub stopped the upload; the message says why, never the token."""
+
+
+class PushInterrupted(PushError):
+    """Ctrl-C during the push: one line and the shell's status for SIGINT, never a traceback."""
+
+    exit_status = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,12 +88,8 @@ def run(args: argparse.Namespace) -> int:
             private=not args.public,
             commit_message=args.commit_message,
         )
-    except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:  # no traceback: a chained HTTP error in it could quote the token
-        print("error: interrupted; the Hub repository may hold a partial upload", file=sys.stderr)
-        return 130
+        raise PushInterrupted("interrupted; the Hub repository may hold a partial upload") from None
     print(f"pushed {args.model} to {repo_id}: {commit.commit_url}")
     return 0
 

@@ -1,7 +1,10 @@
 """params.yaml, loaded once into typed, validated objects.
 
-Every knob of the pipeline is a field here with the default that params.yaml also carries. Loading
-checks unknown keys, types and ranges before any stage does work, and every error names the key.
+Every knob of the pipeline is a field here, and the field's default is the one source of it:
+params.yaml is the pipeline's full copy (DVC reads the whole file), checked equal to these defaults
+by tests/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`) takes
+its default from the field. docs/params.md says what each key means. Loading checks unknown keys,
+types and ranges before any stage does work, and every error names the key.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ import yaml
 from arxivist.errors import ArxivistError
 
 DEFAULT_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
+# train.precision, evaluate.precision and `arxivist predict --precision`; arxivist.compute
+# resolves it to fp32 or bf16 on the hardware at hand.
+RequestedPrecision = Literal["auto", "fp32", "bf16"]
+PRECISIONS: tuple[str, ...] = typing.get_args(RequestedPrecision)
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 # Keys of older params.yaml files, and where their job went.
@@ -157,7 +164,7 @@ class TrainParams:
     warmup_ratio: float = 0.1
     class_weights: Literal["none", "balanced"] = "balanced"
     early_stopping_patience: int = 2
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: RequestedPrecision = "auto"
     attention_dropout: float = 0.0
     frozen_layers: int = 3
     head_init: Literal["linear_probe", "random"] = "linear_probe"
@@ -204,7 +211,7 @@ class EvaluateParams:
     """Inference (also the frozen encoder's) and the bootstrap behind every interval."""
 
     batch_tokens: int = 8192
-    precision: Literal["auto", "fp32", "bf16"] = "auto"
+    precision: RequestedPrecision = "auto"
     bootstrap_resamples: int = 2000
     bootstrap_seed: int = 0
 

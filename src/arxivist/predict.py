@@ -13,7 +13,6 @@ import argparse
 import contextlib
 import csv
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import chain
@@ -25,6 +24,7 @@ import numpy as np
 from arxivist.arguments import positive_int
 from arxivist.errors import ArxivistError
 from arxivist.jsonlines import decode_lines, parse_objects
+from arxivist.params import PRECISIONS, EvaluateParams
 
 if TYPE_CHECKING:
     from arxivist.compute import Compute
@@ -66,15 +66,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-tokens",
         type=positive_int,
-        default=8192,
+        default=EvaluateParams.batch_tokens,
         metavar="N",
-        help="at most N (padded) tokens per forward pass (default: %(default)s)",
+        help="at most N (padded) tokens per forward pass (default: %(default)s, as "
+        "evaluate.batch_tokens)",
     )
     parser.add_argument(
         "--precision",
-        choices=("auto", "fp32", "bf16"),
-        default="auto",
-        help="auto: bf16 where the GPU/CPU computes it natively, else fp32 (default: auto)",
+        choices=PRECISIONS,
+        default=EvaluateParams.precision,
+        help="auto: bf16 where the GPU/CPU computes it natively, else fp32 (default: "
+        "%(default)s, as evaluate.precision)",
     )
     parser.add_argument(
         "--max-length",
@@ -86,17 +88,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.all_scores and args.format != "jsonl":
-            raise PredictError("--all-scores needs --format jsonl")
-        texts = read_texts(args.texts, args.input, sys.stdin)
-        write_predictions(texts, args, sys.stdout)
-    except ArxivistError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+    if args.all_scores and args.format != "jsonl":
+        raise PredictError("--all-scores needs --format jsonl")
+    texts = read_texts(args.texts, args.input, sys.stdin)
+    write_predictions(texts, args, sys.stdout)
     return 0
 
 

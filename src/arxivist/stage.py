@@ -11,7 +11,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from arxivist.errors import ArxivistError
+from arxivist.errors import ArxivistError, report
 
 ENDPOINT_VARIABLE = "HF_ENDPOINT"
 
@@ -37,7 +37,7 @@ def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -
     try:
         stage(**vars(args))
     except ArxivistError as err:
-        sys.exit(f"error: {err}")
+        sys.exit(report(err))
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:
@@ -68,4 +68,4 @@ def exit_on_bad_environment() -> None:
     try:
         check_hub_endpoint()
     except ArxivistError as err:
-        sys.exit(f"error: {err}")
+        sys.exit(report(err))
