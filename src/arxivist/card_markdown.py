@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from arxivist.arxiv_query import category_query
 from arxivist.cards import METRICS, PER_CLASS, SYSTEMS, DataSummary
 from arxivist.evaluation_sets import SETS
 from arxivist.labels import LabelSet
@@ -147,8 +148,6 @@ def _source(params: Params) -> str:
     if fetch.source == "snapshot":
         name = Path(urlsplit(str(fetch.snapshot_path)).path).name
         return f"Source: arXiv's bulk metadata snapshot `{name}`."
-    from arxivist.sources.arxiv_api import category_query
-
     queries = "; ".join(f"`{category_query(code, fetch)}`" for code in fetch.categories)
     return (
         f"Source: the arXiv API ({urlsplit(fetch.api_url).hostname}), papers submitted from "
