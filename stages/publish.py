@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from arxivist.cards import DataSummary, build_card, check_eval_metrics, load_report
+from arxivist.card_markdown import build_card
+from arxivist.cards import DataSummary, check_eval_metrics, load_report
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 from arxivist.publishing import assemble, check_model

@@ -222,6 +222,8 @@ def test_bad_files_fail_naming_the_line() -> None:
         )
     with pytest.raises(CompareError, match=r"line 1: not a prediction record \('probabilities'\)"):
         read_predictions(['{"id": "1", "label": "a"}\n'], "x")
+    with pytest.raises(CompareError, match=r"^x, line 1: expected a JSON object$"):
+        read_predictions(['["1", "a"]\n'], "x")
     with pytest.raises(CompareError, match="no predictions"):
         read_predictions([], "x")
 
@@ -309,6 +311,16 @@ def test_a_revision_that_does_not_exist_or_has_no_predictions(
     assert capsys.readouterr().err == (
         f"error: HEAD~1 ({parent}) has no {PREDICTIONS} (no evaluate stage in its dvc.lock)\n"
     )
+
+
+def test_predictions_that_are_not_utf8_fail_naming_the_byte(
+    repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = repository / PREDICTIONS
+    path.write_bytes(path.read_bytes().replace(b'"id": "', b'"id": "\xff', 1))
+    assert run_compare() == 1
+    not_utf8 = "cannot read (not UTF-8 text at byte 8) in line 1"
+    assert capsys.readouterr().err == f"error: workspace: {PREDICTIONS}: {not_utf8}\n"
 
 
 def test_outside_a_dvc_repository(

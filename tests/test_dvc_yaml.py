@@ -117,6 +117,14 @@ def test_import_closure_follows_imports_inside_functions() -> None:
     assert {"src/arxivist/sources/snapshot.py", "src/arxivist/sources/arxiv_api.py"} <= closure
 
 
+def test_publish_states_the_api_queries_without_the_arxiv_client() -> None:
+    """The card names the queries (arxivist.arxiv_query) but an edit to the client that sends
+    them (arxivist.sources) does not rerun publish."""
+    closure = import_closure("stages.publish")
+    assert "src/arxivist/arxiv_query.py" in closure
+    assert not {path for path in closure if path.startswith("src/arxivist/sources/")}
+
+
 def test_declared_params_exist_in_params_yaml() -> None:
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     assert isinstance(params_from_dict(params), Params)

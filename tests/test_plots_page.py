@@ -13,8 +13,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import yaml
 
 from standins.workspace import ROOT, dvc
+from web.browser import visit
 from web.build_page import BUILDS, PAGE, build, checked
 
 WEB = ROOT / "web"
@@ -80,6 +82,36 @@ def test_the_page_is_the_build_of_the_locked_packages(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert build(tmp_path) == PAGE.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("epochs", [1, 2, 3, 10])
+def test_the_training_curves_label_whole_epochs_each_once(epochs: int, tmp_path: Path) -> None:
+    """dvc.yaml's training curves (template curves) drawn in Chromium from `epochs` logged rows:
+    the epoch axis reads 1, 2, ... (not 1, 2, 2: fractional ticks under format d)."""
+    curves = [
+        plot
+        for plot in yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["plots"]
+        if next(iter(plot.values())).get("template") == "curves"
+    ]
+    assert curves
+    for plot in curves:
+        for path, field in next(iter(plot.values()))["y"].items():
+            rows = "".join(f"{epoch}\t{1 / epoch:.4f}\n" for epoch in range(1, epochs + 1))
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_text(f"step\t{field}\n{rows}", encoding="utf-8")
+    (tmp_path / "dvc.yaml").write_text(yaml.safe_dump({"plots": curves}), encoding="utf-8")
+    dvc(tmp_path, "init", "--no-scm", "-q")
+    shutil.copytree(ROOT / ".dvc" / "plots", tmp_path / ".dvc" / "plots")
+    dvc(tmp_path, "config", "plots.html_template", "plots/page.html")
+    dvc(tmp_path, "plots", "show", "-o", str(tmp_path / "page"))
+
+    seen = visit(tmp_path / "page" / "index.html")
+    assert seen.problems == []
+    assert len(seen.charts) == len(curves)
+    for chart in seen.charts.values():
+        assert chart.drawn
+        assert chart.axis_labels[0] == [str(epoch) for epoch in range(1, epochs + 1)]
 
 
 @pytest.mark.parametrize("text", ["a</script>b", "<!-- x", "{plot_divs}", "{scripts}"])

@@ -8,10 +8,11 @@ from collections import Counter
 
 import pytest
 
+from arxivist.arxiv_query import Window
 from arxivist.papers import NotEnoughPapers, Paper
 from arxivist.params import FetchParams
 from arxivist.sources import fetch_papers
-from arxivist.sources.arxiv_api import ArxivFetchError, Window, allot, fetch_from_api, months_of
+from arxivist.sources.arxiv_api import ArxivFetchError, allot, fetch_from_api, months_of
 from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
 
 # Paging, faults and filtering are tested in a one-month window: one query per category.

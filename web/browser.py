@@ -36,6 +36,9 @@ READ_CHARTS = """() => [...document.querySelectorAll('main > div[id]')].map(div 
     id: div.id,
     titles: texts('role-title-text'),
     axis_titles: texts('role-axis-title'),
+    axis_labels: [...div.querySelectorAll('svg.marks g.role-axis')]
+      .map(axis => [...axis.querySelectorAll('g.role-axis-label text')].map(t => t.textContent))
+      .filter(labels => labels.length),
     legend: [...texts('role-legend-title'), ...texts('role-legend-label')],
     mark_texts: texts('mark-text.role-mark'),
     lines: count('line'),
@@ -55,6 +58,7 @@ class Chart:
     id: str
     titles: list[str]
     axis_titles: list[str]
+    axis_labels: list[list[str]]  # each labelled axis's tick labels, x before y
     legend: list[str]
     mark_texts: list[str]  # text drawn as data, e.g. the counts in confusion cells
     lines: int

@@ -14,7 +14,6 @@ when the whole interval is on one side of 0, else "no evidence".
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ import numpy as np
 from arxivist.arguments import positive_int
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import SETS  # the order they are reported in; others follow
+from arxivist.jsonlines import decode_lines, parse_objects
 from arxivist.params import EvaluateParams
 
 if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
@@ -152,23 +152,21 @@ def load_revisions(names: Sequence[str]) -> list[Revision]:
                         f"here (for someone else's experiment: dvc exp pull origin {name})"
                     ) from None
             revisions.append(Revision(name, sha, {}))
-    return [
-        Revision(r.name, r.sha, read_predictions(_read(root, r), f"{r.label}: {PREDICTIONS}"))
-        for r in revisions
-    ]
+    return [Revision(r.name, r.sha, _read(root, r)) for r in revisions]
 
 
-def _read(root: str, revision: Revision) -> list[str]:
-    """The lines of the revision's predictions file, from the workspace, the cache or the remote."""
+def _read(root: str, revision: Revision) -> dict[str, Scored]:
+    """The revision's predictions file, from the workspace, the cache or the remote, read."""
     import dvc.api
     from dvc.exceptions import DvcException, PathMissingError
 
     try:
         with (
             _quiet_remote(),
-            dvc.api.open(PREDICTIONS, repo=root, rev=revision.sha, encoding="utf-8") as lines,
+            dvc.api.open(PREDICTIONS, repo=root, rev=revision.sha, mode="rb") as raw,
         ):
-            return list(lines)
+            source = f"{revision.label}: {PREDICTIONS}"
+            return read_predictions(decode_lines(raw, source, CompareError), source)
     except PathMissingError:
         raise CompareError(
             f"{revision.label} has no {PREDICTIONS} (no evaluate stage in its dvc.lock)"
@@ -200,12 +198,8 @@ def read_predictions(lines: Iterable[str], source: str) -> dict[str, Scored]:
     """The records of a predictions file, by evaluation set ("set"; absent: the test split)."""
     columns: dict[str, tuple[list[str], list[str], list[list[float]]]] = {}
     codes: tuple[str, ...] | None = None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}, line {number}"
+    for where, record in parse_objects(lines, source, CompareError):
         try:
-            record = json.loads(line)
             paper, label = record["id"], record["label"]
             probabilities = record["probabilities"]
             name = record.get("set", DEFAULT_SET)
@@ -213,8 +207,6 @@ def read_predictions(lines: Iterable[str], source: str) -> dict[str, Scored]:
                 raise TypeError("id, label and set must be strings")
             row = tuple(probabilities)
             values = [float(p) for p in probabilities.values()]
-        except json.JSONDecodeError as err:
-            raise CompareError(f"{where}: not valid JSON ({err.msg})") from None
         except (KeyError, TypeError, AttributeError, ValueError) as err:
             raise CompareError(f"{where}: not a prediction record ({_one_line(err)})") from None
         if codes is None:

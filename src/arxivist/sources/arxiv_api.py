@@ -22,12 +22,13 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import arxiv
 import requests
 from tqdm import tqdm
 
+from arxivist.arxiv_query import Window, window_query
 from arxivist.errors import ArxivistError
 from arxivist.papers import Paper, strip_version
 from arxivist.params import FetchParams, LaterParams
@@ -42,17 +43,6 @@ _RETRYABLE_4XX = frozenset({408, 429})
 
 class ArxivFetchError(ArxivistError):
     """The arXiv API could not deliver a category's papers; the message names category and URL."""
-
-
-class Window(NamedTuple):
-    """Whole days of the fetch window, from `first` to `last`, both included."""
-
-    first: dt.date
-    last: dt.date
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
 
 
 def fetch_from_api(
@@ -105,16 +95,6 @@ def allot(total: int, weights: Sequence[int]) -> list[int]:
     for i in by_remainder[: total - sum(shares)]:
         shares[i] += 1
     return shares
-
-
-def category_query(code: str, params: FetchParams) -> str:
-    """The API query for one category's papers submitted within the whole fetch window."""
-    return window_query(code, Window(params.submitted_from, params.submitted_to))
-
-
-def window_query(code: str, window: Window) -> str:
-    """The API query for one category's papers submitted within `window` (whole days)."""
-    return f"cat:{code} AND submittedDate:[{window.first:%Y%m%d}0000 TO {window.last:%Y%m%d}2359]"
 
 
 def _sample(
