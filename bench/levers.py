@@ -1,4 +1,4 @@
-"""Each training lever measured, kept only if the numbers support it: one run, this machine.
+"""Each training lever measured, and chosen on validation data only: one run, this machine.
 
 1. Step time per lever, side by side in this process on one real batch of 16 training abstracts
    (padded to the batch's longest): the seed recipe (512 tokens, the checkpoint's dropouts, fp32,
@@ -7,73 +7,98 @@
    lever: one warm-up and --steps timed steps (forward, backward, AdamW); the median and its ratio
    to the checkpoint as it is. Models come from `arxivist.training.load_model`, so the levers
    timed are the pipeline's own code.
-2. Quality and training time per lever through the pipeline itself: a scratch workspace reads the
-   snapshot, `dvc repro tokenize baselines` runs the data stages, the later set and the baselines
-   once (then committed), and one
-   timed `dvc exp run` trains the defaults, then one `dvc exp run -S KEY=VALUE` per variant, each
-   changing one lever. Each records the call's wall time with the stages it ran (train, evaluate,
-   publish: the data stages, the later set and the baselines are cached), the best epoch's
-   validation ROC-AUC and macro-F1, and the model's on the test split and the later set with their
-   bootstrap intervals, from the evaluate stage's reports/eval/details.json.
+2. Quality per lever by cross-validation on train + validation (`bench.crossval`): a scratch
+   workspace runs the data stages (`dvc repro split`) on the snapshot; the train and validation
+   splits are pooled (1,785 papers of the blog sample) and cut into --folds stratified folds; the
+   defaults and each variant (one `-S`-style override each) train on every fold's complement with
+   the train stage's own `fine_tune` and score the held-out fold. Each setting gets the pooled
+   out-of-fold ROC-AUC and macro-F1 with their stratified bootstrap intervals, and the paired
+   difference from the defaults on the same papers (`arxivist.bootstrap.intervals`). The
+   defaults' folds also give two models that keep the linear probe's strength (probe average,
+   weight average), at no extra training.
 
-Levers are chosen on validation; the later set is reported, not used to choose.
+A variant replaces a default only when it is better than the defaults on one headline metric by
+at least the smallest difference one run can resolve (--floor: the noise floor's result) with a
+paired interval above 0, and worse on neither. The variant `train.seed=43` changes no lever: it
+shows how far two runs of the same recipe differ here. The test split and the later set are not
+used to choose; the later set's figures of the chosen defaults come from the pipeline
+(`make bench`, `make bench-noise`).
+
+Resumable: each fold's predictions are kept in --work as they finish; a rerun with the same
+params and folds reuses them (one made with others is refused).
 
     python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
-A smoke test of minutes (tiny sample, short texts, two variants):
+A smoke test of minutes (tiny sample, short texts, one variant):
 
     python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --out /tmp/levers-smoke.json --steps 1 \\
+        --out /tmp/levers-smoke.json --work /tmp/levers-smoke --steps 1 --folds 2 \\
         --set 'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 30}' \\
-        --set 'later.categories={cs.AI: 20, cs.IR: 20, cs.RO: 20}' \\
-        --set train.epochs=1 --set tokenize.max_length=64 \\
-        --variants train.head_init=random,train.frozen_layers=0
+        --set tokenize.max_length=64 --variants train.frozen_layers=0
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 import yaml
 from transformers import AutoConfig, AutoTokenizer
 
 from arxivist.arguments import positive_int
-from arxivist.cards import load_report
+from arxivist.atomic import write_json
+from arxivist.bootstrap import intervals, resamples
 from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import Capability, Compute, probe
+from arxivist.compute import Capability, Compute, probe, resolve
 from arxivist.labels import LabelSet
 from arxivist.metrics import HEADLINE
 from arxivist.params import Params, TrainParams
 from arxivist.training import load_model
-from bench.harness import arguments, begin, finish, parse, parse_set, scratch_workspace
+from bench.crossval import PROBE_AVERAGE, Setting, fold_indices, fold_predictions
+from bench.harness import (
+    add_work_folder,
+    arguments,
+    begin,
+    bench_params,
+    finish,
+    params_record,
+    parse,
+    parse_set,
+    scratch_workspace,
+)
 from bench.report import METRIC_NAMES, interval_text, machine_line, table
 from bench.timing import encode_batch, timed, train_step
-from standins.workspace import dvc, git
+from standins.workspace import ROOT, deep_merge, dvc
 
 VARIANTS = (
-    "train.head_init=random",
+    "train.learning_rate=5.0e-5",  # gentler fine-tuning after the probe, as LP-FT suggests
     "train.frozen_layers=0",
-    "train.attention_dropout=0.1",
-    "train.group_by_length=false",
-    "train.epochs=2",  # the default is 1 epoch: the one-lever change is a second one
+    "train.seed=43",  # no lever: the same recipe again, for the noise between two runs
+    "train.epochs=2",
+    "tokenize.max_length=512",
 )
+DEFAULTS = "defaults"
+FOLDS = 3
 BATCH = 16
 AS_IS = "checkpoint as is"  # the step-time row the others are compared with
-RULE = "Levers are chosen on validation; the later set is reported, not used to choose."
-RAN = re.compile(r"Running stage '([^']+)'")
+RULE = (
+    "Levers are chosen on out-of-fold predictions over train + validation; the test split and "
+    "the later set are not used to choose."
+)
+NEEDS_TWO_MODELS = {PROBE_AVERAGE}  # not one plain classifier: `pipeline()` cannot load it
 
 
 class LeverError(ValueError):
-    """A variant that would not measure one lever: an unknown param, or no change at all."""
+    """A variant that would not measure one lever, or a work folder made with other params."""
 
 
 @dataclass(frozen=True)
@@ -90,29 +115,34 @@ class StepLever:
 def main() -> None:
     args = parse_args()
     machine = begin()
+    floor = read_floor(args.floor)
     with scratch_workspace(args, "arxivist-levers-") as scratch:
         workspace = scratch.workspace
         check_variants(
             args.variants, yaml.safe_load((workspace / "params.yaml").read_text(encoding="utf-8"))
         )
-        dvc(workspace, "repro", "tokenize", "baselines")
-        git(workspace, "add", "-A")
-        git(workspace, "commit", "-q", "-m", "Data stages, later set, baselines")
-        train = pd.read_parquet(workspace / "data/split/train.parquet")
-        steps = step_times(scratch.params, train.iloc[:BATCH], args.steps)
-        runs = [run_variant(workspace, variant) for variant in (None, *args.variants)]
+        dvc(workspace, "repro", "split")
+        pool = pd.concat(
+            [pd.read_parquet(workspace / f"data/split/{name}.parquet") for name in SPLITS],
+            ignore_index=True,
+        )
+        labels = LabelSet.load(workspace / "data/labeled/labels.json")
+        steps = step_times(scratch.params, pool.iloc[:BATCH], args.steps)
     result = {
         "machine": machine,
         "params": scratch.params_record(),
         "steps": {"batch": BATCH, "timed_steps": args.steps, "levers": steps},
-        "runs": with_ratios(runs),
+        "floor": floor,
         "rule": RULE,
     }
+    settings = [setting(args, variant) for variant in (None, *args.variants)]
+    result["crossval"] = cross_validate(pool, labels, settings, args, floor)
     finish(args.out, result, markdown)
 
 
 def parse_args() -> argparse.Namespace:
     parser = arguments(__doc__.splitlines()[0], "levers.json")
+    add_work_folder(parser, "levers")
     parser.add_argument(
         "--steps",
         type=positive_int,
@@ -126,8 +156,20 @@ def parse_args() -> argparse.Namespace:
         type=parse_variants,
         default=VARIANTS,
         metavar="KEY=YAML,...",
-        help="the `dvc exp run -S` overrides, one lever each, comma-separated "
-        f"(default: {','.join(VARIANTS)})",
+        help=f"the overrides, one lever each, comma-separated (default: {','.join(VARIANTS)})",
+    )
+    parser.add_argument(
+        "--folds",
+        type=positive_int,
+        default=FOLDS,
+        metavar="K",
+        help="stratified folds of train + validation (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--floor",
+        type=Path,
+        default=ROOT / "bench" / "results" / "noise_floor.json",
+        help="the noise floor's result, whose smallest resolvable differences a lever must clear",
     )
     return parse(parser)
 
@@ -234,55 +276,139 @@ def time_lever(
     }
 
 
-def run_variant(workspace: Path, variant: str | None) -> dict[str, Any]:
-    """A timed `dvc exp run` of the defaults (None) or of one `-S` override, and its numbers."""
-    git(workspace, "checkout", "--", "params.yaml")  # the last run's -S stays in the workspace
-    command = ("exp", "run", *(("-S", variant) if variant else ()))
-    seconds, done = timed(lambda: dvc(workspace, *command))
-    ran = stages_run(done.stdout + done.stderr)
-    if "train" not in ran:
-        raise LeverError(f"dvc {' '.join(command)} ran {ran or 'no stage'}, not train")
-    reports = workspace / "reports"
-    training = load_report(reports / "train/metrics.json", reports / "train/details.json")
-    details = json.loads((reports / "eval/details.json").read_text(encoding="utf-8"))
-    run = {
-        "variant": variant or "defaults",
-        "seconds": round(seconds, 1),
-        "stages_run": ran,
-        "precision": training["compute"]["precision"],
-        "best_epoch": training["best_epoch"],
-        "val_roc_auc": training["val_roc_auc"],
-        "val_macro_f1": training["val_macro_f1"],
-        "later_papers": details["later"]["papers"],
-        **{name: details[name]["model"]["intervals"] for name in ("test", "later")},
-        "later_model_minus_encoder": details["later"]["differences"]["model - encoder"],
-    }
-    print(f"run {run}", flush=True)
-    return run
+SPLITS = ("train", "validation")
 
 
-def stages_run(dvc_output: str) -> list[str]:
-    """The stages a dvc command ran (not skipped or restored from the run cache), in order."""
-    return RAN.findall(dvc_output)
+def read_floor(path: Path) -> dict[str, float]:
+    """{metric: the smallest difference one run resolves}, from `make bench-noise`'s result."""
+    try:
+        floor = json.loads(path.read_text(encoding="utf-8"))["floor"]
+        return {metric: floor[metric]["smallest_resolvable"] for metric in HEADLINE}
+    except (OSError, ValueError, KeyError) as err:
+        raise LeverError(f"{path}: no noise floor ({err}); run make bench-noise first") from err
 
 
-def with_ratios(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The runs, each with its wall time's ratio to the first (the defaults)."""
-    base = runs[0]["seconds"]
-    return [{**run, "ratio_to_default": round(run["seconds"] / base, 3)} for run in runs]
+def setting(args: argparse.Namespace, variant: str | None) -> Setting:
+    """The defaults (None) or one variant over them, with the bench's params and --set."""
+    overrides = deep_merge(args.set, parse_set(variant)) if variant else args.set
+    params = bench_params(args.snapshot, overrides)
+    return Setting(variant or DEFAULTS, params.train, params.tokenize.max_length)
+
+
+def cross_validate(
+    pool: pd.DataFrame,
+    labels: LabelSet,
+    settings: list[Setting],
+    args: argparse.Namespace,
+    floor: dict[str, float],
+) -> dict[str, Any]:
+    """Each setting's out-of-fold scores on `pool` (kept in --work fold by fold), its intervals,
+    its paired difference from the defaults and whether the rule adopts it."""
+    params = bench_params(args.snapshot, args.set)
+    targets = pool["label"].to_numpy()
+    held = fold_indices(targets, args.folds, params.split.seed)
+    work = open_work(args.work, params, pool, args.folds)
+    checkpoint = resolve_checkpoint(params.model)
+    compute = resolve(params.train.precision)
+    scores: dict[str, np.ndarray] = {}
+    seconds: dict[str, float] = {}
+    for each in settings:
+        found, seconds[each.name] = out_of_fold(
+            work, pool, held, each, labels, checkpoint, compute, params.evaluate.batch_tokens
+        )
+        scores.update(found)
+    evaluate = params.evaluate
+    draws = resamples(targets, len(labels), evaluate.bootstrap_resamples, evaluate.bootstrap_seed)
+    rows = []
+    for name, probabilities in scores.items():
+        pair = (
+            {name: probabilities}
+            if name == DEFAULTS
+            else {name: probabilities, DEFAULTS: scores[DEFAULTS]}
+        )
+        systems, differences = intervals(pair, draws)
+        row: dict[str, Any] = {
+            "setting": name,
+            "train_seconds": seconds.get(name),
+            "intervals": {m: systems[name][m].record() for m in HEADLINE},
+        }
+        if name != DEFAULTS:
+            difference = differences[f"{name} - {DEFAULTS}"]
+            row["minus_defaults"] = {m: difference[m].record() for m in HEADLINE}
+            row["adopted"] = adopted(row["minus_defaults"], floor) and name not in NEEDS_TWO_MODELS
+        rows.append(row)
+    return {"papers": len(pool), "folds": args.folds, "compute": compute.describe(), "rows": rows}
+
+
+def open_work(work: Path, params: Params, pool: pd.DataFrame, folds: int) -> Path:
+    """The work folder, made for these params, papers and folds; refused if made for others."""
+    record = {"params": params_record(params), "papers": pool["id"].tolist(), "folds": folds}
+    stamp = work / "made-for.json"
+    if stamp.exists():
+        if json.loads(stamp.read_text(encoding="utf-8")) != json.loads(json.dumps(record)):
+            raise LeverError(f"{work} was made with other params, papers or folds; use --work")
+    else:
+        write_json(stamp, record)
+    return work
+
+
+def out_of_fold(
+    work: Path,
+    pool: pd.DataFrame,
+    held: list[np.ndarray],
+    each: Setting,
+    labels: LabelSet,
+    checkpoint: Path,
+    compute: Compute,
+    batch_tokens: int,
+) -> tuple[dict[str, np.ndarray], float]:
+    """{system: probabilities in pool order} of one setting (with the probe-keeping systems for
+    the defaults) and the seconds its folds took, each fold computed once and kept in `work`."""
+    with_probe = each.name == DEFAULTS
+    found: dict[str, np.ndarray] = {}
+    total = 0.0
+    for k, rows in enumerate(held):
+        path = work / each.name.replace("/", "_") / f"fold-{k}.npz"
+        if not path.exists():
+            start = time.perf_counter()
+            fold = fold_predictions(
+                pool, rows, each, labels, checkpoint, compute, batch_tokens, with_probe
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            seconds = time.perf_counter() - start
+            np.savez(path.with_suffix(".tmp.npz"), seconds=seconds, **fold)
+            path.with_suffix(".tmp.npz").replace(path)
+            print(f"{each.name} fold {k}: {seconds:.0f} s", flush=True)
+        kept = np.load(path)
+        total += float(kept["seconds"])
+        for name in kept.files:
+            if name != "seconds":
+                found.setdefault(name, np.zeros((len(pool), len(labels))))[rows] = kept[name]
+    return found, round(total, 1)
+
+
+def adopted(minus_defaults: dict[str, dict[str, Any]], floor: dict[str, float]) -> bool:
+    """The rule: better than the defaults on some metric by at least its floor (the paired
+    interval above 0), and worse on none."""
+    verdicts = {m: minus_defaults[m]["verdict"] for m in HEADLINE}
+    if "worse" in verdicts.values():
+        return False
+    return any(verdicts[m] == "better" and minus_defaults[m]["value"] >= floor[m] for m in HEADLINE)
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The machine line, the step-time and per-variant tables, what the wall covers, the rule."""
-    ran = sorted({", ".join(run["stages_run"]) for run in result["runs"]})
-    papers = result["runs"][0]["later_papers"]
+    """The machine line, the step-time table, the cross-validation table, the rule."""
+    crossval = result["crossval"]
+    floor = ", ".join(f"{METRIC_NAMES[m]} {v:.4f}" for m, v in result["floor"].items())
     notes = (
-        f"Wall: the `dvc exp run` call, which ran {' or '.join(ran)} (the data stages, the later "
-        f"set and the baselines cached). Later set: {papers} papers submitted after the training "
-        "sample, with 95% bootstrap intervals; validation: the best epoch's, as the train stage "
-        f"reports it (no interval). {result['rule']}"
+        f"Out-of-fold predictions on {crossval['papers']} papers (train + validation, "
+        f"{crossval['folds']} stratified folds, {crossval['compute']['precision']}), 95% "
+        f"stratified bootstrap intervals; differences paired on the same papers. Adopted: better "
+        f"by at least the noise floor ({floor}) on one metric and worse on none; "
+        f"{', '.join(sorted(NEEDS_TWO_MODELS))} needs two models at inference and is not "
+        f"adopted. {result['rule']}"
     )
-    parts = [machine_line(result["machine"]), steps_table(result["steps"]), runs_table(result)]
+    parts = [machine_line(result["machine"]), steps_table(result["steps"]), crossval_table(result)]
     return "\n\n".join([*parts, notes]) + "\n"
 
 
@@ -317,24 +443,37 @@ def steps_table(steps: dict[str, Any]) -> str:
     return table(header, rows)
 
 
-def runs_table(result: dict[str, Any]) -> str:
-    """One row per `dvc exp run`: the lever changed, wall, its ratio, validation, and the later
-    set with intervals."""
-    rows = [
-        [
-            run["variant"],
-            f"{run['seconds']:.0f}",
-            f"{run['ratio_to_default']:.2f}",
-            f"{run['val_roc_auc']:.4f}",
-            f"{run['val_macro_f1']:.4f}",
-            *(interval_text(run["later"][metric]) for metric in HEADLINE),
-        ]
-        for run in result["runs"]
-    ]
-    header = ["lever changed", "train-stage wall s", "ratio to default"]
-    header += ["val ROC-AUC", "val macro-F1"]
-    header += [f"later {METRIC_NAMES[metric]} [95% CI]" for metric in HEADLINE]
-    return table(header, rows)
+def crossval_table(result: dict[str, Any]) -> str:
+    """One row per setting: training seconds over the folds and their ratio to the defaults',
+    the out-of-fold metrics with intervals, the paired difference from the defaults, adopted."""
+    rows = result["crossval"]["rows"]
+    base = rows[0]["train_seconds"]
+    lines = []
+    for row in rows:
+        seconds = row["train_seconds"]
+        cost = (
+            ["with the defaults' folds", ""]
+            if seconds is None
+            else [
+                f"{seconds:.0f}",
+                f"{seconds / base:.2f}",
+            ]
+        )
+        metrics = [interval_text(row["intervals"][m]) for m in HEADLINE]
+        if "minus_defaults" in row:
+            differences = [
+                f"{interval_text(row['minus_defaults'][m], signed=True)} "
+                f"{row['minus_defaults'][m]['verdict']}"
+                for m in HEADLINE
+            ]
+            verdict = "yes" if row["adopted"] else "no"
+        else:
+            differences, verdict = ["", ""], ""
+        lines.append([row["setting"], *cost, *metrics, *differences, verdict])
+    header = ["setting", "train + score s (all folds)", "ratio to defaults"]
+    header += [f"out-of-fold {METRIC_NAMES[m]} [95% CI]" for m in HEADLINE]
+    header += [f"- defaults {METRIC_NAMES[m]} [95% CI]" for m in HEADLINE]
+    return table([*header, "adopted"], lines)
 
 
 if __name__ == "__main__":
