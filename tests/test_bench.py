@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from arxivist.bootstrap import Difference
@@ -44,12 +46,13 @@ from bench.levers import (
     RULE,
     LeverError,
     StepLever,
+    adopted,
     check_variants,
+    open_work,
     parse_variants,
+    read_floor,
     skip_reason,
-    stages_run,
     step_levers,
-    with_ratios,
 )
 from bench.levers import markdown as levers_markdown
 from bench.noise_floor import markdown as noise_markdown
@@ -282,29 +285,77 @@ def test_check_variants_wants_one_real_change_each() -> None:
         check_variants(["train.epochs=2", "train.epochs=2"], params)
 
 
-def test_stages_run_reads_what_dvc_ran_not_what_it_skipped() -> None:
-    output = (
-        "Stage 'fetch' didn't change, skipping\n"
-        "Stage 'tokenize' is cached - skipping run, checking out outputs\n"
-        "Running stage 'train':\n> python -m stages.train ...\n"
-        "Running stage 'evaluate':\nRunning stage 'publish':\n"
-    )
-    assert stages_run(output) == ["train", "evaluate", "publish"]
-    assert stages_run("Stage 'train' didn't change, skipping") == []
+FLOOR = {"roc_auc_ovr": 0.003, "macro_f1": 0.015}
+
+
+def test_a_lever_is_adopted_only_above_the_floor_and_worse_on_nothing() -> None:
+    clear = difference(0.004, 0.003)  # better by more than the ROC-AUC floor
+    small = difference(0.002, 0.001)  # better on these papers, but under the floor
+    tie = difference(0.0, 0.01)
+    worse = difference(-0.02, 0.01)
+    assert adopted({"roc_auc_ovr": clear, "macro_f1": tie}, FLOOR)
+    assert not adopted({"roc_auc_ovr": small, "macro_f1": tie}, FLOOR)
+    assert not adopted({"roc_auc_ovr": clear, "macro_f1": worse}, FLOOR)
+    assert not adopted({"roc_auc_ovr": tie, "macro_f1": tie}, FLOOR)
+    assert adopted({"roc_auc_ovr": tie, "macro_f1": difference(0.02, 0.015)}, FLOOR)
+
+
+def test_the_floor_comes_from_the_noise_floor_result(tmp_path: Path) -> None:
+    path = tmp_path / "noise_floor.json"
+    floor = {m: {"smallest_resolvable": v, "sd": v / 3} for m, v in FLOOR.items()}
+    path.write_text(json.dumps({"floor": floor}), encoding="utf-8")
+    assert read_floor(path) == FLOOR
+    path.write_text(json.dumps({"floor": {}}), encoding="utf-8")
+    with pytest.raises(LeverError, match=r"no noise floor.*make bench-noise"):
+        read_floor(path)
+    with pytest.raises(LeverError, match="no noise floor"):
+        read_floor(tmp_path / "absent.json")
+
+
+def test_a_work_folder_serves_only_the_params_papers_and_folds_it_was_made_for(
+    tmp_path: Path,
+) -> None:
+    params = bench_params(tmp_path / "snap.jsonl", {})
+    pool = pd.DataFrame({"id": ["2401.00001", "2401.00002"]})
+    work = tmp_path / "work"
+    assert open_work(work, params, pool, 3) == work
+    assert open_work(work, params, pool, 3) == work  # a rerun resumes
+    for other in (
+        (bench_params(tmp_path / "snap.jsonl", {"train": {"epochs": 2}}), pool, 3),
+        (params, pool.iloc[:1], 3),
+        (params, pool, 5),
+    ):
+        with pytest.raises(LeverError, match="made with other params"):
+            open_work(work, *other)
 
 
 def levers_result() -> dict[str, Any]:
-    runs = [
+    crossval_rows: list[dict[str, Any]] = [
         {
-            "variant": variant,
-            "seconds": seconds,
-            "stages_run": ["train", "evaluate", "publish"],
-            "val_roc_auc": 0.97,
-            "val_macro_f1": 0.87,
-            "later_papers": 2627,
-            "later": {"roc_auc_ovr": interval(0.98), "macro_f1": interval(0.91, 0.02)},
-        }
-        for variant, seconds in (("defaults", 200.0), ("train.frozen_layers=0", 300.0))
+            "setting": "defaults",
+            "train_seconds": 600.0,
+            "intervals": {"roc_auc_ovr": interval(0.97), "macro_f1": interval(0.87, 0.02)},
+        },
+        {
+            "setting": "weight average",
+            "train_seconds": None,
+            "intervals": {"roc_auc_ovr": interval(0.975), "macro_f1": interval(0.88, 0.02)},
+            "minus_defaults": {
+                "roc_auc_ovr": difference(0.005, 0.003),
+                "macro_f1": difference(0.01, 0.02),
+            },
+            "adopted": True,
+        },
+        {
+            "setting": "train.frozen_layers=0",
+            "train_seconds": 900.0,
+            "intervals": {"roc_auc_ovr": interval(0.97), "macro_f1": interval(0.87, 0.02)},
+            "minus_defaults": {
+                "roc_auc_ovr": difference(0.0, 0.003),
+                "macro_f1": difference(-0.001, 0.019),
+            },
+            "adopted": False,
+        },
     ]
     steps = [
         {
@@ -326,12 +377,18 @@ def levers_result() -> dict[str, Any]:
     return {
         "machine": MACHINE,
         "steps": {"batch": 16, "timed_steps": 3, "levers": steps},
-        "runs": with_ratios(runs),
+        "floor": FLOOR,
+        "crossval": {
+            "papers": 1785,
+            "folds": 3,
+            "compute": {"precision": "fp32"},
+            "rows": crossval_rows,
+        },
         "rule": RULE,
     }
 
 
-def test_levers_markdown_states_the_rule_and_the_later_set_with_intervals() -> None:
+def test_levers_markdown_states_the_rule_and_every_difference_with_its_interval() -> None:
     text = levers_markdown(levers_result())
     lines = text.splitlines()
     assert lines[0] == "**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)"
@@ -339,15 +396,20 @@ def test_levers_markdown_states_the_rule_and_the_later_set_with_intervals() -> N
     skipped = "| + bf16 autocast | skipped: no native bf16 on AMD EPYC (AVX2) |  |  |  |  |  |"
     assert skipped in lines
     assert (
-        "| defaults | 200 | 1.00 | 0.9700 | 0.8700 | 0.9800 [0.9700, 0.9900] "
-        "| 0.9100 [0.8900, 0.9300] |" in lines
+        "| defaults | 600 | 1.00 | 0.9700 [0.9600, 0.9800] | 0.8700 [0.8500, 0.8900] |  |  |  |"
+        in lines
     )
-    assert "| train.frozen_layers=0 | 300 | 1.50 | 0.9700 | 0.8700 |" in text
-    assert "later ROC-AUC [95% CI]" in text
-    assert "which ran train, evaluate, publish" in text
-    assert "Later set: 2627 papers" in text
+    assert (
+        "| weight average | with the defaults' folds |  | 0.9750 [0.9650, 0.9850] "
+        "| 0.8800 [0.8600, 0.9000] | +0.0050 [+0.0020, +0.0080] better "
+        "| +0.0100 [-0.0100, +0.0300] no evidence | yes |" in lines
+    )
+    assert "| train.frozen_layers=0 | 900 | 1.50 |" in text
+    assert "no evidence | no |" in text
+    assert "Out-of-fold predictions on 1785 papers (train + validation, 3 stratified folds" in text
+    assert "noise floor (ROC-AUC 0.0030, macro-F1 0.0150)" in text
     assert text.rstrip().endswith(RULE)
-    assert all(line.count("|") in (0, 8) for line in lines), text
+    assert all(line.count("|") in (0, 8, 9) for line in lines), text
 
 
 # ---- queued experiments
