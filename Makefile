@@ -59,7 +59,7 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 BF16_TESTS := tests/test_compute.py tests/test_inference.py tests/test_predict.py tests/test_training.py
 
 test: venv browser  ## the whole test suite, offline, then the bf16 paths on any CPU
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=25
 	$(BIN)/python -m pytest --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
 
 test-fast: venv  ## the tests that take seconds
@@ -84,7 +84,7 @@ bench: venv  ## time to quality on real abstracts: the default pipeline against 
 	$(BIN)/python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
 		--model bench/results/model
 
-bench-levers: venv  ## each training lever's step time and quality, via dvc exp run on real abstracts
+bench-levers: venv  ## each lever's step time, and the defaults chosen by cross-validation on train + validation
 	$(BIN)/python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
 # Queued DVC experiments in a persistent work folder under bench/results/work/: rerunning resumes
