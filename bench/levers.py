@@ -54,7 +54,7 @@ import yaml
 from transformers import AutoConfig, AutoTokenizer
 
 from arxivist.arguments import positive_int
-from arxivist.atomic import write_json
+from arxivist.atomic import atomic_path, write_json
 from arxivist.bootstrap import intervals, resamples
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import Capability, Compute, probe, resolve
@@ -85,6 +85,7 @@ VARIANTS = (
     "tokenize.max_length=512",
 )
 DEFAULTS = "defaults"
+SPLITS = ("train", "validation")  # pooled for the folds
 FOLDS = 3
 BATCH = 16
 AS_IS = "checkpoint as is"  # the step-time row the others are compared with
@@ -134,7 +135,7 @@ def main() -> None:
         "rule": RULE,
     }
     settings = [setting(args, variant) for variant in (None, *args.variants)]
-    result["crossval"] = cross_validate(pool, labels, settings, args, floor)
+    result["crossval"] = cross_validate(pool, labels, settings, scratch.params, args, floor)
     finish(args.out, result, markdown)
 
 
@@ -274,9 +275,6 @@ def time_lever(
     }
 
 
-SPLITS = ("train", "validation")
-
-
 def read_floor(path: Path) -> dict[str, float]:
     """{metric: the smallest difference one run resolves}, from `make bench-noise`'s result."""
     try:
@@ -297,12 +295,13 @@ def cross_validate(
     pool: pd.DataFrame,
     labels: LabelSet,
     settings: list[Setting],
+    params: Params,
     args: argparse.Namespace,
     floor: dict[str, float],
 ) -> dict[str, Any]:
     """Each setting's out-of-fold scores on `pool` (kept in --work fold by fold), its intervals,
-    its paired difference from the defaults and whether the rule adopts it."""
-    params = bench_params(args.snapshot, args.set)
+    its paired difference from the defaults and whether the rule adopts it; `params`: the
+    workspace's (the defaults')."""
     targets = pool["label"].to_numpy()
     held = fold_indices(targets, args.folds, params.split.seed)
     work = open_work(args.work, params, pool, args.folds)
@@ -372,10 +371,9 @@ def out_of_fold(
             fold = fold_predictions(
                 pool, rows, each, labels, checkpoint, compute, batch_tokens, with_probe
             )
-            path.parent.mkdir(parents=True, exist_ok=True)
             seconds = time.perf_counter() - start
-            np.savez(path.with_suffix(".tmp.npz"), seconds=seconds, **fold)
-            path.with_suffix(".tmp.npz").replace(path)
+            with atomic_path(path) as staged:
+                np.savez(staged, seconds=seconds, **fold)
             print(f"{each.name} fold {k}: {seconds:.0f} s", flush=True)
         kept = np.load(path)
         total += float(kept["seconds"])
