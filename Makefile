@@ -58,9 +58,13 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 # that `precision: auto` takes on a bf16 machine (emulated there: only the small in-process tests).
 BF16_TESTS := tests/test_compute.py tests/test_inference.py tests/test_predict.py tests/test_training.py
 
+# Two processes, a module each at a time (its module fixtures built once): most of the suite's time
+# is dvc, git and stage processes starting up on one core, so two cut its wall time (docs/development.md).
+PYTEST_PROCESSES := -n 2 --dist loadscope
+
 test: venv browser  ## the whole test suite, offline, then the bf16 paths on any CPU
-	$(BIN)/python -m pytest --durations=25
-	$(BIN)/python -m pytest --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
+	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --durations=25
+	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
 
 test-fast: venv  ## the tests that take seconds
 	$(BIN)/python -m pytest -m "not slow"

@@ -1,5 +1,6 @@
 """`arxivist compare A B`: pairing two revisions' predictions, refusing what cannot be paired,
-the paired bootstrap's verdicts, and the command on git revisions and on two experiments."""
+the paired bootstrap's verdicts, and the command on git revisions (on two experiments:
+tests/test_experiments.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from arxivist import cli, compare
 from arxivist.compare import PREDICTIONS, CompareError, Revision, read_predictions
 from arxivist.metrics import HEADLINE
-from standins.workspace import arxivist, copy_workspace, dvc, git, reproduced_tiny_workspace
+from standins.workspace import dvc, git
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 SIZES = (120, 120, 60)
@@ -329,33 +330,3 @@ def test_outside_a_dvc_repository(
     monkeypatch.chdir(tmp_path)
     assert run_compare() == 1
     assert capsys.readouterr().err == "error: not inside a DVC repository\n"
-
-
-@pytest.mark.slow
-def test_compare_two_experiments(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, tiny_bert: Path
-) -> None:
-    """Two `dvc exp run` experiments of the tiny pipeline, compared by name from the DVC cache,
-    with neither checked out (the workspace holds the second's outputs)."""
-    workspace = copy_workspace(
-        reproduced_tiny_workspace(tmp_path_factory, tiny_bert), tmp_path / "ws"
-    )
-    for name, rate in (("lr-low", 0.001), ("lr-high", 0.02)):
-        dvc(workspace, "exp", "run", "-n", name, "-S", f"train.learning_rate={rate}")
-    done = arxivist(workspace, "compare", "lr-low", "lr-high")
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    print(done.stdout)
-    sets = [line for line in lines if re.match(r"(later|test) set, \d+ papers: ", line)]
-    assert sets, done.stdout
-    assert all(re.search(r"A = lr-low \(\w{7}\), B = lr-high \(\w{7}\)$", line) for line in sets)
-    for metric in HEADLINE:
-        rows = [line for line in lines if line.startswith(f"{metric} ")]
-        assert len(rows) == len(sets), done.stdout
-        assert all(re.search(r"(B better|B worse|no evidence)$", row) for row in rows), rows
-    assert max(map(len, lines)) <= 100
-    # The same experiment on both sides: exactly no difference.
-    same = arxivist(workspace, "compare", "lr-high", "--md")
-    assert same.returncode == 0, same.stderr
-    rows = [line for line in same.stdout.splitlines() if line.startswith("| test")]
-    assert rows and all("| +0.000 [+0.000, +0.000] | no evidence |" in row for row in rows)

@@ -1,8 +1,9 @@
 """DVC experiments on the tiny pipeline: `dvc exp run -S`, the run queue, and comparing runs.
 
-One run in the foreground and one through `dvc exp run --queue` + `dvc queue start` (queued runs
-execute in a temporary copy holding only what git and DVC track), then `dvc exp show`, `dvc
-metrics diff`, `dvc params diff` and `dvc plots diff` between the two, by experiment name.
+One run in the foreground and two through `dvc exp run --queue` + `dvc queue start -j 2`, side by
+side (queued runs execute in a temporary copy holding only what git and DVC track; one repeats the
+foreground's params, so it must reproduce its metrics), then `dvc exp show`, `dvc metrics diff`,
+`dvc params diff`, `dvc plots diff` and `arxivist compare` between two of them, by name.
 """
 
 from __future__ import annotations
@@ -13,16 +14,19 @@ import re
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from arxivist.metrics import HEADLINE
 from arxivist.params import load_params
 from standins.workspace import (
     BIN,
     TINY_PARAMS,
+    arxivist,
     copy_workspace,
     dvc,
     git,
@@ -35,14 +39,17 @@ pytestmark = pytest.mark.slow
 
 FOREGROUND = "lr-low"
 QUEUED = "lr-high"
+TWIN = "lr-low-queued"  # the foreground's params, queued beside QUEUED
 # The queued run also changes fetch.timeout_seconds, which the snapshot source ignores: the
 # fetch stage re-runs (reading corpus.jsonl in the queue's temporary copy) and writes the same
 # bytes, so encode, split and tokenize are skipped.
 PARAMS = {
     FOREGROUND: {"train.learning_rate": 0.001},
     QUEUED: {"train.learning_rate": 0.02, "fetch.timeout_seconds": 31},
+    TWIN: {"train.learning_rate": 0.001},
 }
-QUEUE_TIMEOUT_S = 300
+QUEUE_TIMEOUT_S = 600  # two queued runs beside other tests on 2 cores
+LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) [\w.]+: ", re.MULTILINE)
 STATUS_LINE = re.compile(r"^\S+\s+(?P<name>\S+)\s+.*\s(?P<status>\w+)\s*$")
 
 
@@ -50,7 +57,7 @@ STATUS_LINE = re.compile(r"^\S+\s+(?P<name>\S+)\s+.*\s(?P<status>\w+)\s*$")
 class Runs:
     workspace: Path
     show: list[dict[str, Any]]  # dvc exp show --json
-    queue_log: str  # dvc queue logs of the queued run
+    queue_logs: dict[str, str]  # dvc queue logs of each queued run
 
 
 def set_args(name: str) -> list[str]:
@@ -63,21 +70,20 @@ def queue_status(workspace: Path) -> dict[str, str]:
     return {m["name"]: m["status"] for line in lines[1:] if (m := STATUS_LINE.match(line))}
 
 
-def start_queue(workspace: Path, log: Path) -> None:
-    """`dvc queue start`, its output to `log`: the worker it spawns inherits the command's stdout,
-    so capturing that through a pipe would block until the worker exits."""
+def start_queue(workspace: Path, log: Path, workers: int = 1) -> None:
+    """`dvc queue start -j WORKERS`, its output to `log`: the workers it spawns inherit the
+    command's stdout, so capturing that through a pipe would block until they exit."""
     with log.open("w", encoding="utf-8") as out:
         done = subprocess.run(
-            [str(BIN / "dvc"), "queue", "start"],
+            [str(BIN / "dvc"), "queue", "start", "-j", str(workers)],
             cwd=workspace,
             env=tool_env(),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    assert done.returncode == 0, log.read_text(encoding="utf-8")
-    assert "Started '1' new experiments task queue worker" in log.read_text(encoding="utf-8"), (
-        log.read_text(encoding="utf-8")
-    )
+    started = log.read_text(encoding="utf-8")
+    assert done.returncode == 0, started
+    assert f"Started '{workers}' new experiments task queue worker" in started, started
 
 
 def has_exp_ref(workspace: Path, name: str) -> bool:
@@ -122,18 +128,27 @@ def runs(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Runs:
     root = tmp_path_factory.mktemp("experiments")
     workspace = copy_workspace(reproduced_tiny_workspace(tmp_path_factory, tiny_bert), root / "ws")
     # Queue first, from the clean committed workspace; the foreground run then applies its
-    # results to the workspace, which the queued run (already stashed) does not see.
-    dvc(workspace, "exp", "run", "--queue", "-n", QUEUED, *set_args(QUEUED))
+    # results to the workspace, which the queued runs (already stashed) do not see.
+    queued = (QUEUED, TWIN)
+    for name in queued:
+        dvc(workspace, "exp", "run", "--queue", "-n", name, *set_args(name))
     dvc(workspace, "exp", "run", "-n", FOREGROUND, *set_args(FOREGROUND))
     try:
-        start_queue(workspace, root / "queue-start.log")
-        status = wait_for_queue(workspace, QUEUED, QUEUE_TIMEOUT_S)
-        log = dvc(workspace, "queue", "logs", QUEUED).stdout
-        assert status == "Success", f"queued run {status}:\n{log[-3000:]}"
+        start_queue(workspace, root / "queue-start.log", workers=len(queued))
+        statuses = {name: wait_for_queue(workspace, name, QUEUE_TIMEOUT_S) for name in queued}
+        logs = {name: dvc(workspace, "queue", "logs", name).stdout for name in queued}
     finally:
         stop_workers(workspace)
+    assert statuses == dict.fromkeys(queued, "Success"), {n: logs[n][-3000:] for n in queued}
     show = json.loads(dvc(workspace, "exp", "show", "--json").stdout)
-    return Runs(workspace, show, log)
+    return Runs(workspace, show, logs)
+
+
+def logged_span(log: str) -> tuple[datetime, datetime]:
+    """First and last time stamps of the stages' log lines in a `dvc queue logs` output."""
+    stamps = [datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f") for text in LOG_TIME.findall(log)]
+    assert stamps, log[-2000:]
+    return stamps[0], stamps[-1]
 
 
 def experiments(show: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -166,7 +181,7 @@ def committed_params(workspace: Path) -> dict[str, Any]:
 
 def test_exp_show_lists_both_runs_with_their_params(runs: Runs, tiny_bert: Path) -> None:
     found = experiments(runs.show)
-    assert set(found) == {FOREGROUND, QUEUED}, f"experiments in dvc exp show: {sorted(found)}"
+    assert set(found) == set(PARAMS), f"experiments in dvc exp show: {sorted(found)}"
     committed = committed_params(runs.workspace)
     for name, changed in PARAMS.items():
         params = shown_params(found[name])
@@ -270,11 +285,49 @@ def test_the_queued_run_used_its_temporary_copy_and_the_outside_checkpoint(
     so DVC hashed the temporary copy's file and found it unchanged; a missing one would fail the
     run); the checkpoint is an absolute path outside the repository, still readable from there."""
     assert not tiny_bert.is_relative_to(runs.workspace)
-    log = runs.queue_log
+    log = runs.queue_logs[QUEUED]
     assert "Stage 'fetch' didn't change, skipping" in log, log[-3000:]
     assert "Stage 'tokenize' didn't change, skipping" in log, log[-3000:]
     assert "Running stage 'train'" in log, log[-3000:]  # loaded the outside checkpoint
     assert "Running stage 'publish'" in log, log[-3000:]
+
+
+def test_two_queued_runs_ran_side_by_side_each_with_its_own_params(runs: Runs) -> None:
+    (start_a, end_a), (start_b, end_b) = (logged_span(log) for log in runs.queue_logs.values())
+    assert start_a < end_b and start_b < end_a, f"one ran after the other: {runs.queue_logs}"
+    overlap = (min(end_a, end_b) - max(start_a, start_b)).total_seconds()
+    print(f"two queued runs: their logged work overlapped for {overlap:.1f} s")
+    found = experiments(runs.show)
+    metrics = {
+        name: {path: shown["data"] for path, shown in data["metrics"].items()}
+        for name, data in found.items()
+    }
+    # The twin ran beside another run in its own copy, yet gives the foreground's numbers.
+    assert metrics[TWIN] == metrics[FOREGROUND], metrics
+    assert metrics[QUEUED] != metrics[FOREGROUND], metrics
+
+
+def test_compare_two_experiments(runs: Runs) -> None:
+    """`arxivist compare` by experiment name: each side's predictions read through DVC from its
+    experiment commit, neither checked out."""
+    done = arxivist(runs.workspace, "compare", FOREGROUND, QUEUED)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    print(done.stdout)
+    sets = [line for line in lines if re.match(r"(later|test) set, \d+ papers: ", line)]
+    assert sets, done.stdout
+    names = rf"A = {FOREGROUND} \(\w{{7}}\), B = {QUEUED} \(\w{{7}}\)$"
+    assert all(re.search(names, line) for line in sets), done.stdout
+    for metric in HEADLINE:
+        rows = [line for line in lines if line.startswith(f"{metric} ")]
+        assert len(rows) == len(sets), done.stdout
+        assert all(re.search(r"(B better|B worse|no evidence)$", row) for row in rows), rows
+    assert max(map(len, lines)) <= 100
+    # One experiment against the workspace, which holds that run's outputs: exactly no difference.
+    same = arxivist(runs.workspace, "compare", FOREGROUND, "--md")
+    assert same.returncode == 0, same.stderr
+    rows = [line for line in same.stdout.splitlines() if line.startswith("| test")]
+    assert rows and all("| +0.000 [+0.000, +0.000] | no evidence |" in row for row in rows)
 
 
 def test_a_learning_rate_set_with_dash_s_loads_as_a_number(

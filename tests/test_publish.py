@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -358,6 +359,9 @@ def hub_shell(fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch) -> FakeHub:
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setenv("HF_ENDPOINT", fake_hub.url)
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    # huggingface_hub retries a 5xx or a dropped request 5 times, 1+2+4+8+8 s apart: the retries
+    # still go to the server, only the waits (23 s a test) are skipped.
+    monkeypatch.setattr("huggingface_hub.utils._http.time", SimpleNamespace(sleep=lambda _: None))
     return fake_hub
 
 

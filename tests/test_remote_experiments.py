@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -29,6 +28,7 @@ from standins.workspace import (
     git,
     reproduced_tiny_workspace,
 )
+from tests.test_experiments import experiments
 
 pytestmark = pytest.mark.slow
 
@@ -76,16 +76,6 @@ def shared(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Iterato
             run.stdout + run.stderr,
             push.stdout + push.stderr,
         )
-
-
-def experiments(show: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Experiment name -> its `data` from `dvc exp show --json`."""
-    return {
-        rev["name"]: rev["data"]
-        for baseline in show
-        for experiment in baseline.get("experiments") or []
-        for rev in experiment["revs"]
-    }
 
 
 def test_there_the_unchanged_stages_were_pulled_and_train_ran(shared: Shared) -> None:

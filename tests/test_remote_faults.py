@@ -17,14 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import signal
 import subprocess
 import time
 import urllib.error
 import urllib.parse
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -45,7 +43,6 @@ from standins.workspace import (
     reproduced_tiny_workspace,
     tool_env,
 )
-from tests.test_experiments import experiments, stop_workers, wait_for_queue
 
 FILES = {"a.txt": b"alpha\r\n", "b.bin": bytes(range(256))}
 
@@ -330,66 +327,3 @@ def test_a_pull_cut_mid_model_then_stopped_is_completed_by_a_rerun(
         assert len(partial_downloads(clone)) == 1, "dvc pull now removes stale partial downloads"
         dvc(clone, "gc", "--workspace", "--force")
         assert partial_downloads(clone) == []
-
-
-# --- Two queued experiments at once --------------------------------------------------------------
-
-QUEUED = {"lr-1e-3": 0.001, "lr-2e-2": 0.02}
-REFERENCE = "lr-2e-2-alone"  # the second queued params, run in the foreground
-QUEUE_TIMEOUT_S = 300
-LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) [\w.]+: ", re.MULTILINE)
-
-
-def logged_span(log: str) -> tuple[datetime, datetime]:
-    """First and last time stamps of the stages' log lines in a `dvc queue logs` output."""
-    stamps = [datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f") for text in LOG_TIME.findall(log)]
-    assert stamps, log[-2000:]
-    return stamps[0], stamps[-1]
-
-
-def start_workers(workspace: Path, count: int, log: Path) -> None:
-    """`dvc queue start -j COUNT`, its output to `log` (the workers inherit it: no pipe)."""
-    with log.open("w", encoding="utf-8") as out:
-        subprocess.run(
-            [str(BIN / "dvc"), "queue", "start", "-j", str(count)],
-            cwd=workspace,
-            env=tool_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            check=True,
-        )
-    started = log.read_text(encoding="utf-8")
-    assert f"Started '{count}' new experiments task queue workers." in started, started
-
-
-@pytest.mark.slow  # about 2 minutes
-def test_two_experiments_run_side_by_side_each_with_its_own_params(
-    tiny_bert: Path, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> None:
-    reproduced = reproduced_tiny_workspace(tmp_path_factory, tiny_bert)
-    workspace = copy_workspace(reproduced, tmp_path / "ws")
-    for name, rate in QUEUED.items():
-        dvc(workspace, "exp", "run", "--queue", "-n", name, "-S", f"train.learning_rate={rate}")
-    dvc(workspace, "exp", "run", "-n", REFERENCE, "-S", f"train.learning_rate={QUEUED['lr-2e-2']}")
-    try:
-        start_workers(workspace, 2, tmp_path / "queue-start.log")
-        statuses = {name: wait_for_queue(workspace, name, QUEUE_TIMEOUT_S) for name in QUEUED}
-        logs = {name: dvc(workspace, "queue", "logs", name).stdout for name in QUEUED}
-    finally:
-        stop_workers(workspace)
-    assert statuses == dict.fromkeys(QUEUED, "Success"), {n: logs[n][-2000:] for n in QUEUED}
-    (start_a, end_a), (start_b, end_b) = (logged_span(logs[name]) for name in QUEUED)
-    assert start_a < end_b and start_b < end_a, f"one ran after the other: {logs}"
-    overlap = (min(end_a, end_b) - max(start_a, start_b)).total_seconds()
-    print(f"two queued runs: their logged work overlapped for {overlap:.1f} s")
-
-    found = experiments(json.loads(dvc(workspace, "exp", "show", "--json").stdout))
-    assert set(found) == {*QUEUED, REFERENCE}, sorted(found)
-    for name, rate in QUEUED.items():
-        assert found[name]["params"]["params.yaml"]["data"]["train"]["learning_rate"] == rate
-    metrics = {
-        name: {path: shown["data"] for path, shown in data["metrics"].items()}
-        for name, data in found.items()
-    }
-    assert metrics["lr-2e-2"] == metrics[REFERENCE], metrics
-    assert metrics["lr-1e-3"] != metrics[REFERENCE], metrics
