@@ -179,7 +179,7 @@ def committed_params(workspace: Path) -> dict[str, Any]:
     return flat_params(yaml.safe_load(git(workspace, "show", "HEAD:params.yaml")))
 
 
-def test_exp_show_lists_both_runs_with_their_params(runs: Runs, tiny_bert: Path) -> None:
+def test_exp_show_lists_every_run_with_its_params(runs: Runs, tiny_bert: Path) -> None:
     found = experiments(runs.show)
     assert set(found) == set(PARAMS), f"experiments in dvc exp show: {sorted(found)}"
     committed = committed_params(runs.workspace)
