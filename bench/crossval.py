@@ -28,10 +28,11 @@ from sklearn.model_selection import StratifiedKFold
 from transformers import DataCollatorWithPadding, PreTrainedModel, set_seed
 
 from arxivist.compute import Compute
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.inference import predict_proba
 from arxivist.labels import LabelSet
 from arxivist.params import TrainParams
 from arxivist.tokenization import TEXT, load_tokenizer, tokenize_splits
+from arxivist.torch_inference import load_classifier
 from arxivist.training import VALIDATION, FineTuned, fine_tune, fit_head, load_model
 
 PROBE_AVERAGE, WEIGHT_AVERAGE = "probe average", "weight average"
@@ -105,4 +106,4 @@ def _score(
     with tempfile.TemporaryDirectory(prefix="arxivist-model-") as folder:
         tuned.save(Path(folder), max_length)
         classifier = load_classifier(folder, compute)
-        return predict_proba(classifier, texts, compute=compute, batch_tokens=batch_tokens)
+        return predict_proba(classifier, texts, batch_tokens=batch_tokens)

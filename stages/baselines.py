@@ -10,13 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.atomic import write_jsonl
-from arxivist.baselines import FrozenEncoder, baseline_records, score_baselines
+from arxivist.baselines import baseline_records, score_baselines
 from arxivist.checkpoints import resolve_checkpoint
 from arxivist.compute import resolve
 from arxivist.evaluation_sets import load_evaluation_sets
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 from arxivist.stage import run_stage
+from arxivist.torch_inference import load_encoder
 
 
 def baselines(splits: Path, later: Path, labels: Path, out: Path) -> None:
@@ -25,7 +26,7 @@ def baselines(splits: Path, later: Path, labels: Path, out: Path) -> None:
     sets = load_evaluation_sets(splits, later, label_set)
     train = pd.read_parquet(splits / "train.parquet")
     compute = resolve(params.evaluate.precision)
-    encoder = FrozenEncoder(resolve_checkpoint(params.model), params.tokenize.max_length, compute)
+    encoder = load_encoder(resolve_checkpoint(params.model), params.tokenize.max_length, compute)
     scores = score_baselines(
         train, sets, label_set.codes, params.baselines, encoder, params.evaluate.batch_tokens
     )

@@ -15,12 +15,13 @@ from arxivist.baselines import read_baseline_scores
 from arxivist.compute import resolve
 from arxivist.eval_reports import write_reports
 from arxivist.evaluation_sets import load_evaluation_sets
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.inference import predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import stored
 from arxivist.params import load_params
 from arxivist.stage import run_stage
 from arxivist.tokenization import TEXT
+from arxivist.torch_inference import load_classifier
 
 
 def evaluate(
@@ -40,7 +41,6 @@ def evaluate(
                 predict_proba(
                     classifier,
                     frame[TEXT].tolist(),
-                    compute=compute,
                     batch_tokens=batch_tokens,
                     progress=True,
                 )

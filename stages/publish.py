@@ -1,6 +1,8 @@
-"""publish: model + tokenizer + model card -> models/published. Uploading: arxivist push-to-hub."""
+"""publish: model + tokenizer + model card (+ the int8 ONNX model when it passes its quality gate
+on the later set) -> models/published. Uploading: arxivist push-to-hub."""
 
 import json
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -8,8 +10,10 @@ import pandas as pd
 from arxivist.card_markdown import build_card
 from arxivist.cards import DataSummary, check_eval_metrics, load_report
 from arxivist.labels import LabelSet
+from arxivist.onnx_export import check_extra
+from arxivist.onnx_inference import INT8_MODEL
 from arxivist.params import load_params
-from arxivist.publishing import assemble, check_model
+from arxivist.publishing import assemble, check_model, int8_gate
 from arxivist.splits import SPLITS
 from arxivist.stage import run_stage
 
@@ -21,11 +25,14 @@ def publish(
     train_details: Path,
     labels: Path,
     splits: Path,
+    later: Path,
     out: Path,
 ) -> None:
     params = load_params()
     label_set = LabelSet.load(labels)
     check_model(model, label_set)
+    if params.publish.int8:
+        check_extra()
     report = json.loads(evaluation.read_text(encoding="utf-8"))
     check_eval_metrics(report, label_set, str(evaluation))
     frames = {
@@ -33,20 +40,18 @@ def publish(
         for name in SPLITS
     }
     training = load_report(train_metrics, train_details)
-    card = build_card(
-        params,
-        label_set,
-        DataSummary.from_splits(frames, label_set),
-        report,
-        training,
-    )
-    assemble(model, card, out)
+    data = DataSummary.from_splits(frames, label_set)
+    with tempfile.TemporaryDirectory() as scratch:
+        gate = int8_gate(model, later, label_set, params.publish, Path(scratch))
+        card = build_card(params, label_set, data, report, training, gate)
+        extra = {INT8_MODEL: Path(scratch) / INT8_MODEL} if gate and gate.passed else {}
+        assemble(model, card, out, extra)
 
 
 if __name__ == "__main__":
     run_stage(
         publish,
         *("model", "evaluation", "train_metrics", "train_details"),
-        *("labels", "splits", "out"),
+        *("labels", "splits", "later", "out"),
         doc=__doc__,
     )

@@ -10,9 +10,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, pipeline
 
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.inference import predict_proba
 from arxivist.params import TrainParams
 from arxivist.tokenization import load_tokenizer, tokenize_splits
+from arxivist.torch_inference import load_classifier
 from arxivist.training import fine_tune
 from bench.crossval import (
     PROBE_AVERAGE,
@@ -59,7 +60,6 @@ def test_fold_predictions_score_only_the_held_out_papers(tiny_bert: Path, tmp_pa
     expected = predict_proba(
         load_classifier(tmp_path / "model", FP32),
         POOL.iloc[held]["abstract"].tolist(),
-        compute=FP32,
         batch_tokens=64 * MAX_LENGTH,
     )
     np.testing.assert_allclose(scores["defaults"], expected, atol=1e-6)

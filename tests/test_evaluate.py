@@ -13,7 +13,7 @@ import torch
 import yaml
 
 from arxivist.atomic import write_jsonl
-from arxivist.baselines import FrozenEncoder, fit_encoder_probe, fit_tfidf
+from arxivist.baselines import fit_encoder_probe, fit_tfidf
 from arxivist.compute import resolve
 from arxivist.errors import ArxivistError
 from arxivist.inference import InferenceError
@@ -21,6 +21,7 @@ from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.metrics import HEADLINE, MetricsError, classification_metrics
 from arxivist.params import BaselinesParams
+from arxivist.torch_inference import load_encoder
 from stages.baselines import baselines
 from stages.evaluate import evaluate
 from standins.tiny_bert import LABELS, model_params
@@ -134,7 +135,7 @@ def test_frozen_embeddings_are_mean_pooled_normalised_and_batch_independent(
 
     texts, _ = toy_corpus(3, seed=4)
     texts[0] = " ".join([texts[0]] * 5)  # longer than max_length: truncated
-    encoder = FrozenEncoder(tiny_bert, max_length=16, compute=resolve("fp32"))
+    encoder = load_encoder(tiny_bert, max_length=16, compute=resolve("fp32"))
     embedded = encoder.embed(texts, batch_tokens=64)
 
     tokenizer, model = (

@@ -16,13 +16,8 @@ import torch
 
 from arxivist.cli import main
 from arxivist.compute import resolve
-from arxivist.inference import (
-    InferenceError,
-    iter_proba,
-    load_classifier,
-    predict_proba,
-    token_batches,
-)
+from arxivist.inference import InferenceError, iter_proba, predict_proba, token_batches
+from arxivist.torch_inference import load_classifier
 from standins.tiny_bert import LABELS, WORDS
 
 FP32 = resolve("fp32")
@@ -73,7 +68,7 @@ def test_chunks_are_read_lazily_and_keep_input_order_like_pipeline(tiny_classifi
             yield text
 
     classifier = load_classifier(tiny_classifier, FP32)
-    chunks = iter_proba(classifier, lazily(), compute=FP32, batch_tokens=40, chunk_size=5)
+    chunks = iter_proba(classifier, lazily(), batch_tokens=40, chunk_size=5)
 
     first = next(chunks)
     assert consumed == 5 and first.shape == (5, len(LABELS)) and first.dtype == np.float64
@@ -85,14 +80,18 @@ def test_chunks_are_read_lazily_and_keep_input_order_like_pipeline(tiny_classifi
     assert np.ptp(expected[:, 0]) > 1e-3  # rows differ, so a misordering would show
 
 
-def test_predict_proba_equals_one_padded_forward(tiny_classifier: Path) -> None:
+def test_predict_proba_equals_one_padded_forward_of_transformers(tiny_classifier: Path) -> None:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     texts = mixed_texts(9, seed=1)
     classifier = load_classifier(tiny_classifier, FP32)
-    batch = classifier.tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
+    tokenizer = AutoTokenizer.from_pretrained(tiny_classifier)
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_classifier).eval()
+    batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
     with torch.inference_mode():
-        reference = classifier.model(**batch).logits.softmax(dim=-1).numpy()
+        reference = model(**batch).logits.softmax(dim=-1).numpy()
 
-    probabilities = predict_proba(classifier, texts, compute=FP32, batch_tokens=64)
+    probabilities = predict_proba(classifier, texts, batch_tokens=64)
 
     assert probabilities.shape == (len(texts), len(LABELS))
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-12)
@@ -102,9 +101,9 @@ def test_predict_proba_equals_one_padded_forward(tiny_classifier: Path) -> None:
 
 def test_predict_proba_edge_cases(tiny_classifier: Path, tmp_path: Path) -> None:
     classifier = load_classifier(tiny_classifier, FP32)
-    assert predict_proba(classifier, [], compute=FP32, batch_tokens=64).shape == (0, 3)
+    assert predict_proba(classifier, [], batch_tokens=64).shape == (0, 3)
     with pytest.raises(InferenceError, match="max_length=513 exceeds the model's length 512"):
-        predict_proba(classifier, ["a robot"], compute=FP32, batch_tokens=64, max_length=513)
+        predict_proba(classifier, ["a robot"], batch_tokens=64, max_length=513)
     with pytest.raises(InferenceError, match=r"no config\.json"):
         load_classifier(tmp_path, FP32)
 
@@ -137,7 +136,7 @@ def test_pipeline_predict_and_evaluate_truncate_at_the_saved_length(
     assert classifier.max_length == 16
 
     piped = pipeline_scores(short, [text], truncation=True)
-    evaluated = predict_proba(classifier, [text], compute=FP32, batch_tokens=64)
+    evaluated = predict_proba(classifier, [text], batch_tokens=64)
     argv = ["--model", str(short), "--precision", "fp32", "--format", "jsonl", "--all-scores"]
     code = main(["predict", *argv, text])
     out, _ = capsys.readouterr()

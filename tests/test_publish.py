@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -22,12 +24,13 @@ from huggingface_hub import ModelCard
 
 from arxivist.cards import CardError, check_eval_metrics
 from arxivist.cli import main
+from arxivist.errors import ArxivistError
 from arxivist.manifest import MANIFEST, verify_folder
 from arxivist.metrics import HEADLINE
 from arxivist.publishing import PublishError, check_model
 from stages.publish import publish
 from standins.hub import DROP, FakeHub
-from standins.tiny_bert import LABELS
+from standins.tiny_bert import LABELS, WORDS
 from standins.workspace import ROOT, git
 
 TOKEN = "hf_TestTokenThatMustNeverBeWritten0123"
@@ -45,6 +48,7 @@ ARGS = (
     "reports/train/details.json",
     "data/labeled/labels.json",
     "data/split",
+    "data/later/papers.jsonl",
     "models/published",
 )
 
@@ -141,10 +145,34 @@ def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPat
         rows[0]["published"] = None
         (tmp_path / "data" / "split").mkdir(parents=True, exist_ok=True)
         pd.DataFrame(rows).to_parquet(tmp_path / "data" / "split" / f"{split}.parquet")
+    write_later(tmp_path / "data" / "later" / "papers.jsonl")
     write_params(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     return tmp_path
+
+
+def later_texts(count: int = 60) -> list[str]:
+    """The later papers' abstracts: 1 to 40 of the tiny vocabulary's words, seeded."""
+    rng = np.random.default_rng(7)
+    return [" ".join(rng.choice(WORDS, size=n)) for n in rng.integers(1, 41, size=count)]
+
+
+def write_later(path: Path) -> None:
+    """data/later/papers.jsonl as the later stage writes it, every category present."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    records = [
+        {
+            "id": f"2501.{i:05d}",
+            "title": f"paper {i}",
+            "abstract": text,
+            "primary_category": LABELS.codes[i % len(LABELS)],
+            "categories": [LABELS.codes[i % len(LABELS)]],
+            "published": "2025-01-15T10:00:00Z",
+        }
+        for i, text in enumerate(later_texts())
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
 
 def write_evaluation(workdir: Path, evaluation: dict) -> None:
@@ -173,9 +201,13 @@ def test_published_folder_loads_offline_in_pipeline_with_display_names(workdir: 
 def test_published_folder_lists_every_file_in_a_sha256sum_manifest(workdir: Path) -> None:
     published = run_publish(workdir)
     listed = (published / MANIFEST).read_text(encoding="utf-8").splitlines()
-    names = sorted(p.name for p in published.iterdir() if p.name != MANIFEST)
+    names = sorted(
+        p.relative_to(published).as_posix()
+        for p in published.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    )
     assert [line.split("  ", 1)[1] for line in listed] == names
-    assert "README.md" in names and "model.safetensors" in names
+    assert {"README.md", "model.safetensors", "onnx/model_quantized.onnx"} <= set(names)
     checked = subprocess.run(
         ["sha256sum", "--check", "--strict", MANIFEST],
         cwd=published,
@@ -296,6 +328,101 @@ def test_card_bytes_do_not_depend_on_git(workdir: Path) -> None:
     assert "dvc.lock" in outside and "git checkout <that commit>" in outside
 
 
+# Loads the published int8 model with onnxruntime, tokenizers and numpy alone and prints its labels.
+ONNX_ALONE = """
+import json, sys
+import numpy as np, onnxruntime
+from tokenizers import Tokenizer
+folder, texts = sys.argv[1], json.loads(sys.argv[2])
+tokenizer = Tokenizer.from_file(f"{folder}/tokenizer.json")
+tokenizer.no_padding()
+tokenizer.enable_truncation(512)
+session = onnxruntime.InferenceSession(f"{folder}/onnx/model_quantized.onnx")
+config = json.load(open(f"{folder}/config.json"))
+labels = []
+for encoding in tokenizer.encode_batch(texts):
+    ids = np.array([encoding.ids], dtype=np.int64)
+    logits = session.run(["logits"], {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0]
+    labels.append(config["id2label"][str(int(logits.argmax()))])
+assert not any(name.split(".")[0] in ("torch", "transformers") for name in sys.modules)
+print(json.dumps(labels))
+"""
+
+
+def test_the_int8_model_passes_its_gate_and_runs_with_onnxruntime_alone(
+    workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from transformers import pipeline
+
+    with caplog.at_level(logging.INFO):
+        published = run_publish(workdir)
+
+    texts = later_texts()
+    done = subprocess.run(
+        [sys.executable, "-c", ONNX_ALONE, str(published), json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    int8_labels = json.loads(done.stdout)
+    full = pipeline("text-classification", model=str(published))
+    full_labels = [row["label"] for row in full(texts)]
+    assert len(set(full_labels)) > 1, "the fixture must not be constant"
+    assert np.mean(np.array(int8_labels) == np.array(full_labels)) >= 0.995  # the gate's rate
+    assert "int8 model: passed its quality gate" in caplog.text
+    card = (published / "README.md").read_text()
+    section = card[card.index("## ONNX int8 model") : card.index("## Limitations")]
+    assert "`onnx/model_quantized.onnx` is this model exported to ONNX" in section
+    assert "It passed its quality gate" in section
+    assert "| on the 60 later papers | fp32 | int8 | difference | the gate |" in section
+    assert "| labels kept | | | 100.00% | at least 99.50% |" in section
+    assert "less than 0.0031 apart |" in section and "less than 0.0149 apart |" in section
+
+
+def test_the_int8_model_is_the_same_bytes_every_run(workdir: Path) -> None:
+    first = (run_publish(workdir) / "onnx" / "model_quantized.onnx").read_bytes()
+    assert (run_publish(workdir) / "onnx" / "model_quantized.onnx").read_bytes() == first
+
+
+def test_a_failing_gate_leaves_the_int8_model_out_saying_why(
+    workdir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_params(workdir, publish={"int8_max_roc_auc_difference": 0.0})
+
+    with caplog.at_level(logging.INFO):
+        published = run_publish(workdir)
+
+    assert not (published / "onnx").exists()
+    assert "onnx/" not in (published / MANIFEST).read_text()
+    reason = re.search(r"int8 model left out: (.*)", caplog.text).group(1)
+    assert re.fullmatch(
+        r"its ROC-AUC differs by [+-]0\.\d{4}, not less than "
+        r"publish\.int8_max_roc_auc_difference 0\.0",
+        reason,
+    )
+    card = (published / "README.md").read_text()
+    assert f"## ONNX int8 model\n\nNone is published: {reason}." in card
+    assert "| labels kept | | | 100.00% | at least 99.50% |" in card
+
+
+def test_int8_false_exports_nothing_and_needs_no_onnx(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as if the onnx extra were not installed
+    with pytest.raises(ArxivistError, match=r"^publish.int8: the int8 export needs onnx and onnx"):
+        run_publish(workdir)
+    assert not (workdir / "models" / "published").exists()
+
+    write_params(workdir, publish={"int8": False})
+    published = run_publish(workdir)
+
+    assert not (published / "onnx").exists()
+    assert "## ONNX int8 model\n\nNot exported (publish.int8: false)." in (
+        published / "README.md"
+    ).read_text()
+
+
 def test_model_without_display_names_is_refused(workdir: Path) -> None:
     config_path = workdir / "models" / "model" / "config.json"
     config = json.loads(config_path.read_text())
@@ -394,7 +521,11 @@ def test_push_to_hub_uploads_the_folder_privately_with_the_token(
     posts = [r for r in fake_hub.requests if r[0] == "POST"]
     assert {r[2]["authorization"] for r in posts} == {f"Bearer {TOKEN}"}
     assert any(r[1] == f"/api/models/{REPO_ID}/commit/main" for r in posts)
-    assert fake_hub.committed_files() == {p.name: p.read_bytes() for p in published.iterdir()}
+    assert fake_hub.committed_files() == {
+        p.relative_to(published).as_posix(): p.read_bytes()
+        for p in published.rglob("*")
+        if p.is_file()
+    }
     commit_url = f"{fake_hub.url}/{REPO_ID}/commit/{'a' * 40}"
     assert done.stdout == f"pushed models/published to {REPO_ID}: {commit_url}\n"
     files = [p for p in published.parent.parent.rglob("*") if p.is_file()]

@@ -21,12 +21,13 @@ from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification
 
 from arxivist.compute import Compute, probe
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.inference import predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import MetricsError, classification_metrics
 from arxivist.params import ParamsError, TrainParams
 from arxivist.processes import SCRATCH_PREFIX
 from arxivist.tokenization import load_tokenizer, tokenize_splits
+from arxivist.torch_inference import load_classifier
 from arxivist.training import (
     TrainError,
     balanced_class_weights,
@@ -178,7 +179,6 @@ def test_keeps_the_best_epoch_rather_than_the_last(tiny_bert: Path, tmp_path: Pa
     probabilities = predict_proba(
         load_classifier(tmp_path / "model", FP32),
         misleading["abstract"].tolist(),
-        compute=FP32,
         batch_tokens=64 * MAX_LENGTH,
     )
     saved = classification_metrics(misleading["label"].to_numpy(), probabilities, LABELS.codes)
@@ -334,7 +334,7 @@ def test_two_processes_train_data_parallel_write_once_and_listen_on_loopback_onl
     # scores the full validation split exactly as the run logged it.
     classifier = load_classifier(out / "model", FP32)
     texts = DDP_VALIDATION["abstract"].tolist()
-    proba = predict_proba(classifier, texts, compute=FP32, batch_tokens=512)
+    proba = predict_proba(classifier, texts, batch_tokens=512)
     full = classification_metrics(DDP_VALIDATION["label"].to_numpy(), proba, LABELS.codes)
     assert full["roc_auc_ovr"] == pytest.approx(summary["val_roc_auc"], abs=1e-6)
     assert full["macro_f1"] == pytest.approx(details(out)["val_macro_f1"], abs=1e-6)

@@ -16,9 +16,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # a type only: `arxivist predict` loads a model folder without pandas
+    import pandas as pd
 
 
 @contextmanager

@@ -13,25 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
-from transformers import AutoModel, AutoTokenizer, BatchEncoding
 
-from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import BASELINES
-from arxivist.inference import forward_rows
 from arxivist.jsonlines import read_jsonl
 from arxivist.metrics import check_labels, rounded
 from arxivist.params import BaselinesParams
 from arxivist.tokenization import TEXT
+
+if TYPE_CHECKING:
+    from arxivist.torch_inference import Encoder
 
 
 def fit_tfidf(
@@ -68,36 +67,12 @@ def fit_encoder_probe(
     return probe.fit(features, labels)
 
 
-class FrozenEncoder:
-    """A pretrained checkpoint's encoder, used as it is: text -> one embedding."""
-
-    def __init__(self, checkpoint: Path, max_length: int, compute: Compute) -> None:
-        self.tokenizer = AutoTokenizer.from_pretrained(checkpoint, use_fast=True)
-        self.model = AutoModel.from_pretrained(checkpoint).to(compute.device).eval()
-        self.max_length = max_length
-        self.compute = compute
-
-    def embed(self, texts: Sequence[str], batch_tokens: int) -> np.ndarray:
-        """Mean-pooled, L2-normalised last hidden states (float64), one row per text in order,
-        truncated at `max_length` tokens as the fine-tuned model's input is."""
-        if not texts:
-            return np.zeros((0, self.model.config.hidden_size))
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        return forward_rows(self.tokenizer, encoded, self._pool, self.compute, batch_tokens)
-
-    def _pool(self, batch: BatchEncoding) -> torch.Tensor:
-        hidden = self.model(**batch).last_hidden_state.double()
-        mask = batch["attention_mask"].unsqueeze(-1).double()
-        mean = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-        return torch.nn.functional.normalize(mean, dim=-1)
-
-
 def score_baselines(
     train: pd.DataFrame,
     sets: Mapping[str, pd.DataFrame],
     codes: Sequence[str],
     params: BaselinesParams,
-    encoder: FrozenEncoder,
+    encoder: Encoder,
     batch_tokens: int,
 ) -> dict[str, dict[str, np.ndarray]]:
     """{set: {system: probabilities}} of both baselines fitted on `train`, rows in each set's

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
@@ -16,9 +16,14 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from arxivist.arxiv_query import category_query
 from arxivist.cards import METRICS, PER_CLASS, SYSTEMS, DataSummary
 from arxivist.evaluation_sets import SETS
+from arxivist.int8_gate import GATE_KEYS
 from arxivist.labels import LabelSet
 from arxivist.metrics import HEADLINE
+from arxivist.onnx_inference import INT8_MODEL
 from arxivist.params import Params
+
+if TYPE_CHECKING:
+    from arxivist.int8_gate import Gate
 
 # The arXiv metadata on the Hub (CC0); the papers come from arXiv's API or from its bulk dump.
 DATASET = "arxiv-community/arxiv_dataset"
@@ -48,8 +53,10 @@ def build_card(
     data: DataSummary,
     evaluation: dict[str, Any],
     training: dict[str, Any],
+    int8: Gate | None,
 ) -> ModelCard:
-    """The card of a model trained with `params`; `evaluation` passed check_eval_metrics."""
+    """The card of a model trained with `params`; `evaluation` passed check_eval_metrics;
+    `int8`: the int8 model's quality gate (None: publish.int8 is false)."""
     base_model = _hub_id(params.model.checkpoint)
     card_data = ModelCardData(
         language="en",
@@ -82,6 +89,7 @@ def build_card(
         _data_section(params, labels, data),
         _training_section(params, training),
         _results_section(labels, evaluation),
+        _int8_section(params, int8),
         _limitations_section(params, labels, data),
         REPRODUCE,
     ]
@@ -273,6 +281,39 @@ def _verdict(difference: dict[str, Any], key: str, baseline: str) -> str:
     if high < 0:
         return f"{metric}: fine-tuning is worse than the {versus} baseline, by {span}."
     return f"{metric}: no evidence that fine-tuning beats the {versus} baseline ({span})."
+
+
+def _int8_section(params: Params, gate: Gate | None) -> str:
+    """What the int8 model is and how it loads, or why there is none, with the gate's figures."""
+    title = "## ONNX int8 model\n\n"
+    if gate is None:
+        return f"{title}Not exported (publish.int8: false)."
+    if not gate.papers:
+        return f"{title}None is published: {'; '.join(gate.reasons)}."
+    publish = params.publish
+    rows = [
+        f"| labels kept | | | {gate.agreement:.2%} | at least {publish.int8_min_agreement:.2%} |"
+    ]
+    rows += [
+        f"| {METRIC_NAMES[key]} | {gate.fp32[key]:.4f} | {gate.int8[key]:.4f} | "
+        f"{gate.int8[key] - gate.fp32[key]:+.4f} | less than {getattr(publish, param)} apart |"
+        for key, param in GATE_KEYS.items()
+    ]
+    table = f"""| on the {gate.papers} later papers | fp32 | int8 | difference | the gate |
+|---|---|---|---|---|
+{chr(10).join(rows)}"""
+    if not gate.passed:
+        return f"{title}None is published: {'; '.join(gate.reasons)}.\n\n{table}"
+    return f"""{title}`{INT8_MODEL}` is this model exported to ONNX and quantised to int8 by ONNX
+Runtime's dynamic quantisation (int8 weights per channel; the attention products and the
+feed-forward output projections stay in fp32). It runs with `onnxruntime` alone, and loads where
+Optimum (`ORTModelForSequenceClassification.from_pretrained("{publish.repo_id}",
+subfolder="onnx", file_name="model_quantized.onnx")`) and transformers.js (`dtype: "q8"`) look for
+it. From a checkout: `arxivist predict --int8 --model models/published "an abstract"`.
+
+It passed its quality gate, against this model in fp32 on the same papers:
+
+{table}"""
 
 
 def _limitations_section(params: Params, labels: LabelSet, data: DataSummary) -> str:

@@ -1,7 +1,9 @@
 """The `arxivist` command: small tools around the pipeline (the stages themselves run under DVC).
 
 Each subcommand lives in its own module, which exposes HELP, add_arguments(parser) and
-run(args) -> exit code; modules import their heavy dependencies inside run(). A user's error is
+run(args) -> exit code; modules import their heavy dependencies inside run(), and only the named
+command's module is imported (all of them for `arxivist -h`), so `arxivist predict` starts with
+what predicting needs. A user's error is
 raised as an ArxivistError, from run() or before it, and main() reports it, for every command
 alike, as one line `error: <message>` on stderr with its exit status (1 unless it says otherwise).
 """
@@ -41,8 +43,13 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Callable[..., int
     """The parsed arguments and the chosen command's run()."""
     parser = argparse.ArgumentParser(prog="arxivist", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    given = sys.argv[1:] if argv is None else argv
+    named = next((arg for arg in given if not arg.startswith("-")), None)  # -h is the only option
     modules = {}
     for name, module_name in COMMANDS.items():
+        if named in COMMANDS and name != named:
+            commands.add_parser(name)  # a choice argparse knows, its module left unimported
+            continue
         module = importlib.import_module(module_name)
         module.add_arguments(commands.add_parser(name, help=module.HELP, description=module.HELP))
         modules[name] = module

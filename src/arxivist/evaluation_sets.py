@@ -20,6 +20,17 @@ def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[st
     must have a paper in each (ROC-AUC needs it)."""
     import pandas as pd
 
+    from arxivist.metrics import check_labels
+
+    test = pd.read_parquet(splits / "test.parquet")
+    check_labels(test["label"].to_numpy(), labels.codes, str(splits / "test.parquet"))
+    return {"later": load_later_set(later, labels), "test": test}
+
+
+def load_later_set(later: Path, labels: LabelSet) -> pd.DataFrame:
+    """data/later/papers.jsonl with its int `label` column; every class must have a paper."""
+    import pandas as pd
+
     from arxivist.errors import ArxivistError
     from arxivist.jsonlines import read_jsonl
     from arxivist.metrics import check_labels
@@ -27,10 +38,6 @@ def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[st
     records = read_jsonl(later)
     if not records:
         raise ArxivistError(f"{later} holds no papers; the later set must not be empty")
-    frames = {
-        "later": labels.encode(pd.DataFrame.from_records(records)),
-        "test": pd.read_parquet(splits / "test.parquet"),
-    }
-    for name, source in zip(SETS, (later, splits / "test.parquet"), strict=True):
-        check_labels(frames[name]["label"].to_numpy(), labels.codes, str(source))
-    return frames
+    frame = labels.encode(pd.DataFrame.from_records(records))
+    check_labels(frame["label"].to_numpy(), labels.codes, str(later))
+    return frame

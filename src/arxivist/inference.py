@@ -1,88 +1,110 @@
-"""Streamed softmax inference of a saved sequence classifier (models/model, models/published).
+"""The inference path of predict, the evaluate stage and the frozen encoder, less the model.
 
-The one inference path of the evaluate stage and `arxivist predict`: texts are taken a chunk at a
-time, truncated at the length the model was trained with (its tokenizer's model_max_length, as
-`transformers.pipeline(..., truncation=True)` does), sorted by length inside the chunk and run in
-batches bounded by tokens, so padding stays small and memory stays bounded; each chunk's rows come
-back in input order.
+Texts are taken a chunk at a time, tokenized by the model folder's own fast tokenizer
+(tokenizer.json, through the `tokenizers` library), truncated at the length the model was trained
+with (its tokenizer's model_max_length, as `transformers.pipeline(..., truncation=True)` does),
+sorted by length inside the chunk and run in padded batches bounded by tokens, so padding stays
+small and memory stays bounded; each chunk's rows come back in input order. What runs a batch is a
+backend's: torch (arxivist.torch_inference) or ONNX Runtime's int8 model (arxivist.onnx_inference).
+This module needs neither, so the int8 path starts without importing torch.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
-import torch
-from tqdm.auto import tqdm
-from transformers import (
-    AutoModelForSequenceClassification,
-    AutoTokenizer,
-    BatchEncoding,
-    PreTrainedModel,
-    PreTrainedTokenizerBase,
-)
 
-from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
-from arxivist.labels import LabelSet
 from arxivist.manifest import verify_folder
 
 CHUNK_SIZE = 512  # texts tokenized, length-sorted and classified together
+TOKENIZER_FILE = "tokenizer.json"
+# A padded batch: token ids and attention mask (1: a token, 0: padding), int64, rows x width.
+Batch = tuple[np.ndarray, np.ndarray]
 
 
 class InferenceError(ArxivistError):
     """A saved model that cannot serve the request; the message names the folder or the value."""
 
 
-@dataclass(frozen=True)
-class Classifier:
-    """A fine-tuned model in eval mode and the tokenizer saved beside it."""
-
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-
-    @property
-    def label_names(self) -> tuple[str, ...]:
-        """The display names of the output columns, in column order (config.id2label)."""
-        id2label = self.model.config.id2label
-        return tuple(id2label[i] for i in range(len(id2label)))
-
-    @property
-    def max_length(self) -> int:
-        """The truncation length in tokens: the length the model was trained with."""
-        return self.tokenizer.model_max_length
-
-    def check_labels(self, labels: LabelSet, source: str | Path) -> None:
-        """Fail unless the model's output columns are `labels`, in the same order."""
-        if self.label_names != labels.names:
-            raise InferenceError(
-                f"{source} predicts {list(self.label_names)} but the labels are "
-                f"{list(labels.names)}; retrain the model on these labels"
-            )
-
-
-def load_classifier(model_dir: str | Path, compute: Compute) -> Classifier:
-    """Load a `save_pretrained` folder onto `compute.device`, in eval mode.
-
-    A folder with a manifest (checksums.sha256, as publish writes) is checked against it first:
-    a damaged file fails with ModelIntegrityError naming it.
-    """
-    model_dir = Path(model_dir)
-    if not (model_dir / "config.json").is_file():
+def read_config(model_dir: Path) -> dict[str, Any]:
+    """The config.json of a saved model folder, after checking the folder against its manifest
+    (checksums.sha256, as publish writes) when it has one: a damaged file fails naming it."""
+    path = model_dir / "config.json"
+    if not path.is_file():
         raise InferenceError(f"{model_dir} is not a saved model folder (no config.json)")
     verify_folder(model_dir)
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
-    positions = getattr(model.config, "max_position_embeddings", None)
-    if positions is not None and tokenizer.model_max_length > positions:
-        raise InferenceError(
-            f"{model_dir}: the tokenizer's model_max_length {tokenizer.model_max_length} exceeds "
-            f"the model's {positions} positions; save the tokenizer with the trained length"
-        )
-    return Classifier(model.to(compute.device).eval(), tokenizer)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise InferenceError(f"{path}: not a readable config ({err})") from None
+
+
+def label_names(config: dict[str, Any]) -> tuple[str, ...]:
+    """The display names of a classifier's output columns, in column order (config id2label)."""
+    id2label = {int(i): name for i, name in config.get("id2label", {}).items()}
+    return tuple(id2label[i] for i in range(len(id2label)))
+
+
+@dataclass(frozen=True)
+class TextTokenizer:
+    """A model folder's fast tokenizer, without padding, truncating at `max_length` tokens."""
+
+    backend: Any  # tokenizers.Tokenizer
+    max_length: int
+
+    @classmethod
+    def load(cls, folder: Path, max_length: int | None = None) -> TextTokenizer:
+        """The tokenizer saved in `folder` (tokenizer.json; else converted from the slow
+        tokenizer's files by transformers); `max_length` defaults to its model_max_length."""
+        from tokenizers import Tokenizer
+
+        if (folder / TOKENIZER_FILE).is_file():
+            backend = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        else:
+            from transformers import AutoTokenizer
+
+            backend = AutoTokenizer.from_pretrained(folder, use_fast=True).backend_tokenizer
+        backend.no_padding()
+        backend.no_truncation()
+        return cls(backend, max_length or _model_max_length(folder))
+
+    def encode(self, texts: list[str], max_length: int) -> list[list[int]]:
+        """Each text's token ids, special tokens included, truncated at `max_length`."""
+        self.backend.enable_truncation(max_length)
+        return [encoding.ids for encoding in self.backend.encode_batch(texts)]
+
+
+def _model_max_length(folder: Path) -> int:
+    path = folder / "tokenizer_config.json"
+    try:
+        length = json.loads(path.read_text(encoding="utf-8")).get("model_max_length")
+    except (OSError, ValueError) as err:
+        raise InferenceError(f"{path}: cannot read the tokenizer's config ({err})") from None
+    if not isinstance(length, int) or isinstance(length, bool) or length < 1:
+        raise InferenceError(f"{path}: no model_max_length (the length the model was trained with)")
+    return length
+
+
+class Classifier(Protocol):
+    """A loaded classifier, whichever backend runs it."""
+
+    @property
+    def label_names(self) -> tuple[str, ...]: ...
+
+    @property
+    def tokenizer(self) -> TextTokenizer: ...
+
+    def probabilities(self, batches: list[Batch]) -> np.ndarray:
+        """Softmax rows (float64) of every batch's rows, batch after batch."""
+        ...
 
 
 def token_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
@@ -97,11 +119,40 @@ def token_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
     return batches
 
 
+def padded(ids: Sequence[Sequence[int]], rows: Sequence[int]) -> Batch:
+    """The `rows` of `ids` right-padded to the longest with id 0 (masked out, so its value never
+    reaches an output), and their attention mask."""
+    width = max(len(ids[i]) for i in rows)
+    tokens = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for row, i in enumerate(rows):
+        tokens[row, : len(ids[i])] = ids[i]
+        mask[row, : len(ids[i])] = 1
+    return tokens, mask
+
+
+def rows_of(
+    tokenizer: TextTokenizer,
+    texts: list[str],
+    run: Callable[[list[Batch]], np.ndarray],
+    *,
+    max_length: int,
+    batch_tokens: int,
+) -> np.ndarray:
+    """`run`'s output rows for `texts`, in their order: tokenized, then run in length-sorted
+    batches of at most `batch_tokens` padded tokens."""
+    ids = tokenizer.encode(texts, max_length)
+    batches = token_batches([len(row) for row in ids], batch_tokens)
+    in_batch_order = run([padded(ids, rows) for rows in batches])
+    rows = np.empty_like(in_batch_order)
+    rows[np.concatenate(batches)] = in_batch_order
+    return rows
+
+
 def iter_proba(
     classifier: Classifier,
     texts: Iterable[str],
     *,
-    compute: Compute,
     batch_tokens: int,
     max_length: int | None = None,
     chunk_size: int = CHUNK_SIZE,
@@ -112,25 +163,33 @@ def iter_proba(
     `texts` is read lazily, `chunk_size` at a time. Truncation is at `max_length` (default and
     upper bound: the classifier's). `progress`: a bar over texts on stderr when it is a terminal.
     """
+    limit = classifier.tokenizer.max_length
     if max_length is None:
-        max_length = classifier.max_length
-    elif max_length > classifier.max_length:
-        raise InferenceError(
-            f"max_length={max_length} exceeds the model's length {classifier.max_length}"
-        )
-    total = len(texts) if isinstance(texts, Sized) else None
+        max_length = limit
+    elif max_length > limit:
+        raise InferenceError(f"max_length={max_length} exceeds the model's length {limit}")
+    bar = _progress_bar(len(texts) if isinstance(texts, Sized) else None, progress)
     texts = iter(texts)
-    with tqdm(total=total, desc="classify", unit="text", disable=None if progress else True) as bar:
+    try:
         while chunk := list(islice(texts, chunk_size)):
-            encoded = classifier.tokenizer(chunk, truncation=True, max_length=max_length)
-            yield _classify(classifier, encoded, compute, batch_tokens, bar)
+            yield rows_of(
+                classifier.tokenizer,
+                chunk,
+                classifier.probabilities,
+                max_length=max_length,
+                batch_tokens=batch_tokens,
+            )
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def predict_proba(
     classifier: Classifier,
     texts: Sequence[str],
     *,
-    compute: Compute,
     batch_tokens: int,
     max_length: int | None = None,
     progress: bool = False,
@@ -138,56 +197,19 @@ def predict_proba(
     """Softmax probabilities, shape (len(texts), n_labels), rows in the order of `texts`."""
     chunks = list(
         iter_proba(
-            classifier,
-            texts,
-            compute=compute,
-            batch_tokens=batch_tokens,
-            max_length=max_length,
-            progress=progress,
+            classifier, texts, batch_tokens=batch_tokens, max_length=max_length, progress=progress
         )
     )
     if not chunks:
-        return np.zeros((0, classifier.model.config.num_labels), dtype=np.float64)
+        return np.zeros((0, len(classifier.label_names)), dtype=np.float64)
     return np.concatenate(chunks)
 
 
-def _classify(
-    classifier: Classifier,
-    encoded: BatchEncoding,
-    compute: Compute,
-    batch_tokens: int,
-    bar: tqdm,
-) -> np.ndarray:
-    """The softmax rows of one tokenized chunk, in its order."""
+def _progress_bar(total: int | None, progress: bool) -> Any:
+    """A tqdm bar over texts on stderr when asked for and stderr is a terminal, else None
+    (tqdm is imported only then: a piped run starts without it)."""
+    if not progress or not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
 
-    def softmax(batch: BatchEncoding) -> torch.Tensor:
-        return classifier.model(**batch).logits.double().softmax(dim=-1)
-
-    return forward_rows(classifier.tokenizer, encoded, softmax, compute, batch_tokens, bar)
-
-
-def forward_rows(
-    tokenizer: PreTrainedTokenizerBase,
-    encoded: BatchEncoding,
-    forward: Callable[[BatchEncoding], torch.Tensor],
-    compute: Compute,
-    batch_tokens: int,
-    bar: tqdm | None = None,
-) -> np.ndarray:
-    """`forward`'s output rows (float64) for each text of a tokenized chunk, in its order: padded
-    batches within `batch_tokens`, under the compute's autocast. Batches stay on the device until
-    the chunk is done, so a GPU is not synchronised once per batch."""
-    lengths = [len(ids) for ids in encoded["input_ids"]]
-    batches = token_batches(lengths, batch_tokens)
-    outputs = []
-    with torch.inference_mode(), compute.autocast():
-        for rows in batches:
-            features = [{key: encoded[key][i] for key in encoded} for i in rows]
-            batch = tokenizer.pad(features, return_tensors="pt")
-            outputs.append(forward(batch.to(compute.device)).double())
-            if bar is not None:
-                bar.update(len(rows))
-        in_batch_order = torch.cat(outputs).cpu().numpy()
-    rows = np.empty_like(in_batch_order)
-    rows[np.concatenate(batches)] = in_batch_order
-    return rows
+    return tqdm(total=total, desc="classify", unit="text")

@@ -223,16 +223,30 @@ class EvaluateParams:
 
 @dataclass(frozen=True)
 class PublishParams:
-    """The Hub repository named in the card and `arxivist push-to-hub`'s default; the license."""
+    """The Hub repository named in the card and `arxivist push-to-hub`'s default; the license;
+    the int8 ONNX model and its quality gate on the later set, against the model in fp32.
+
+    The gate's differences default to the noise floor (`make bench-noise`,
+    bench/results/noise_floor.json's smallest resolvable difference: 0.0031 ROC-AUC, 0.0149
+    macro-F1): an int8 model is published only if it differs from the full-precision model by
+    less than one training run resolves. They are params, so publish never reads bench/.
+    """
 
     repo_id: str = "arxivist/minilm-arxiv-cs-topics"
     license: str = "apache-2.0"
+    int8: bool = True
+    int8_min_agreement: float = 0.995
+    int8_max_roc_auc_difference: float = 0.0031
+    int8_max_macro_f1_difference: float = 0.0149
 
     def check(self, key: str) -> None:
         if not REPO_ID.match(self.repo_id):
             raise ParamsError(
                 f"{key}.repo_id", f"must look like 'owner/name', got {self.repo_id!r}"
             )
+        _at_least(f"{key}.int8_min_agreement", self.int8_min_agreement, 0, most=1)
+        _at_least(f"{key}.int8_max_roc_auc_difference", self.int8_max_roc_auc_difference, 0, 1)
+        _at_least(f"{key}.int8_max_macro_f1_difference", self.int8_max_macro_f1_difference, 0, 1)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from huggingface_hub import ModelCard
 
@@ -17,6 +18,10 @@ from arxivist.atomic import atomic_path
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
 from arxivist.manifest import MANIFEST, write_manifest
+
+if TYPE_CHECKING:
+    from arxivist.int8_gate import Gate
+    from arxivist.params import PublishParams
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +49,39 @@ def check_model(model_dir: Path, labels: LabelSet) -> None:
         )
 
 
-def assemble(model_dir: Path, card: ModelCard, out: Path) -> None:
-    """Write `out`: every file of `model_dir` (model and tokenizer), the card as README.md and
-    checksums.sha256, every file's hash, checked when the folder is loaded."""
+def assemble(
+    model_dir: Path, card: ModelCard, out: Path, extra: dict[str, Path] | None = None
+) -> None:
+    """Write `out`: every file of `model_dir` (model and tokenizer), the `extra` files at their
+    names (the int8 model), the card as README.md and checksums.sha256, every file's hash,
+    checked when the folder is loaded."""
     with atomic_path(out) as tmp:
         shutil.copytree(model_dir, tmp, ignore=shutil.ignore_patterns(".*", CARD, MANIFEST))
+        for name, source in (extra or {}).items():
+            (tmp / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, tmp / name)
         card.save(tmp / CARD)
         write_manifest(tmp)
     log.info("assembled %s", out)
+
+
+def int8_gate(
+    model_dir: Path, later: Path, labels: LabelSet, params: PublishParams, scratch: Path
+) -> Gate | None:
+    """None when publish.int8 is false; else the int8 model exported into `scratch` and its
+    quality gate on the later set, logged: passed, or left out and why."""
+    if not params.int8:
+        log.info("int8 model: not exported (publish.int8: false)")
+        return None
+    from arxivist.evaluation_sets import load_later_set
+    from arxivist.onnx_export import int8_model
+    from arxivist.tokenization import TEXT
+
+    papers = load_later_set(later, labels)
+    texts, truth = papers[TEXT].tolist(), papers["label"].to_numpy()
+    gate = int8_model(model_dir, texts, truth, labels.codes, params, scratch)
+    if gate.passed:
+        log.info("int8 model: passed its quality gate, %.2f%% of labels kept", 100 * gate.agreement)
+    else:
+        log.warning("int8 model left out: %s", "; ".join(gate.reasons))
+    return gate
