@@ -17,7 +17,7 @@ import torch
 from arxivist.cli import main
 from arxivist.compute import resolve
 from arxivist.inference import InferenceError, iter_proba, predict_proba, token_batches
-from arxivist.torch_inference import load_classifier
+from arxivist.torch_inference import load_classifier, load_encoder
 from standins.tiny_bert import LABELS, WORDS
 
 FP32 = resolve("fp32")
@@ -147,3 +147,55 @@ def test_pipeline_predict_and_evaluate_truncate_at_the_saved_length(
     np.testing.assert_allclose(predicted, piped, atol=1e-6)
     untruncated = pipeline_scores(tiny_classifier, [text], truncation=True)
     assert np.abs(untruncated - piped).max() > 1e-3
+
+
+def tiny_distilbert_classifier(tiny_bert: Path, out: Path) -> Path:
+    """A DistilBERT classifier (an architecture arxivist.bert does not compute) with the tiny
+    BERT's tokenizer, randomly initialised from a fixed seed."""
+    from transformers import AutoTokenizer, DistilBertConfig, DistilBertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = DistilBertConfig(
+        vocab_size=AutoTokenizer.from_pretrained(tiny_bert).vocab_size,
+        dim=32,
+        n_layers=2,
+        n_heads=2,
+        hidden_dim=64,
+        id2label=LABELS.id2label,
+        label2id=LABELS.label2id,
+    )
+    DistilBertForSequenceClassification(config).save_pretrained(out)
+    AutoTokenizer.from_pretrained(tiny_bert).save_pretrained(out)
+    return out
+
+
+def test_another_architecture_loads_through_transformers_with_pipelines_scores(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    folder = tiny_distilbert_classifier(tiny_bert, tmp_path / "distilbert")
+    texts = mixed_texts(7, seed=3)
+
+    classifier = load_classifier(folder, FP32)
+    probabilities = predict_proba(classifier, texts, batch_tokens=64)
+
+    assert type(classifier.model).__name__ == "Transformers"
+    np.testing.assert_allclose(probabilities, pipeline_scores(folder, texts), atol=1e-6)
+
+
+def test_a_checkpoint_without_tokenizer_json_tokenizes_as_its_converted_tokenizer(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    """A checkpoint with the slow tokenizer's vocab.txt only (older Hub models): transformers
+    converts it, and the frozen encoder embeds exactly as with tokenizer.json."""
+    slow = Path(shutil.copytree(tiny_bert, tmp_path / "slow"))
+    vocab = json.loads((slow / "tokenizer.json").read_text())["model"]["vocab"]
+    (slow / "tokenizer.json").unlink()
+    (slow / "vocab.txt").write_text("".join(f"{token}\n" for token in sorted(vocab, key=vocab.get)))
+    texts = [*mixed_texts(5, seed=4), "Café (naïve), 3.5!"]
+
+    embedded = {
+        folder.name: load_encoder(folder, 16, FP32).embed(texts, batch_tokens=64)
+        for folder in (tiny_bert, slow)
+    }
+
+    np.testing.assert_array_equal(embedded["slow"], embedded[tiny_bert.name])

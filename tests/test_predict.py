@@ -461,3 +461,97 @@ def test_a_truncated_file_of_an_unchecked_folder_is_one_line(
     assert (code, out) == (1, "")
     assert err.startswith(f"error: --model {folder}: cannot load a classifier (")
     assert err.count("\n") == 1
+
+
+@pytest.fixture(scope="module")
+def int8_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The classifier folder with its int8 model, exported and quantised as publish does."""
+    from arxivist.compute import resolve
+    from arxivist.onnx_export import export_fp32, quantize
+    from arxivist.onnx_inference import INT8_MODEL
+    from arxivist.torch_inference import load_classifier
+
+    folder = Path(shutil.copytree(model_dir, tmp_path_factory.mktemp("int8") / "model"))
+    scratch = tmp_path_factory.mktemp("scratch")
+    export_fp32(load_classifier(folder, resolve("fp32")).model, scratch / "model.onnx")
+    (folder / INT8_MODEL).parent.mkdir()
+    intermediate = json.loads((folder / "config.json").read_text())["intermediate_size"]
+    quantize(scratch / "model.onnx", folder / INT8_MODEL, intermediate)
+    return folder
+
+
+def test_int8_gives_the_full_models_labels_and_scores_near_them(
+    int8_dir: Path, expected: list[dict[str, float]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["predict", "--int8", "--model", str(int8_dir), "--format", "jsonl", *TEXTS])
+    out, err = capsys.readouterr()
+
+    assert (code, err) == (0, "")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["label"] for r in records] == [best(row)[0] for row in expected]
+    assert [r["score"] for r in records] == pytest.approx(
+        [best(row)[1] for row in expected], abs=0.05
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--precision", "bf16"], "--precision applies to the full-precision model, not to --int8"),
+        ([], "has no int8 model (onnx/model_quantized.onnx): the publish stage exports it only"),
+    ],
+)
+def test_int8_refusals_are_one_line(
+    argv: list[str], message: str, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["predict", "--int8", "--model", str(model_dir), *argv, TEXTS[0]])
+    out, err = capsys.readouterr()
+
+    assert (code, out) == (1, "")
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_int8_without_onnxruntime_names_the_extra(
+    int8_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as if the extra were not installed
+
+    code = main(["predict", "--int8", "--model", str(int8_dir), TEXTS[0]])
+
+    assert code == 1
+    err = "error: the int8 model needs onnxruntime: pip install 'arxivist[onnx]'\n"
+    assert capsys.readouterr() == ("", err)
+
+
+# Runs one-text `arxivist predict ARGV` in a fresh process and prints the modules it imported.
+MODULES_AFTER = """
+import json, sys
+from arxivist.cli import main
+assert main(sys.argv[1:]) == 0
+print(json.dumps(sorted(sys.modules)))
+"""
+NEVER_FOR_PREDICT = {  # another command's module, or what only training and the stages use
+    "arxivist.compare", "arxivist.datacheck", "arxivist.hub_upload",
+    "transformers", "datasets", "pandas", "sklearn", "dvc", "huggingface_hub",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("flag", "also_never"),
+    [("--precision=fp32", {"onnxruntime"}), ("--int8", {"torch", "safetensors"})],
+)
+def test_predict_imports_only_what_predicting_needs(
+    flag: str, also_never: set[str], int8_dir: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", MODULES_AFTER, "predict", flag, "--model", str(int8_dir), TEXTS[0]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    *_, modules = done.stdout.splitlines()
+    imported = {name.split(".")[0] for name in json.loads(modules)} | set(json.loads(modules))
+    assert sorted(imported & (NEVER_FOR_PREDICT | also_never)) == []
+    assert {"tokenizers", "numpy"} <= imported

@@ -67,7 +67,12 @@ class TextTokenizer:
         from tokenizers import Tokenizer
 
         if (folder / TOKENIZER_FILE).is_file():
-            backend = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+            try:
+                backend = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+            except Exception as err:  # tokenizers raises Exception itself, no subclass
+                raise InferenceError(
+                    f"{folder / TOKENIZER_FILE}: not a tokenizer ({err})"
+                ) from None
         else:
             from transformers import AutoTokenizer
 

@@ -128,18 +128,18 @@ def write_predictions(texts: Iterable[str], args: argparse.Namespace, out: TextI
 
 
 def _load(args: argparse.Namespace) -> Classifier:
-    """The classifier of --model: its int8 ONNX model (--int8, no torch imported) or the
+    """The classifier of --model: its int8 ONNX model (--int8: no torch imported) or the
     full-precision one in torch at --precision."""
+    if args.int8:
+        from arxivist.onnx_inference import load_onnx_classifier
+
+        return load_onnx_classifier(args.model)
     from safetensors import SafetensorError
 
+    from arxivist.compute import resolve
+    from arxivist.torch_inference import load_classifier
+
     try:
-        if args.int8:
-            from arxivist.onnx_inference import load_onnx_classifier
-
-            return load_onnx_classifier(args.model)
-        from arxivist.compute import resolve
-        from arxivist.torch_inference import load_classifier
-
         return load_classifier(args.model, resolve(args.precision or EvaluateParams.precision))
     except (OSError, ValueError, SafetensorError) as err:
         raise PredictError(f"--model {args.model}: cannot load a classifier ({err})") from None
