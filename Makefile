@@ -39,7 +39,7 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-noise bench-curve bench-scale lint \
+.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-inference bench-levers bench-noise bench-curve bench-scale lint \
 	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -82,10 +82,15 @@ plots-page: venv  ## rebuild .dvc/plots/page.html from the npm packages pinned i
 plots-screenshot: venv browser  ## docs/img/plots.png: this workspace's `dvc plots show`, drawn in Chromium
 	$(BIN)/python -m web.screenshot
 
-bench: venv  ## time to quality on real abstracts: the default pipeline against the seed recipe
+bench: venv  ## time to quality on real abstracts, the label ceiling, inference against the roofline
 	$(BIN)/python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
 		--model-out bench/results/model
-	$(BIN)/python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
+	$(BIN)/python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(MAKE) bench-inference
+
+# Needs the model `make bench` keeps in bench/results/model; run it on a quiet machine.
+bench-inference: venv  ## inference against this machine's matmul roofline: predict (fp32/bf16, int8), pipeline(), start, memory
+	$(BIN)/python -m bench.inference --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
 		--model bench/results/model
 
 bench-levers: venv  ## each lever's step time, and the defaults chosen by cross-validation on train + validation
