@@ -4,7 +4,9 @@ benchmarks stand on the stand-ins, not on the tests.
 `src/arxivist` ships in the wheel and is installed without the [dev] extra, so each of its imports
 (at the top or inside a function) must be the standard library, arxivist itself, or a distribution
 that `[project].dependencies` brings, directly or through what those require; never a development
-package of this repository (`standins`, `tests`, `bench`, none of them in the wheel). `bench/` uses
+package of this repository (`standins`, `tests`, `bench`, none of them in the wheel). A runtime
+extra's distributions (`[onnx]`: the int8 model) may be imported inside a function only, so that
+arxivist imports, and runs everything else, without the extra. `bench/` uses
 `standins` for its workspaces and tiny models, and never imports `tests`.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import re
+import subprocess
 import sys
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,6 +28,7 @@ RUNTIME = ROOT / "src" / "arxivist"
 BENCH = ROOT / "bench"
 # This repository's packages that are not in the wheel: importing one works only in a checkout.
 DEVELOPMENT = {"standins", "tests", "bench"}
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 
 
 def module_name(path: Path, root: Path) -> str:
@@ -93,8 +97,24 @@ def runtime_distributions(requirements: Iterable[str]) -> set[str]:
 
 def declared_runtime_distributions() -> set[str]:
     """The closure of pyproject.toml's `[project].dependencies` (never its optional ones)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return runtime_distributions(project["dependencies"])
+    return runtime_distributions(PROJECT["dependencies"])
+
+
+def extra_distributions() -> set[str]:
+    """What the runtime extras (every optional dependency group but `dev`) bring beyond the
+    plain install."""
+    extras = PROJECT["optional-dependencies"]
+    wanted = [text for name, texts in extras.items() if name != "dev" for text in texts]
+    return runtime_distributions(wanted) - declared_runtime_distributions()
+
+
+def top_level_imports(source: str, module: str, is_package: bool = False) -> set[str]:
+    """The names imported by the module's own top-level statements (what importing it runs)."""
+    tree = ast.parse(source)
+    statements = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    return set(
+        imports(ast.unparse(ast.Module(body=statements, type_ignores=[])), module, is_package)
+    )
 
 
 def development_imports(
@@ -103,33 +123,42 @@ def development_imports(
     allowed: set[str],
     providers: Mapping[str, list[str]],
     is_package: bool = False,
+    extras: set[str] = frozenset(),
 ) -> list[str]:
     """What a runtime module's source imports that a plain install lacks, each with why:
-    anything but the standard library, arxivist, and the distributions in `allowed` (canonical
-    names); `providers` maps a top-level import name to the distributions installing it."""
+    anything but the standard library, arxivist, the distributions in `allowed` (canonical
+    names) and, inside functions only, those in `extras`; `providers` maps a top-level import
+    name to the distributions installing it."""
     problems = []
+    at_import = {name.split(".")[0] for name in top_level_imports(source, module, is_package)}
     for top in sorted({name.split(".")[0] for name in imports(source, module, is_package)}):
+        dists = {canonical(dist) for dist in providers.get(top, [])}
         if top in DEVELOPMENT:
             problems.append(f"{top} (a development package of this repository, not in the wheel)")
         elif top in sys.stdlib_module_names or top == "arxivist":
             continue
         elif not providers.get(top):
             problems.append(f"{top} (no installed distribution provides it)")
-        elif not {canonical(dist) for dist in providers[top]} & allowed:
-            dists = ", ".join(sorted(set(providers[top])))
-            problems.append(f"{top} (from {dists}: not required by [project].dependencies)")
+        elif dists & allowed:
+            continue
+        elif dists & extras and top in at_import:
+            problems.append(f"{top} (a runtime extra's, imported at the top: import it where used)")
+        elif not dists & extras:
+            names = ", ".join(sorted(set(providers[top])))
+            problems.append(f"{top} (from {names}: not required by [project].dependencies)")
     return problems
 
 
 def test_runtime_modules_import_only_what_a_plain_install_brings() -> None:
     allowed = declared_runtime_distributions()
+    extras = extra_distributions()
     providers = importlib.metadata.packages_distributions()
     problems = {}
     for path in sorted(RUNTIME.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
         module = module_name(path, ROOT / "src")
         found = development_imports(
-            source, module, allowed, providers, is_package=path.name == "__init__.py"
+            source, module, allowed, providers, path.name == "__init__.py", extras
         )
         if found:
             problems[path.relative_to(ROOT).as_posix()] = found
@@ -167,6 +196,36 @@ def test_the_runtime_check_flags_a_dev_only_import_and_passes_a_runtime_one() ->
     assert check("import no_such_module_anywhere\n") == [
         "no_such_module_anywhere (no installed distribution provides it)"
     ]
+
+
+def test_a_runtime_extra_is_imported_where_used_never_at_the_top() -> None:
+    allowed, extras = declared_runtime_distributions(), extra_distributions()
+    providers = importlib.metadata.packages_distributions()
+    assert {"onnx", "onnxruntime"} <= extras and not {"onnx", "onnxruntime"} & allowed
+
+    def check(source: str) -> list[str]:
+        return development_imports(source, "arxivist.example", allowed, providers, False, extras)
+
+    assert check("def run():\n    import onnxruntime\n") == []
+    assert check("import onnxruntime\n") == [
+        "onnxruntime (a runtime extra's, imported at the top: import it where used)"
+    ]
+    assert check("def run():\n    import playwright\n") == [
+        "playwright (from playwright: not required by [project].dependencies)"
+    ]
+
+
+def test_every_runtime_module_imports_without_the_onnx_extra() -> None:
+    """As on a plain install: onnx and onnxruntime cannot be imported."""
+    modules = [module_name(path, ROOT / "src") for path in sorted(RUNTIME.rglob("*.py"))]
+    script = (
+        "import importlib, sys\n"
+        "sys.modules.update(onnx=None, onnxruntime=None)\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def test_requirements_behind_an_extra_count_only_when_that_extra_is_asked_for() -> None:
