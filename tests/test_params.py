@@ -259,3 +259,57 @@ def test_the_devices_here_are_the_cpu_cores_without_cuda(monkeypatch: pytest.Mon
     assert available_devices() == 1
     with pytest.raises(ParamsError, match=r"is 2 but this machine has 1 GPU\(s\)"):
         check_devices(params_from_dict(with_value("train/processes", 2)).train)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "is empty"),
+        ("# all defaults, please\n", "is empty"),
+        ("- fetch\n- train\n", "must be a mapping of params, got list"),
+        ("42\n", "must be a mapping of params, got int"),
+    ],
+    ids=["empty", "only-a-comment", "list", "number"],
+)
+def test_an_empty_or_non_mapping_file_is_refused_naming_it(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    """DVC refuses such a file too; without the check it read as all defaults."""
+    (tmp_path / "params.yaml").write_text(text)
+    with pytest.raises(ParamsError) as caught:
+        load_params(tmp_path / "params.yaml")
+    assert str(caught.value).startswith(f"params: {tmp_path / 'params.yaml'}: {problem}")
+
+
+def first_line(text: str, start: str) -> int:
+    """The number of the first line of `text` that starts with `start`."""
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if line.startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("anchor", "added", "key"),
+    [
+        ("  epochs:", "  epochs: 3", "train.epochs"),
+        ("    cs.AI:", "    cs.AI: 5", "fetch.categories.cs.AI"),
+        ("  cs.AI:", "  cs.AI: AI", "labels.cs.AI"),
+        ("  license:", "split:\n  seed: 7", "split"),
+    ],
+    ids=["train.epochs", "fetch.categories.cs.AI", "labels.cs.AI", "top-level"],
+)
+def test_a_duplicate_key_is_refused_naming_the_dotted_key_and_both_lines(
+    tmp_path: Path, anchor: str, added: str, key: str
+) -> None:
+    """YAML loaders keep the last of two equal keys, silently; DVC refuses the file, and so does
+    load_params, at any depth. `added` goes after the first line starting with `anchor`."""
+    first = first_line(COMMITTED_TEXT, added.split("\n")[0].split(":")[0] + ":")
+    second = first_line(COMMITTED_TEXT, anchor) + 1
+    lines = COMMITTED_TEXT.splitlines()
+    lines.insert(second - 1, added)
+    (tmp_path / "params.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ParamsError) as caught:
+        load_params(tmp_path / "params.yaml")
+    assert caught.value.key == key
+    assert str(caught.value) == (
+        f"params: {key}: duplicate key in {tmp_path / 'params.yaml'} (lines {first} and {second}); "
+        "keep one"
+    )

@@ -41,12 +41,46 @@ MOVED = {
 }
 
 
-class _Yaml12Floats(yaml.SafeLoader):
-    """PyYAML reads YAML 1.1, where `5e-05` (how `dvc exp run -S` writes 5e-5) is a string;
-    DVC reads params as YAML 1.2, where it is a float. Read it as DVC does."""
+class _DuplicateKey(Exception):
+    """A key stated twice in one mapping of params.yaml."""
+
+    def __init__(self, key: str, first: int, second: int) -> None:
+        super().__init__(key, first, second)
+        self.key, self.first, self.second = key, first, second
 
 
-_Yaml12Floats.add_implicit_resolver(
+class _ParamsLoader(yaml.SafeLoader):
+    """params.yaml as DVC reads it: YAML 1.2 floats, and no key stated twice.
+
+    PyYAML reads YAML 1.1, where `5e-05` (how `dvc exp run -S` writes 5e-5) is a string; DVC
+    reads it as a float. PyYAML keeps the last of two equal keys; DVC refuses the file."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _refuse_duplicate_keys(node, "", set())
+        return super().construct_document(node)
+
+
+def _refuse_duplicate_keys(node: yaml.Node, key: str, seen: set[int]) -> None:
+    """Raise _DuplicateKey for the first mapping under `node` (at dotted `key`) that states a key
+    twice; `seen` guards against an alias of a node that contains it."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, f"{key}[{i}]", seen)
+    elif isinstance(node, yaml.MappingNode):
+        lines: dict[str, int] = {}
+        for name_node, value_node in node.value:
+            name = f"{key}.{name_node.value}" if key else str(name_node.value)
+            line = name_node.start_mark.line + 1
+            if name in lines:
+                raise _DuplicateKey(name, lines[name], line)
+            lines[name] = line
+            _refuse_duplicate_keys(value_node, name, seen)
+
+
+_ParamsLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
@@ -285,12 +319,20 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml; raise ParamsError naming the first bad key."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Floats)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_ParamsLoader)
     except FileNotFoundError:
         raise ParamsError(str(path), "file not found") from None
+    except _DuplicateKey as dup:
+        raise ParamsError(
+            dup.key, f"duplicate key in {path} (lines {dup.first} and {dup.second}); keep one"
+        ) from None
     except yaml.YAMLError as err:
         raise ParamsError(str(path), f"is not valid YAML: {err}") from None
-    return params_from_dict(raw or {})
+    if raw is None:
+        raise ParamsError(str(path), "is empty; it must state the params (see docs/params.md)")
+    if not isinstance(raw, dict):
+        raise ParamsError(str(path), f"must be a mapping of params, got {_kind(raw)}")
+    return params_from_dict(raw)
 
 
 def params_from_dict(raw: Any) -> Params:
