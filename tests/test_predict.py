@@ -6,6 +6,7 @@ chunk, in bounded memory.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -461,3 +462,44 @@ def test_a_truncated_file_of_an_unchecked_folder_is_one_line(
     assert (code, out) == (1, "")
     assert err.startswith(f"error: --model {folder}: cannot load a classifier (")
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("entry", ["dotdot", "absolute", "symlink"])
+def test_a_manifest_entry_outside_the_folder_is_one_line_naming_it(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str
+) -> None:
+    """A downloaded folder whose checksums.sha256 lists another file of the machine, with its
+    true hash (a pass would tell the folder's author what that file holds): refused, naming the
+    entry and its line, before any output."""
+    (tmp_path / "secret").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
+    write_manifest(folder)
+    name = {"dotdot": "../secret", "absolute": str(tmp_path / "secret"), "symlink": "notes.txt"}
+    (folder / "notes.txt").symlink_to(tmp_path / "secret")
+    digest = hashlib.sha256((tmp_path / "secret").read_bytes()).hexdigest()
+    with (folder / MANIFEST).open("a") as manifest:
+        manifest.write(f"{digest}  {name[entry]}\n")
+    line = len((folder / MANIFEST).read_text().splitlines())
+
+    code, out, err = predict(capsys, "--model", folder, *TEXTS)
+
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        f"error: {folder / MANIFEST}, line {line}: refused entry {name[entry]!r} ("
+    )
+    assert err.count("\n") == 1
+
+
+def test_a_nested_file_of_a_checked_folder_is_verified(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
+    (folder / "onnx").mkdir()
+    (folder / "onnx" / "model.onnx").write_bytes(b"\x08\x07graph")
+    write_manifest(folder)
+    assert "  onnx/model.onnx\n" in (folder / MANIFEST).read_text()
+    assert predict(capsys, "--model", folder, TEXTS[0])[0] == 0
+    damage_by_flipping(folder / "onnx" / "model.onnx")
+    code, out, err = predict(capsys, "--model", folder, TEXTS[0])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {folder / 'onnx' / 'model.onnx'}: damaged (")
