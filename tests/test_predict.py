@@ -22,7 +22,13 @@ import pytest
 from arxivist.cli import main
 from arxivist.inference import CHUNK_SIZE
 from arxivist.manifest import MANIFEST, write_manifest
-from standins.tiny_bert import BF16_TOLERANCE, LABELS, WORDS, build_tiny_classifier
+from standins.tiny_bert import (
+    BF16_TOLERANCE,
+    LABELS,
+    WORDS,
+    build_tiny_classifier,
+    save_pickled_payload,
+)
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
 TEXTS = [
@@ -503,3 +509,33 @@ def test_a_nested_file_of_a_checked_folder_is_verified(
     code, out, err = predict(capsys, "--model", folder, TEXTS[0])
     assert (code, out) == (1, "")
     assert err.startswith(f"error: {folder / 'onnx' / 'model.onnx'}: damaged (")
+
+
+@pytest.mark.parametrize("safetensors", ["removed", "kept"])
+def test_pickled_weights_are_never_unpickled(
+    model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    safetensors: str,
+) -> None:
+    """A folder whose weights are a pickle that runs code when loaded: refused in one line
+    naming the file (was torch's UnpicklingError traceback); beside model.safetensors it is
+    left alone."""
+    folder = Path(shutil.copytree(model_dir, tmp_path / "downloaded"))
+    marker = tmp_path / "the-payload-ran"
+    save_pickled_payload(folder / "pytorch_model.bin", marker)
+    if safetensors == "removed":
+        (folder / "model.safetensors").unlink()
+
+    code, out, err = predict(capsys, "--model", folder, TEXTS[0])
+
+    assert not marker.exists()
+    if safetensors == "kept":
+        assert (code, err) == (0, "")
+        return
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        f"error: {folder / 'pytorch_model.bin'}: not loaded: arxivist loads only safetensors "
+        "weights (model.safetensors), as unpickling a file can run code. "
+    )
+    assert err.count("\n") == 1

@@ -73,7 +73,8 @@ class FrozenEncoder:
 
     def __init__(self, checkpoint: Path, max_length: int, compute: Compute) -> None:
         self.tokenizer = AutoTokenizer.from_pretrained(checkpoint, use_fast=True)
-        self.model = AutoModel.from_pretrained(checkpoint).to(compute.device).eval()
+        model = AutoModel.from_pretrained(checkpoint, use_safetensors=True)
+        self.model = model.to(compute.device).eval()
         self.max_length = max_length
         self.compute = compute
 

@@ -25,6 +25,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from arxivist.checkpoints import SAFETENSORS, has_safetensors
 from arxivist.compute import Compute
 from arxivist.errors import ArxivistError
 from arxivist.labels import LabelSet
@@ -68,14 +69,17 @@ def load_classifier(model_dir: str | Path, compute: Compute) -> Classifier:
     """Load a `save_pretrained` folder onto `compute.device`, in eval mode.
 
     A folder with a manifest (checksums.sha256, as publish writes) is checked against it first:
-    a damaged file fails with ModelIntegrityError naming it.
+    a damaged file fails with ModelIntegrityError naming it. Only safetensors weights load: a
+    folder with pickled ones (pytorch_model.bin) fails naming the file, before anything reads it.
     """
     model_dir = Path(model_dir)
     if not (model_dir / "config.json").is_file():
         raise InferenceError(f"{model_dir} is not a saved model folder (no config.json)")
     verify_folder(model_dir)
+    if not has_safetensors(model_dir):
+        raise InferenceError(f"{model_dir} is not a saved model folder (no {SAFETENSORS[0]})")
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, use_safetensors=True)
     positions = getattr(model.config, "max_position_embeddings", None)
     if positions is not None and tokenizer.model_max_length > positions:
         raise InferenceError(

@@ -188,7 +188,9 @@ def load_model(checkpoint: Path, labels: LabelSet, params: TrainParams) -> PreTr
             "(its config has no attention_probs_dropout_prob)"
         )
     config.attention_probs_dropout_prob = params.attention_dropout
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, config=config)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        checkpoint, config=config, use_safetensors=True
+    )
     layers = model.base_model.encoder.layer
     if params.frozen_layers > len(layers):
         raise TrainError(
