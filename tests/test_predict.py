@@ -11,6 +11,7 @@ import io
 import json
 import os
 import queue
+import shlex
 import shutil
 import subprocess
 import sys
@@ -539,3 +540,43 @@ def test_pickled_weights_are_never_unpickled(
         "weights (model.safetensors), as unpickling a file can run code. "
     )
     assert err.count("\n") == 1
+
+
+def test_a_reader_that_stops_early_ends_predict_quietly_with_status_141(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """`arxivist predict ... | head -1`, as a shell runs it: 141 (128 + SIGPIPE, what `yes | head
+    -1` gives), nothing on stderr. The output (about 1 MB) is larger than a pipe holds, so predict
+    is still writing when head has gone."""
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"{TEXTS[i % len(TEXTS)]}\n" for i in range(10 * CHUNK_SIZE)))
+    command = [
+        *(sys.executable, "-m", "arxivist.cli", "predict", "--model", model_dir),
+        *("--format", "jsonl", "--all-scores", "--input", path),
+    ]
+    done = subprocess.run(  # with pipefail, the status is predict's: head's is 0
+        ["bash", "-o", "pipefail", "-c", f'{shlex.join(map(str, command))} 2>"$ERR" | head -1'],
+        env={**os.environ, "ERR": str(tmp_path / "err")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert (done.returncode, done.stderr) == (141, "")
+    assert len(done.stdout.splitlines()) == 1 and json.loads(done.stdout)["label"] in LABELS.names
+    assert (tmp_path / "err").read_text() == ""
+
+
+def test_a_full_disk_under_stdout_is_one_line(model_dir: Path) -> None:
+    """stdout on /dev/full, a device that answers every write with ENOSPC (was a traceback)."""
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "arxivist.cli", "predict", "--model", str(model_dir), *TEXTS],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: arxivist predict: no space left on device; free space and rerun\n",
+    )
