@@ -163,12 +163,38 @@ def test_the_old_push_to_hub_points_to_the_upload_command() -> None:
 
 
 def test_every_fetched_category_needs_a_label_and_vice_versa() -> None:
+    same = "; labels, fetch.categories and later.categories name the same categories"
     raw = with_value("labels", {"cs.AI": "AI", "cs.IR": "IR"})
-    with pytest.raises(ParamsError, match=r"labels\.cs\.RO: missing"):
+    missing = f"labels.cs.RO: missing: fetch.categories names cs.RO{same}"
+    with pytest.raises(ParamsError, match=re.escape(missing)):
         params_from_dict(raw)
     raw = with_value("labels", {**COMMITTED["labels"], "cs.LG": "Machine Learning"})
-    with pytest.raises(ParamsError, match=r"labels\.cs\.LG: is not among fetch\.categories"):
+    with pytest.raises(
+        ParamsError, match=re.escape(f"labels.cs.LG: is not among fetch.categories{same}")
+    ):
         params_from_dict(raw)
+    raw = with_value("later/categories", {"cs.AI": 5, "cs.IR": 5})
+    with pytest.raises(ParamsError, match=re.escape(f"got cs.AI, cs.IR{same}")):
+        params_from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    ("path", "nested"),
+    [
+        ("labels", {"CV": "Computer Vision"}),
+        ("fetch/categories", {"CV": 100}),
+        ("later/categories", {"CV": 100}),
+    ],
+)
+def test_a_category_code_split_at_its_dot_is_refused_with_the_recipe(
+    path: str, nested: dict
+) -> None:
+    """What `dvc exp run -S '+labels.cs.CV=Computer Vision'` writes: `cs: {CV: ...}`."""
+    key = path.replace("/", ".")
+    recipe = f"replace the whole mapping: -S '~{key}' -S '+{key}={{...}}'"
+    expected = rf"^params: {re.escape(key)}\.cs: is a mapping .*{re.escape(recipe)}"
+    with pytest.raises(ParamsError, match=expected):
+        params_from_dict(with_value(f"{path}/cs", nested))
 
 
 def test_dates_accept_yaml_dates_and_strings(tmp_path: Path) -> None:

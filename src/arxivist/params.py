@@ -41,6 +41,12 @@ MOVED = {
 }
 
 
+SAME_CATEGORIES = (
+    "labels, fetch.categories and later.categories name the same categories "
+    "(docs/experiments.md: dropping or adding a category)"
+)
+
+
 class _DuplicateKey(Exception):
     """A key stated twice in one mapping of params.yaml."""
 
@@ -296,15 +302,19 @@ class Params:
         _check_display_names(self.labels)
         for code in self.fetch.categories:
             if code not in self.labels:
-                raise ParamsError(f"labels.{code}", "missing: every fetched category needs a name")
+                raise ParamsError(
+                    f"labels.{code}", f"missing: fetch.categories names {code}; {SAME_CATEGORIES}"
+                )
         for code in self.labels:
             if code not in self.fetch.categories:
-                raise ParamsError(f"labels.{code}", "is not among fetch.categories")
+                raise ParamsError(
+                    f"labels.{code}", f"is not among fetch.categories; {SAME_CATEGORIES}"
+                )
         if set(self.later.categories) != set(self.labels):
             raise ParamsError(
                 "later.categories",
                 f"must name exactly the labels' categories ({', '.join(self.labels)}), "
-                f"got {', '.join(self.later.categories)}",
+                f"got {', '.join(self.later.categories)}; {SAME_CATEGORIES}",
             )
         if self.fetch.source == "arxiv" and self.later.submitted_from <= self.fetch.submitted_to:
             raise ParamsError(
@@ -383,6 +393,7 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         key_type, value_type = args
         if not isinstance(value, dict):
             raise ParamsError(key, f"must be a mapping, got {_kind(value)}")
+        _refuse_nested(key, value)
         return {
             _convert(key_type, k, key): _convert(value_type, v, f"{key}.{k}")
             for k, v in value.items()
@@ -408,6 +419,19 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
             raise ParamsError(key, f"must be a string, got {value!r}")
         return value
     raise TypeError(f"unsupported params type {hint!r} for {key}")
+
+
+def _refuse_nested(key: str, mapping: dict[Any, Any]) -> None:
+    """The mappings of params.yaml are keyed by category codes and hold no mappings: a nested one
+    is what `dvc exp run -S '+labels.cs.CV=...'` writes, reading the code's dot as nesting."""
+    for name, value in mapping.items():
+        if isinstance(value, dict):
+            raise ParamsError(
+                f"{key}.{name}",
+                f"is a mapping ({value}) where a value belongs: `dvc exp run -S` reads the dot "
+                f"of a category code as nesting; replace the whole mapping: -S '~{key}' "
+                f"-S '+{key}={{...}}' (docs/experiments.md: dropping or adding a category)",
+            )
 
 
 def _to_date(value: Any, key: str) -> dt.date:
