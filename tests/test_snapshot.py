@@ -52,12 +52,17 @@ def test_first_n_per_primary_category_in_id_order(tmp_path: Path, name: str) -> 
 
 def test_primary_category_is_the_first_listed(tmp_path: Path) -> None:
     records = [
-        {"id": "2401.00001v2", "categories": "cs.LG cs.AI", "abstract": "a", "title": " T \n x"},
-        {"id": "2401.00002", "categories": "cs.AI cs.LG", "abstract": "b  c", "title": ""},
+        {"id": "2401.00001v2", "categories": "cs.LG cs.AI", "abstract": "A", "title": " T \n x"},
+        {
+            "id": "2401.00002",
+            "categories": "cs.AI cs.LG",
+            "abstract": "An \n abstract",
+            "title": "",
+        },
     ]
-    papers = read_snapshot(str(write_snapshot(tmp_path / "s.jsonl", records)), {"cs.AI": 5})
+    papers = read_snapshot(str(write_snapshot(tmp_path / "s.jsonl", records)), {"cs.AI": 5}).papers
     assert [(p.id, p.categories, p.abstract) for p in papers] == [
-        ("2401.00002", ["cs.AI", "cs.LG"], "b c")
+        ("2401.00002", ["cs.AI", "cs.LG"], "An abstract")
     ]
 
 
@@ -65,10 +70,11 @@ def test_published_comes_from_the_first_version(tmp_path: Path) -> None:
     record = {
         "id": "0704.0001",
         "categories": "cs.AI",
-        "abstract": "x",
+        "abstract": "An abstract.",
         "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}],
     }
-    (paper,) = read_snapshot(str(write_snapshot(tmp_path / "s.jsonl", [record])), {"cs.AI": 1})
+    path = write_snapshot(tmp_path / "s.jsonl", [record])
+    (paper,) = read_snapshot(str(path), {"cs.AI": 1}).papers
     assert paper.published == "2007-04-02"
 
 
@@ -122,7 +128,7 @@ def spoiled(tmp_path: Path, second: str | bytes) -> Path:
     return path
 
 
-def line(title: str = '"T"', categories: str = '"cs.AI"', abstract: str = '"x"') -> str:
+def line(title: str = '"T"', categories: str = '"cs.AI"', abstract: str = '"An abstract."') -> str:
     """Paper 2401.00002's snapshot line with these fields (each JSON text)."""
     fields = f'"title": {title}, "categories": {categories}, "abstract": {abstract}'
     return f'{{"id": "2401.00002", {fields}}}'
@@ -184,7 +190,7 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, name: str)
 
 def test_categories_may_be_a_json_list_primary_first(tmp_path: Path) -> None:
     path = spoiled(tmp_path, line(title="null", categories='["cs.AI", "cs.LG"]'))
-    papers = read_snapshot(str(path), {"cs.AI": 3})
+    papers = read_snapshot(str(path), {"cs.AI": 3}).papers
     assert [(p.id, p.categories, p.title) for p in papers][1] == (
         "2401.00002",
         ["cs.AI", "cs.LG"],
@@ -246,7 +252,7 @@ def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> Non
     }
     (tmp_path / "params.yaml").write_text(json.dumps(params))
     done = subprocess.run(
-        [sys.executable, "-m", "stages.fetch", "raw/papers.jsonl"],
+        [sys.executable, "-m", "stages.fetch", "raw/papers.jsonl", "reports/papers.json"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
         capture_output=True,
@@ -255,7 +261,7 @@ def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> Non
     )
     assert done.returncode == 1
     assert done.stderr == f"error: {path}, line 2: abstract must be a string, got a number (42)\n"
-    assert not (tmp_path / "raw").exists()
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "reports").exists()
 
 
 def test_the_later_set_without_papers_of_a_category_names_later() -> None:

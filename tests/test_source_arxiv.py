@@ -36,7 +36,7 @@ def settings(server: FakeArxivApi, categories: dict[str, int], **overrides: obje
 
 
 def fetch(server: FakeArxivApi, categories: dict[str, int], **overrides: object) -> list[Paper]:
-    return fetch_from_api(settings(server, categories, **overrides), backoff_seconds=0)
+    return fetch_from_api(settings(server, categories, **overrides), backoff_seconds=0).papers
 
 
 def paper(id: str, primary: str, *others: str, published: str = "2024-01-15") -> Paper:
@@ -80,7 +80,7 @@ def test_stops_paging_once_the_quota_is_met(arxiv_server: FakeArxivApi) -> None:
 
     got = fetch(arxiv_server, {"cs.AI": 7, "cs.IR": 3})
 
-    assert [p.primary_category for p in got] == ["cs.AI"] * 7 + ["cs.IR"] * 3
+    assert Counter(p.primary_category for p in got) == {"cs.AI": 7, "cs.IR": 3}
     assert starts(arxiv_server) == [0, 5, 0]
 
 
