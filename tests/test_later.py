@@ -24,6 +24,7 @@ from arxivist.params import Params, ParamsError, params_from_dict
 from arxivist.sources import fetch_papers
 from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
 from standins.corpus import snapshot_records, write_snapshot
+from standins.workspace import dvc, git, make_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = ("cs.AI", "cs.IR", "cs.RO")
@@ -115,6 +116,34 @@ def test_snapshot_later_set_short_fails_naming_counts_unless_allowed(tmp_path: P
     assert Counter(p.primary_category for p in allowed) == {"cs.AI": 5, "cs.IR": 5, "cs.RO": 4}
 
 
+def test_a_later_paper_with_a_training_text_is_dropped_counted_and_replaced(
+    tmp_path: Path,
+) -> None:
+    """The training sample's texts are dropped while choosing: the next papers fill the quota."""
+    records = snapshot_records(dict.fromkeys(CODES, 3))
+    later = snapshot_records(dict.fromkeys(CODES, 3), month="2501")
+    later[0]["abstract"] = records[2]["abstract"].upper()  # cs.AI: the same text once normalised
+    later[4]["abstract"] = records[0]["abstract"]  # cs.IR's second, a cs.AI training text
+    path = write_snapshot(tmp_path / "s.jsonl", records + later)
+    params = snapshot_params(path, training=3, categories=dict.fromkeys(CODES, 2))
+    training = fetch_papers(params.fetch)
+
+    sample = later_sample(params, training)
+
+    assert ids_by_code(sample.papers) == {
+        "cs.AI": ["2501.00002", "2501.00003"],
+        "cs.IR": ["2501.00004", "2501.00006"],
+        "cs.RO": ["2501.00007", "2501.00008"],
+    }
+    assert sample.report()["training_texts"] == {
+        "count": 2,
+        "examples": ["2501.00001", "2501.00005"],
+    }
+    params = snapshot_params(path, training=3, categories=dict.fromkeys(CODES, 3))
+    with pytest.raises(NotEnoughPapers, match=r"cs\.AI: 2 of 3, cs\.IR: 2 of 3"):
+        later_sample(params, training)
+
+
 def test_a_window_that_does_not_start_after_the_training_sample_is_refused(
     tmp_path: Path,
 ) -> None:
@@ -193,6 +222,28 @@ def test_api_later_set_never_shares_a_paper_with_the_training_sample(
     assert queries and all("submittedDate:[2025" in query for query in queries), queries
 
 
+def test_api_later_paper_with_a_training_text_is_dropped_and_counted(
+    arxiv_server: FakeArxivApi,
+) -> None:
+    """From the API the later set is filtered after fetching: the quota check names the
+    shortfall (allow_short keeps what is left)."""
+    wanted = {"categories": dict.fromkeys(CODES, 2), "submitted_to": "2025-01-31"}
+    params = api_params(arxiv_server, allow_short=True, **wanted)
+    trained = Paper("2412.00009", "T", "A text seen in training.", "cs.AI", ["cs.AI"])
+    later = [
+        Paper(f"2501.0000{i}", "T", f"Later abstract {i}.", code, [code], "2025-01-03")
+        for i, code in enumerate([*CODES, *CODES], start=1)
+    ]
+    later[3] = replace(later[3], abstract=trained.abstract)
+    arxiv_server.add(later)
+
+    sample = later_sample(params, [trained])
+
+    ids = [p.id for p in sample.papers]
+    assert ids == ["2501.00001", "2501.00002", "2501.00003", "2501.00005", "2501.00006"]
+    assert sample.report()["training_texts"] == {"count": 1, "examples": ["2501.00004"]}
+
+
 def test_api_later_paper_in_the_training_sample_is_refused(arxiv_server: FakeArxivApi) -> None:
     """The last check: a paper whose id month is before its submission date (2412.00001,
     submitted 2025-01-02) in both samples is caught, naming it, also when its abstract changed
@@ -260,6 +311,8 @@ def test_stage_writes_the_later_set_as_the_training_sample_is_written(workdir: P
     assert {tuple(record) for record in later} == {tuple(raw[0])}
     assert [r["id"] for r in later] == sorted(r["id"] for r in later)
     assert not {r["id"] for r in later} & {r["id"] for r in raw}
+    report = json.loads((workdir / "reports/later/papers.json").read_text())
+    assert report["papers"] == 12 and report["training_texts"] == {"count": 0, "examples": []}
 
 
 @pytest.mark.parametrize(
@@ -283,3 +336,51 @@ def test_stage_fails_in_one_line_and_writes_nothing(
     assert all(" later: " in count for count in counts), done.stderr
     assert not (workdir / "data" / "later").exists()
     assert not (workdir / "reports").exists()
+
+
+@pytest.mark.slow
+def test_dvc_repro_drops_later_copies_of_training_texts_and_says_how_many(tmp_path: Path) -> None:
+    """The constructed case of issue 24: training abstracts copied onto papers of the later
+    window. `dvc repro later` keeps them out of the later set, fills its quota from the next
+    papers, and says so in its log and in reports/later/papers.json."""
+    training = snapshot_records(dict.fromkeys(CODES, 6))
+    later = snapshot_records(dict.fromkeys(CODES, 5), month="2502")
+    for copy, original in ((0, 0), (1, 3), (6, 7), (11, 14)):  # cs.AI twice, cs.IR and cs.RO
+        later[copy]["abstract"] = training[original]["abstract"]
+    (tmp_path / "ws").mkdir()
+    write_snapshot(tmp_path / "ws" / "corpus.jsonl", training + later)
+    params = {
+        "fetch": {
+            "source": "snapshot",
+            "snapshot_path": "corpus.jsonl",
+            "categories": dict.fromkeys(CODES, 5),
+        },
+        "later": {
+            "categories": dict.fromkeys(CODES, 3),
+            "submitted_from": "2025-01-01",
+            "submitted_to": "2025-12-31",
+        },
+    }
+    workspace = make_workspace(tmp_path / "ws", params)
+
+    done = dvc(workspace, "repro", "later")
+
+    assert (
+        "later: papers dropped for the abstract text of a paper of the training sample: 4, "
+        "e.g. 2502.00001" in done.stdout + done.stderr
+    )
+    report = json.loads((workspace / "reports/later/papers.json").read_text())
+    assert report["papers"] == 9
+    assert report["training_texts"] == {
+        "count": 4,
+        "examples": ["2502.00001", "2502.00002", "2502.00007"],
+    }
+    chosen = [json.loads(line)["id"] for line in (workspace / "data/later/papers.jsonl").open()]
+    assert chosen == [
+        *("2502.00003", "2502.00004", "2502.00005", "2502.00006", "2502.00008", "2502.00009"),
+        *("2502.00011", "2502.00013", "2502.00014"),
+    ]
+    assert json.loads((workspace / "reports/fetch/papers.json").read_text())["papers"] == 15
+    untracked = git(workspace, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert {"?? reports/fetch/papers.json", "?? reports/later/papers.json"} <= set(untracked)
+    assert "?? data/later/papers.jsonl" not in untracked  # DVC's to track, git ignores it

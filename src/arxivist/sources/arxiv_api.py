@@ -166,7 +166,7 @@ def _parse_id(key: str, code: str, raw_id: str) -> ArxivId:
     try:
         return parse_id(raw_id)
     except BadArxivId as err:
-        raise ArxivFetchError(f"{key} {code}: the arXiv API served the id {err}") from None
+        raise ArxivFetchError(f"{key} {code}: the arXiv API served a bad id: {err}") from None
 
 
 def _to_paper(result: arxiv.Result, arxiv_id: str) -> Paper:
