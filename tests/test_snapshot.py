@@ -247,32 +247,9 @@ def test_an_empty_snapshot_fails_at_fetch_naming_every_category(tmp_path: Path) 
         fetch_papers(fetch_params(path, {"cs.AI": 3, "cs.IR": 2}, allow_short=True))
 
 
-def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    path = spoiled(tmp_path, line(abstract="42"))
-    params = {
-        "fetch": {
-            "source": "snapshot",
-            "snapshot_path": str(path),
-            "categories": {"cs.AI": 2, "cs.IR": 1},
-        },
-        "later": {"categories": {"cs.AI": 1, "cs.IR": 1}},
-        "labels": {"cs.AI": "AI", "cs.IR": "IR"},
-    }
-    (tmp_path / "params.yaml").write_text(json.dumps(params))
-    done = subprocess.run(
-        [sys.executable, "-m", "stages.fetch", "raw/papers.jsonl", "reports/papers.json"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 1
-    assert done.stderr == f"error: {path}, line 2: abstract must be a string, got a number (42)\n"
-    assert not (tmp_path / "raw").exists() and not (tmp_path / "reports").exists()
-
-
-def run_fetch(workdir: Path, snapshot: Path, categories: dict[str, int]):
+def run_fetch(
+    workdir: Path, snapshot: Path, categories: dict[str, int]
+) -> subprocess.CompletedProcess[str]:
     """The fetch stage on `snapshot` in `workdir`, as dvc.yaml runs it."""
     params = {
         "fetch": {"source": "snapshot", "snapshot_path": str(snapshot), "categories": categories},
@@ -288,6 +265,14 @@ def run_fetch(workdir: Path, snapshot: Path, categories: dict[str, int]):
         text=True,
         timeout=120,
     )
+
+
+def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    path = spoiled(tmp_path, line(abstract="42"))
+    done = run_fetch(tmp_path, path, {"cs.AI": 2, "cs.IR": 1})
+    assert done.returncode == 1
+    assert done.stderr == f"error: {path}, line 2: abstract must be a string, got a number (42)\n"
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "reports").exists()
 
 
 def test_the_fetch_stage_logs_and_reports_what_it_repaired_and_dropped(tmp_path: Path) -> None:
