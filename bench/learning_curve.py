@@ -130,11 +130,11 @@ def parse_size(text: str) -> str:
 
 def category_pools(snapshot: str, params: Params) -> dict[str, int]:
     """Per category of the labels, how many papers the snapshot has (as the fetch stage selects
-    them: primary category, first occurrence of an id) whose id month is before the later
-    window."""
+    them: primary category, one record per id, each abstract text once) whose id month is before
+    the later window."""
     first = params.later.submitted_from.replace(day=1)
     every = dict.fromkeys(params.labels, 10**9)
-    papers = read_snapshot(snapshot, every, lambda paper: submission_month(paper.id) < first)
+    papers = read_snapshot(snapshot, every, lambda paper: submission_month(paper.id) < first).papers
     pools = dict.fromkeys(params.labels, 0)
     for paper in papers:
         pools[paper.primary_category] += 1

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.card_markdown import build_card
-from arxivist.cards import DataSummary, check_eval_metrics, load_report
+from arxivist.cards import DataSummary, check_eval_metrics, load_fetch_report, load_report
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
 from arxivist.publishing import assemble, check_model
@@ -19,6 +19,7 @@ def publish(
     evaluation: Path,
     train_metrics: Path,
     train_details: Path,
+    fetch_report: Path,
     labels: Path,
     splits: Path,
     out: Path,
@@ -39,6 +40,7 @@ def publish(
         DataSummary.from_splits(frames, label_set),
         report,
         training,
+        load_fetch_report(fetch_report),
     )
     assemble(model, card, out)
 
@@ -46,7 +48,7 @@ def publish(
 if __name__ == "__main__":
     run_stage(
         publish,
-        *("model", "evaluation", "train_metrics", "train_details"),
+        *("model", "evaluation", "train_metrics", "train_details", "fetch_report"),
         *("labels", "splits", "out"),
         doc=__doc__,
     )

@@ -165,6 +165,7 @@ def make_inputs(
     splits = root / "data" / "split"
     splits.mkdir(parents=True)
     split_frame("train", per_class=8, seed=1).to_parquet(splits / "train.parquet")
+    split_frame("validation", per_class=3, seed=4).to_parquet(splits / "validation.parquet")
     split_frame("test", per_class=4, seed=2).to_parquet(splits / "test.parquet")
     write_jsonl(root / "data" / "later" / "papers.jsonl", later_records(per_class=5, seed=3))
     labels.save(root / "data" / "labeled" / "labels.json")
@@ -311,6 +312,35 @@ def test_a_model_trained_on_other_labels_is_refused_before_any_output(
     with pytest.raises(InferenceError, match=r"predicts .*'Robotics'.* the labels are"):
         evaluate(**paths)
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_text_of_the_train_split_in_a_set_that_judges_it_is_refused_in_one_line(
+    tiny_bert: Path, tiny_classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both stages that score the sets refuse, before any model is loaded, a paper whose
+    abstract is a train paper's once normalised (case, punctuation, spacing)."""
+    paths = make_inputs(tmp_path, tiny_bert, tiny_classifier)
+    train = pd.read_parquet(paths["splits"] / "train.parquet")
+    test = pd.read_parquet(paths["splits"] / "test.parquet")
+    test.loc[2, "abstract"] = f"  {train.loc[5, 'abstract'].upper()}!"
+    test.to_parquet(paths["splits"] / "test.parquet")
+    later = read_jsonl(paths["later"])
+    later[0]["abstract"] = train.loc[7, "abstract"]
+    write_jsonl(paths["later"], later)
+    expected = (
+        "the train split shares 2 abstract texts (normalised) with the sets that judge it "
+        f"(later 1, test 1; first: later {later[0]['id']} = train {train.loc[7, 'id']}; test "
+        f"{test.loc[2, 'id']} = train {train.loc[5, 'id']}): each paper must be in one set only; "
+        "fetch and later drop such papers, so rerun them (dvc repro)"
+    )
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArxivistError) as caught:
+        baselines(paths["splits"], paths["later"], paths["labels"], paths["baselines"])
+    assert str(caught.value) == expected
+    with pytest.raises(ArxivistError) as caught:
+        evaluate(**paths)
+    assert str(caught.value) == expected
+    assert not paths["baselines"].exists() and not paths["out"].exists()
 
 
 def test_baseline_predictions_missing_a_paper_are_refused_naming_the_file(

@@ -1,8 +1,10 @@
 """The papers every system is scored on: the later papers (submitted after the training sample,
-the set results lead with) and the test split, each with its int `label` column."""
+the set results lead with) and the test split, each with its int `label` column; none of them,
+and no paper of the validation split, with an abstract text of the train split."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +19,8 @@ BASELINES = ("encoder", "tfidf")  # the frozen encoder + LR, TF-IDF + LR (arxivi
 
 def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[str, pd.DataFrame]:
     """{"later": data/later/papers.jsonl labelled, "test": data/split/test.parquet}; every class
-    must have a paper in each (ROC-AUC needs it)."""
+    must have a paper in each (ROC-AUC needs it), and no text may be shared with the train split
+    (check_no_shared_texts)."""
     import pandas as pd
 
     from arxivist.errors import ArxivistError
@@ -33,4 +36,39 @@ def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[st
     }
     for name, source in zip(SETS, (later, splits / "test.parquet"), strict=True):
         check_labels(frames[name]["label"].to_numpy(), labels.codes, str(source))
+    check_no_shared_texts(splits, frames)
     return frames
+
+
+def check_no_shared_texts(splits: Path, sets: Mapping[str, pd.DataFrame]) -> None:
+    """Refuse a paper of the validation split or of `sets` whose normalised abstract text is a
+    paper's of the train split: one line naming the sets, the count and the first ids."""
+    from collections import Counter
+
+    import pandas as pd
+
+    from arxivist.dedup import shared_texts
+    from arxivist.errors import ArxivistError
+
+    def read(name: str) -> pd.DataFrame:
+        return pd.read_parquet(splits / f"{name}.parquet", columns=["id", "abstract"])
+
+    def texts(frame: pd.DataFrame) -> Iterable[tuple[str, str]]:
+        return zip(frame["id"], frame["abstract"], strict=True)
+
+    train = list(texts(read("train")))
+    shared = [
+        (name, *pair)
+        for name, frame in {"validation": read("validation"), **sets}.items()
+        for pair in shared_texts(train, texts(frame))
+    ]
+    if shared:
+        counts = ", ".join(f"{name} {n}" for name, n in Counter(s[0] for s in shared).items())
+        first = "; ".join(
+            f"{name} {arxiv_id} = train {twin}" for name, arxiv_id, twin in shared[:3]
+        )
+        raise ArxivistError(
+            f"the train split shares {len(shared)} abstract texts (normalised) with the sets that "
+            f"judge it ({counts}; first: {first}): each paper must be in one set only; fetch and "
+            "later drop such papers, so rerun them (dvc repro)"
+        )
