@@ -36,6 +36,6 @@ trap 'rm -f "$compare_err"' EXIT
   echo "### Params"
   dvc params diff "$base" --md
   echo
-  echo "Plots (train curves, confusion matrix, ROC curves, both revisions): the \`dvc_plots\` artifact."
+  echo "Plots (the systems and paired differences with their intervals, confusion matrices and ROC curves of the later set and the test split, training curves; both revisions): the \`dvc_plots\` artifact."
 } >"$report"
 echo "wrote $report"

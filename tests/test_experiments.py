@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from arxivist.eval_plots import SYSTEM_NAMES, pair_label
 from arxivist.metrics import HEADLINE
 from arxivist.params import load_params
 from standins.workspace import (
@@ -232,7 +233,9 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
     plots = json.loads(dvc(runs.workspace, "plots", "diff", FOREGROUND, QUEUED, "--json").stdout)
     assert not plots.get("errors"), plots["errors"]
     data = plots["data"]
-    roc_id, confusion_id = "reports/eval/plots/roc.json", "reports/eval/plots/confusion.json"
+    roc_id, confusion_id = (
+        f"reports/eval/plots/later/{plot}.json" for plot in ("roc", "confusion")
+    )
     assert {roc_id, confusion_id} <= set(data), sorted(data)
     (curve,) = data["Loss per epoch"]
     assert curve["revisions"] == [FOREGROUND, QUEUED]
@@ -242,8 +245,9 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
         series.setdefault(key, []).append(float(row["dvc_inferred_y_value"]))
     epochs = TINY_PARAMS["train"]["epochs"]
     logged = ("train_loss.tsv::train_loss", "val_loss.tsv::val_loss")
+    counted = ("train_papers.tsv::train_papers", "val_papers.tsv::val_papers")  # for the title
     assert {key: len(values) for key, values in series.items()} == {
-        (rev, name): epochs for rev in (FOREGROUND, QUEUED) for name in logged
+        (rev, name): epochs for rev in (FOREGROUND, QUEUED) for name in (*logged, *counted)
     }
     assert series[FOREGROUND, logged[0]] != series[QUEUED, logged[0]]
     (roc,) = data[roc_id]
@@ -258,24 +262,68 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
     assert confusion["content"]["facet"]["column"]["field"] == "rev"
 
 
-def test_the_plots_diff_page_draws_both_runs_in_chromium(runs: Runs, tmp_path: Path) -> None:
-    """`dvc plots diff` through the repository's page: each chart tells the two runs apart."""
+def test_the_plots_diff_page_draws_both_runs_in_every_chart_in_chromium(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """`dvc plots diff` through the repository's page: each chart tells the two runs apart, and
+    the intervals drawn for each run are those of its own reports/eval/details.json."""
     dvc(runs.workspace, "plots", "diff", FOREGROUND, QUEUED, "-o", str(tmp_path))
     page = tmp_path / "index.html"
     seen = visit(page)
     assert seen.problems == []
     assert seen.requests == [page.as_uri()]
-    assert len(seen.charts) == 4
+    assert len(seen.charts) == 8
     assert all(chart.drawn for chart in seen.charts.values())
-    classes = list(TINY_PARAMS["fetch"]["categories"])
-    loss, roc = seen.charts["Loss_per_epoch"], seen.charts["reports_eval_plots_roc_json"]
-    assert {FOREGROUND, QUEUED, "training loss", "validation loss"} <= set(loss.legend)
-    assert (loss.lines, loss.dashes) == (4, 2)  # two series for each run, a dash pattern per run
-    assert {FOREGROUND, QUEUED, *classes} <= set(roc.legend)
-    assert (roc.lines, roc.dashes) == (2 * len(classes), 2)
-    confusion = seen.charts["reports_eval_plots_confusion_json"]
-    assert {FOREGROUND, QUEUED} <= set(confusion.titles)  # a panel per run
-    assert confusion.rects == 2 * len(classes) ** 2
+    both, classes = {FOREGROUND, QUEUED}, list(TINY_PARAMS["fetch"]["categories"])
+    for curves in ("Loss_per_epoch", "Validation_scores_per_epoch"):
+        chart = seen.charts[curves]
+        assert both <= set(chart.legend)
+        assert (chart.lines, chart.dashes) == (4, 2)  # two series for each run, a dash per run
+    for name in ("later", "test"):
+        roc = seen.charts[f"reports_eval_plots_{name}_roc_json"]
+        assert both | set(classes) <= set(roc.legend)
+        assert (roc.lines, roc.dashes) == (2 * len(classes), 2)
+        confusion = seen.charts[f"reports_eval_plots_{name}_confusion_json"]
+        assert both <= set(confusion.titles)  # a panel per run
+        assert confusion.rects == 2 * len(classes) ** 2
+    details = {
+        run: json.loads(exp_file(runs.workspace, run, "reports/eval/details.json")) for run in both
+    }
+    assert details[FOREGROUND]["later"]["model"] != details[QUEUED]["later"]["model"]
+    for chart_id, x_title, drawn_from in (
+        ("reports_eval_plots_later_systems_json", "system", systems_drawn),
+        ("reports_eval_plots_later_differences_json", "paired difference", differences_drawn),
+    ):
+        chart = seen.charts[chart_id]
+        assert both <= set(chart.legend)  # a colour per run
+        expected = {run: drawn_from(details[run]["later"]) for run in both}
+        for panel, metric in zip(chart.panels, HEADLINE, strict=True):
+            # A mark per system (or pair) and run, spanning that run's interval (to a pixel).
+            assert panel.intervals(x_title) == {
+                (name, run): pytest.approx(
+                    (bounds[metric]["low"], bounds[metric]["high"], bounds[metric]["value"]),
+                    abs=panel.per_pixel,
+                )
+                for run in both
+                for name, bounds in expected[run].items()
+            }, (chart_id, metric)
+
+
+def exp_file(workspace: Path, name: str, path: str) -> str:
+    """A git-tracked file as experiment `name` committed it."""
+    refs = git(workspace, "for-each-ref", "--format=%(refname)", "refs/exps/").split()
+    (ref,) = [ref for ref in refs if ref.endswith(f"/{name}")]
+    return git(workspace, "show", f"{ref}:{path}")
+
+
+def systems_drawn(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the systems chart draws of one set's report: name -> intervals by metric."""
+    return {SYSTEM_NAMES[system]: report[system]["intervals"] for system in SYSTEM_NAMES}
+
+
+def differences_drawn(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the differences chart draws: name -> paired difference by metric."""
+    return {pair_label(pair): by_metric for pair, by_metric in report["differences"].items()}
 
 
 def test_the_queued_run_used_its_temporary_copy_and_the_outside_checkpoint(

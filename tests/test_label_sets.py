@@ -109,12 +109,12 @@ def test_metrics_cover_every_class(run: Run) -> None:
 
 
 def test_the_plot_data_has_a_curve_per_class_and_a_confusion_cell_per_pair(run: Run) -> None:
-    roc = read_json(run.workspace / "reports/eval/plots/roc.json")
+    roc = read_json(run.workspace / "reports/eval/plots/later/roc.json")
     assert list(dict.fromkeys(row["class"] for row in roc)) == run.codes
     for code in run.codes:
         curve = [(row["fpr"], row["tpr"]) for row in roc if row["class"] == code]
         assert curve[0] == (0.0, 0.0) and curve[-1] == (1.0, 1.0), code
-    confusion = read_json(run.workspace / "reports/eval/plots/confusion.json")
+    confusion = read_json(run.workspace / "reports/eval/plots/later/confusion.json")
     cells = [(row["actual"], row["predicted"]) for row in confusion]
     assert cells == [(actual, predicted) for actual in run.codes for predicted in run.codes]
 
@@ -122,11 +122,11 @@ def test_the_plot_data_has_a_curve_per_class_and_a_confusion_cell_per_pair(run: 
 def test_dvc_plots_show_draws_a_line_per_class(run: Run) -> None:
     shown = json.loads(dvc(run.workspace, "plots", "show", "--json").stdout)
     assert not shown.get("errors"), shown["errors"]
-    (roc,) = shown["data"]["reports/eval/plots/roc.json"]
+    (roc,) = shown["data"]["reports/eval/plots/later/roc.json"]
     content = roc["content"]
     assert {row["class"] for row in content["data"]["values"]} == set(run.codes)
     assert content["layer"][-1]["encoding"]["color"]["field"] == "class"
-    (confusion,) = shown["data"]["reports/eval/plots/confusion.json"]
+    (confusion,) = shown["data"]["reports/eval/plots/later/confusion.json"]
     assert {row["actual"] for row in confusion["content"]["data"]["values"]} == set(run.codes)
 
 

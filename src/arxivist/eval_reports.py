@@ -13,12 +13,11 @@ import pandas as pd
 from arxivist.atomic import write_json, write_jsonl
 from arxivist.bootstrap import set_report
 from arxivist.compute import Compute
-from arxivist.metrics import confusion_cells, headline, prediction_records, roc_rows
+from arxivist.eval_plots import write_plots
+from arxivist.metrics import headline, prediction_records
 from arxivist.params import EvaluateParams
 
 log = logging.getLogger(__name__)
-
-PLOTTED = "test"  # the set the confusion matrix and ROC curves are drawn for
 
 
 def write_reports(
@@ -32,7 +31,8 @@ def write_reports(
 ) -> None:
     """Write into the (staged) folder `out`: details.json (every set's full report with
     intervals and paired differences, and the compute), later/<system>.json (the later set's
-    headline numbers), predictions.jsonl (the model's, every set) and the plot data.
+    headline numbers), predictions.jsonl (the model's, every set) and the plot data
+    (arxivist.eval_plots).
 
     `scores`: set -> system -> probabilities, the model first. `previous`: the folder `out` will
     replace, whose .gitignore (DVC's) is kept.
@@ -58,6 +58,4 @@ def write_reports(
     write_json(out / "details.json", {**reports, "compute": compute.describe()})
     for system in scores["later"]:
         write_json(out / "later" / f"{system}.json", headline(reports["later"][system]))
-    truth, model = sets[PLOTTED]["label"].to_numpy(), scores[PLOTTED]["model"]
-    write_json(out / "plots" / "confusion.json", confusion_cells(truth, model, codes))
-    write_json(out / "plots" / "roc.json", roc_rows(truth, model, codes))
+    write_plots(out / "plots", sets, scores, reports, codes)
