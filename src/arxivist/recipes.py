@@ -81,26 +81,45 @@ def compare_recipes(
     `labels`: (papers,) label ids; `a`, `b`: (runs, papers, classes) probabilities of each
     recipe's runs, papers in the order of `labels`.
     """
-    draws = resamples(labels, a.shape[2], count, seed)
-    groups = {"a": a, "b": b}
+    spreads, means = _draw(labels, {"a": a, "b": b}, count, seed)
+    results = {}
+    for metric in HEADLINE:
+        a_spread, b_spread = spreads["a"][metric], spreads["b"][metric]
+        value = b_spread.mean.value - a_spread.mean.value
+        difference = interval(Difference, value, means["b"][metric] - means["a"][metric])
+        results[metric] = RecipeDifference(a_spread, b_spread, difference)
+    return results
+
+
+def recipe_spread(labels: np.ndarray, runs: np.ndarray, count: int, seed: int) -> dict[str, Spread]:
+    """One recipe's mean on each HEADLINE metric with its two-level interval (`runs` as a side
+    of compare_recipes)."""
+    spreads, _ = _draw(labels, {"a": runs}, count, seed)
+    return spreads["a"]
+
+
+def _draw(
+    labels: np.ndarray, groups: dict[str, np.ndarray], count: int, seed: int
+) -> tuple[dict[str, dict[str, Spread]], dict[str, dict[str, np.ndarray]]]:
+    """Each group's Spread and its mean on each draw, by group and metric: all groups on the
+    same paper resamples."""
+    draws = resamples(labels, next(iter(groups.values())).shape[2], count, seed)
     runs = {(side, i): p for side, group in groups.items() for i, p in enumerate(group)}
     drawn = metric_draws(runs, draws)
     scores = {key: point(labels, p) for key, p in runs.items()}
     rng = np.random.default_rng((seed, SEED_STREAM))
     picks = {side: rng.integers(0, len(g), size=(count, len(g))) for side, g in groups.items()}
-    widen = seed_scale(len(a) + len(b) - 2)
-    results = {}
-    for metric in HEADLINE:
-        spreads, means = {}, {}
-        for side, group in groups.items():
+    widen = seed_scale(sum(len(group) - 1 for group in groups.values()))
+    spreads: dict[str, dict[str, Spread]] = {side: {} for side in groups}
+    means: dict[str, dict[str, np.ndarray]] = {side: {} for side in groups}
+    for side, group in groups.items():
+        for metric in HEADLINE:
             per_run = np.stack([drawn[side, i][metric] for i in range(len(group))])
-            means[side] = recipe_means(per_run, picks[side], widen)
+            means[side][metric] = recipe_means(per_run, picks[side], widen)
             values = tuple(scores[side, i][metric] for i in range(len(group)))
-            spreads[side] = Spread(values, interval(Interval, np.mean(values), means[side]))
-        value = spreads["b"].mean.value - spreads["a"].mean.value
-        difference = interval(Difference, value, means["b"] - means["a"])
-        results[metric] = RecipeDifference(spreads["a"], spreads["b"], difference)
-    return results
+            mean = interval(Interval, np.mean(values), means[side][metric])
+            spreads[side][metric] = Spread(values, mean)
+    return spreads, means
 
 
 def seed_scale(freedom: int) -> float:
