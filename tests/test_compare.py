@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arxivist import cli, compare, recipe_compare
+from arxivist import cli, compare, recipe_compare, runs
 from arxivist.compare import PREDICTIONS, CompareError, Revision, Side, read_predictions
 from arxivist.metrics import HEADLINE
 from arxivist.runs import Group, Run, RunsError, by_values, check_recipe
@@ -455,6 +455,9 @@ def test_a_group_whose_runs_differ_in_more_than_the_seed_is_refused_naming_the_k
     twice = Group("lr-*", (run("lr-a"), run("lr-b")))
     with pytest.raises(RunsError, match=r"lr-a and lr-b both ran train\.seed 42; a recipe needs"):
         check_recipe(twice)
+    unseeded = Group("lr-*", (run("lr-a"), Run("old", None, {"train.learning_rate": 0.001})))
+    with pytest.raises(RunsError, match=r"lr-\*: old has no train\.seed in its params\.yaml"):
+        check_recipe(unseeded)
 
 
 def test_by_groups_runs_by_the_key_and_refuses_any_other_difference() -> None:
@@ -498,6 +501,125 @@ def test_the_pick_is_made_on_validation_and_the_later_set_cannot_change_it() -> 
     assert (kept.winner, kept.why) == ("base", "baseline")
 
 
+def test_a_pick_needs_every_runs_validation_predictions() -> None:
+    base = seeded_runs("base", {"later": 2.0, "validation": 1.0}, range(42, 44))
+    old = seeded_runs("old", {"later": 2.0, "test": 1.0}, range(42, 44))  # evaluated before
+    with pytest.raises(CompareError) as refused:
+        recipe_compare.choose_recipe({"base": base, "old": old}, "base", 300, 0)
+    assert str(refused.value) == (
+        f"{old.runs[0].label} has no predictions of the validation set (evaluated before the "
+        "evaluate stage wrote them): run its evaluate stage again"
+    )
+
+
 def without_set(run: Revision, name: str) -> Revision:
     sets = {key: scored for key, scored in run.sets.items() if key != name}
     return Revision(run.name, run.sha, sets, run.params)
+
+
+@pytest.fixture
+def recipes_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git + DVC repository with a commit per run, tagged: a-s42, a-s43 (params x: a) and
+    b-s42, b-s43 (x: b), each with params.yaml and its (git-tracked) predictions."""
+    git(tmp_path, "init", "-q", "-b", "main")
+    dvc(tmp_path, "init", "-q")
+    labels = np.repeat(np.arange(len(CODES)), SIZES)
+    path = tmp_path / PREDICTIONS
+    path.parent.mkdir(parents=True)
+    for recipe, skill in (("a", 1.5), ("b", 2.5)):
+        for seed in (42, 43):
+            rng = np.random.default_rng(seed)
+            logits = rng.normal(size=(len(labels), len(CODES)))
+            logits[np.arange(len(labels)), labels] += skill
+            probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+            path.write_text("".join(records(labels, probabilities, "later")), encoding="utf-8")
+            params = {"x": recipe, "train": {"seed": seed}}
+            (tmp_path / "params.yaml").write_text(json.dumps(params), encoding="utf-8")
+            git(tmp_path, "add", "-A")
+            git(tmp_path, "commit", "-q", "-m", f"{recipe} at seed {seed}")
+            git(tmp_path, "tag", f"{recipe}-s{seed}")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_command_compares_recipes_named_by_their_runs(
+    recipes_repository: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_compare("a-s42,a-s43", "b-s42,b-s43", "--resamples", "300") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:3] == [
+        "A = a-s42,a-s43: 2 runs (train.seed 42, 43): a-s42, a-s43",
+        "B = b-s42,b-s43: 2 runs (train.seed 42, 43): b-s42, b-s43",
+        "B - A changes x: a -> b",
+    ]
+    assert re.match(r"roc_auc_ovr .* 1\.00 +B better$", out[6]), out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("a-s42,b-s43", "b-s42"),
+            "a-s42,b-s43: its runs differ in x (a-s42: a, b-s43: b); a recipe's runs may differ "
+            "only in train.seed",
+        ),
+        (
+            ("a-s42,a-s43", "b-s42"),
+            "A (a-s42,a-s43) has 2 run(s) and B (b-s42) 1: compare one run a side (two models) "
+            "or at least two seeds a side (two recipes)",
+        ),
+        (
+            ("a-*", "b-s42"),
+            "no experiment name matches 'a-*' (dvc exp list --all-commits lists them)",
+        ),
+        (("--pick",), "--pick chooses among the recipes of --by KEY: give --by"),
+        (
+            ("--by", "x", "HEAD", "a-s42"),
+            "--by groups the experiments of one commit (A): give no B and no --seeds",
+        ),
+        (
+            ("--by", "train.seed"),
+            "--by train.seed: a recipe's runs differ in it; group by another key",
+        ),
+        (
+            ("--by", "x"),
+            "HEAD has no experiments to group (dvc exp show lists them); run a sweep from it, e.g. "
+            "dvc exp run --queue -S 'train.seed=range(43,46)' -S 'x=...'",
+        ),
+    ],
+    ids=[
+        "group-differs",
+        "one-run-against-two",
+        "glob-matches-nothing",
+        "pick-without-by",
+        "by-with-b",
+        "by-the-seed",
+        "by-without-experiments",
+    ],
+)
+def test_what_cannot_be_compared_as_recipes_is_refused_in_one_line(
+    recipes_repository: Path,
+    capsys: pytest.CaptureFixture[str],
+    argv: tuple[str, ...],
+    message: str,
+) -> None:
+    assert run_compare(*argv) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+
+
+def test_a_run_found_beside_a_side_is_left_out_with_a_note_when_unreadable(
+    recipes_repository: Path,
+) -> None:
+    git(recipes_repository, "rm", "-q", PREDICTIONS)
+    git(recipes_repository, "commit", "-q", "-m", "predictions gone")
+    with runs.repository() as found:
+        named, gone = found.run("a-s42"), found.run("HEAD")
+    reader = recipe_compare.Reader(str(recipes_repository))
+    side = reader.side(Group("a-s42", (named, gone)), named=1)
+    assert [run.name for run in side.runs] == ["a-s42"]
+    assert reader.notes == [
+        f"HEAD left out: HEAD ({gone.sha[:7]}) has no {PREDICTIONS} (no evaluate stage in its "
+        "dvc.lock)"
+    ]
+    with pytest.raises(CompareError, match=re.escape(f"has no {PREDICTIONS}")):
+        reader.side(Group("named", (named, gone)))  # a named run must be readable

@@ -419,8 +419,10 @@ def columns(rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows of cells as aligned lines, two spaces apart; the last column is not padded."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + f"  {row[-1]}"
+        (
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + f"  {row[-1]}"
+        ).rstrip()
         for row in rows
     ]
 

@@ -274,13 +274,13 @@ def sweep(args: argparse.Namespace) -> list[str]:
     with repository() as found:
         baseline = found.run(args.a)
         experiments = found.experiments(args.a)
-        if unknown := [k for k in args.by if not any(k in run.params for run in experiments)]:
-            raise RunsError(f"no experiment of {args.a} has the params key {unknown[0]!r}")
         if not experiments:
             raise RunsError(
                 f"{args.a} has no experiments to group (dvc exp show lists them); run a sweep "
                 f"from it, e.g. {SWEEP} -S '{args.by[0]}=...'"
             )
+        if unknown := [k for k in args.by if not any(k in run.params for run in experiments)]:
+            raise RunsError(f"no experiment of {args.a} has the params key {unknown[0]!r}")
         groups = by_values(experiments, args.by, args.a)
         for group in groups:
             check_recipe(group)
@@ -401,12 +401,13 @@ def pick_table(sides: Mapping[str, Side], chosen: Pick, args: argparse.Namespace
 
 def picked(chosen: Pick, args: argparse.Namespace) -> str:
     reasons = {
-        "baseline": "the baseline's: no other recipe is better than it on validation",
-        "better": "better than the baseline's on validation (of those that are, the highest mean)",
-        "best mean": f"the highest mean on validation (no recipe has {args.a}'s values, so no "
+        "baseline": ", the baseline's: no other recipe is better than it on validation",
+        "better": ": better than the baseline's on validation (of those that are, the highest "
+        "mean)",
+        "best mean": f": the highest mean on validation (no recipe has {args.a}'s values, so no "
         "baseline is kept by default)",
     }
-    return f"Picked {chosen.winner}: {reasons[chosen.why]}."
+    return f"Picked {chosen.winner}{reasons[chosen.why]}."
 
 
 def rule(args: argparse.Namespace) -> str:

@@ -131,13 +131,15 @@ def seed_scale(freedom: int) -> float:
 
 def recipe_means(per_run: np.ndarray, picks: np.ndarray, widen: float) -> np.ndarray:
     """A recipe's mean on each draw: `per_run` (runs, draws) scores, each draw's seeds `picks`
-    (draws, runs); its seed part scaled by sqrt(k / (k - 1)) x `widen` (none with one run)."""
+    (draws, runs); its seed part scaled by sqrt(k / (k - 1)) x `widen` (none with one run), kept
+    within the metrics' range [0, 1]."""
     runs, count = per_run.shape
     picked = per_run[picks, np.arange(count)[:, None]].mean(axis=1)
     if runs == 1:
         return picked
     everyone = per_run.mean(axis=0)
-    return everyone + math.sqrt(runs / (runs - 1)) * widen * (picked - everyone)
+    widened = everyone + math.sqrt(runs / (runs - 1)) * widen * (picked - everyone)
+    return np.clip(widened, 0.0, 1.0)  # a metric's range: few seeds widen a lot
 
 
 def seeds_needed(difference: Difference, sd: float, most: int = 1000) -> int | None:

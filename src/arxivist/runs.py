@@ -202,6 +202,11 @@ def values(key: str, runs: Sequence[Run]) -> str:
 
 def check_recipe(group: Group) -> None:
     """Refuse a group whose runs differ in anything but train.seed, or repeat a seed."""
+    if len(group.runs) > 1 and (unseeded := [run for run in group.runs if SEED not in run.params]):
+        raise RunsError(
+            f"{group.label}: {unseeded[0].name} has no {SEED} in its {PARAMS}, so it is no run "
+            "of a recipe at a seed"
+        )
     if keys := differing(group.runs):
         raise RunsError(
             f"{group.label}: its runs differ in {', '.join(keys)} ({values(keys[0], group.runs)})"
