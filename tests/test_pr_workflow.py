@@ -25,6 +25,7 @@ from standins.workspace import (
     reproduced_tiny_workspace,
     tool_env,
 )
+from tests.test_experiments import QUEUE_TIMEOUT_S, start_queue, stop_workers, wait_for_queue
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pr-experiment.yml"
 SCRIPT = "ci/pr_experiment.sh"
@@ -63,14 +64,19 @@ def run_script(clone: Path) -> str:
 
 def seed_runs(author: Path, branches: tuple[str, ...], seed: int) -> None:
     """What an author does for a verdict on recipes: each branch's recipe run again at another
-    train.seed, and the run pushed (`dvc exp push origin`: its ref, its outputs to the remote)."""
-    for branch in branches:
+    train.seed (queued from each branch's commit, two at a time), and the runs pushed (`dvc exp
+    push origin`: their refs, their outputs to the remote)."""
+    names = [f"{branch}-s{seed}" for branch in branches]
+    for branch, name in zip(branches, names, strict=True):
         git(author, "checkout", "-q", "-f", branch)
-        dvc(author, "checkout", "-f", "-q")
-        name = f"{branch}-s{seed}"
-        dvc(author, "exp", "run", "-q", "-n", name, "-S", f"train.seed={seed}")
-        dvc(author, "exp", "push", "origin", name)
-        git(author, "reset", "-q", "--hard")
+        dvc(author, "exp", "run", "--queue", "-n", name, "-S", f"train.seed={seed}")
+    try:
+        start_queue(author, author.parent / "queue.log", workers=len(names))
+        statuses = {name: wait_for_queue(author, name, QUEUE_TIMEOUT_S) for name in names}
+    finally:
+        stop_workers(author)
+    assert statuses == dict.fromkeys(names, "Success"), statuses
+    dvc(author, "exp", "push", "origin", *names)
 
 
 @pytest.mark.slow

@@ -98,7 +98,7 @@ def two_sides(args: argparse.Namespace) -> list[str]:
     chosen = seeded if args.seeds else named
     if all(len(group.runs) > 1 for group in chosen):
         sides = [
-            reader.side(group, len(own.runs)) for group, own in zip(chosen, named, strict=False)
+            reader.side(group, len(own.runs)) for group, own in zip(chosen, named, strict=True)
         ]
         if all(len(side.runs) > 1 for side in sides):
             return recipes(*sides, reader.notes, args)
@@ -209,7 +209,7 @@ def recipe_lines(
         lines = [
             f"A = {described(a, md=True)}, B = {described(b, md=True)}; B - A changes {changed}.",
             "",
-            *table([("set", *header), *set_rows(results, named=True)], md=True),
+            *table([("set", *header), *set_rows(results)], md=True),
             "",
             f"{footer} {verdict}",
         ]
@@ -246,10 +246,10 @@ def recipe_rows(result: RecipeResult) -> list[tuple[str, ...]]:
     ]
 
 
-def set_rows(results: list[RecipeResult], named: bool) -> list[tuple[str, ...]]:
+def set_rows(results: list[RecipeResult]) -> list[tuple[str, ...]]:
     """recipe_rows of every set, each led by its set's name and papers."""
     return [
-        (f"{result.set} ({result.papers} papers)", *row) if named else row
+        (f"{result.set} ({result.papers} papers)", *row)
         for result in results
         for row in recipe_rows(result)
     ]
@@ -293,7 +293,7 @@ def sweep(args: argparse.Namespace) -> list[str]:
     notes = [] if base else [f"no experiment has {args.a}'s {home}: A is {first.label}"]
     lines: list[str] = []
     for other in (group for group in groups if group is not first):
-        if len(first.runs) != len(other.runs) and 1 in (len(first.runs), len(other.runs)):
+        if (len(first.runs) == 1) != (len(other.runs) == 1):
             raise mixed(first, other)
         a, b = reader.side(first), reader.side(other)
         if len(a.runs) > 1:

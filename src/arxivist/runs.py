@@ -11,6 +11,7 @@ import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,11 +92,15 @@ class Runs:
                 f"(for someone else's experiment: dvc exp pull origin {name})"
             ) from None
 
+    @cached_property
+    def listed(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Every experiment here: baseline commit -> [(name, commit)]."""
+        return dict(self.repo.experiments.ls(all_commits=True))
+
     def _glob(self, pattern: str) -> list[Run]:
-        listed = self.repo.experiments.ls(all_commits=True)
         found = sorted(
             (name, sha)
-            for experiments in listed.values()
+            for experiments in self.listed.values()
             for name, sha in experiments
             if sha and fnmatch.fnmatchcase(name, pattern)
         )
@@ -108,10 +113,9 @@ class Runs:
     def experiments(self, baseline: str) -> list[Run]:
         """Every experiment of the commit `baseline`, by name."""
         sha = self.resolve(baseline)
-        listed = self.repo.experiments.ls(rev=[sha])
         return [
             Run(name, found, self.params(found))
-            for name, found in sorted(listed.get(sha, []))
+            for name, found in sorted(self.listed.get(sha, []))
             if found
         ]
 
@@ -121,7 +125,7 @@ class Runs:
         if run.sha is None:
             sha = self.repo.scm.get_rev() if not self.repo.scm.no_commits else None
             return None if sha is None else Run("HEAD", sha, self.params(sha))
-        for base, experiments in self.repo.experiments.ls(all_commits=True).items():
+        for base, experiments in self.listed.items():
             if any(found == run.sha for _, found in experiments):
                 return Run(base[:7], base, self.params(base))
         return run
