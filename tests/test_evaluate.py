@@ -168,6 +168,7 @@ def make_inputs(
     split_frame("train", per_class=8, seed=1).to_parquet(splits / "train.parquet")
     split_frame("validation", per_class=3, seed=4).to_parquet(splits / "validation.parquet")
     split_frame("test", per_class=4, seed=2).to_parquet(splits / "test.parquet")
+    split_frame("validation", per_class=3, seed=4).to_parquet(splits / "validation.parquet")
     write_jsonl(root / "data" / "later" / "papers.jsonl", later_records(per_class=5, seed=3))
     labels.save(root / "data" / "labeled" / "labels.json")
     return {
@@ -271,11 +272,17 @@ def test_the_evaluate_stage_writes_every_output(evaluated: dict[str, Path]) -> N
         assert report["tfidf"]["accuracy"] == 1.0, name  # the toy topics are separable by words
 
     predictions = read_jsonl(out / "predictions.jsonl")
+    validation = pd.read_parquet(evaluated["splits"] / "validation.parquet")
     assert [(p["set"], p["id"]) for p in predictions] == [
         *(("later", r["id"]) for r in later),
         *(("test", i) for i in test["id"]),
+        *(("validation", i) for i in validation["id"]),
     ]
-    truth = [r["primary_category"] for r in later] + test["primary_category"].tolist()
+    truth = [
+        *(r["primary_category"] for r in later),
+        *test["primary_category"],
+        *validation["primary_category"],
+    ]
     assert [p["label"] for p in predictions] == truth
     for p in predictions:
         assert list(p["probabilities"]) == list(CODES)

@@ -113,8 +113,11 @@ def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, 
             for key in ("roc_auc_ovr", "macro_f1", "accuracy"):
                 assert 0.0 <= metrics[key] <= 1.0, (name, system, key)
             assert set(metrics["per_class"]) == {"cs.AI", "cs.IR", "cs.RO"}
-    predictions = (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
-    assert evaluation["later"]["papers"] + evaluation["test"]["papers"] == len(predictions)
+    predictions = read_jsonl(workspace / "reports/eval/predictions.jsonl")
+    sets = ("later", "test", "validation")  # the model alone on validation: no report
+    scored = {name: [p["id"] for p in predictions if p["set"] == name] for name in sets}
+    assert sum(map(len, scored.values())) == len(predictions)
+    assert [len(scored[name]) for name in sets[:2]] == [evaluation[n]["papers"] for n in sets[:2]]
     assert evaluation["later"]["papers"] == sum(TINY_PARAMS["later"]["categories"].values())
     training = json.loads((workspace / "reports/train/metrics.json").read_text())
     assert 1 <= training["best_epoch"] <= training["step"]
@@ -122,6 +125,21 @@ def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, 
     files = next(iter(shown.values()))["data"]
     later = {f"reports/eval/later/{system}.json" for system in ("model", "encoder", "tfidf")}
     assert {"reports/train/metrics.json", *later} <= set(files)
+
+
+def test_the_validation_predictions_are_the_validation_splits_papers_only(
+    reproduced: tuple[Path, str],
+) -> None:
+    """What a sweep's pick reads: every validation paper, none of the test split or later set."""
+    workspace, _ = reproduced
+    scored: dict[str, list[str]] = {}
+    for record in read_jsonl(workspace / "reports/eval/predictions.jsonl"):
+        scored.setdefault(record["set"], []).append(record["id"])
+    split = pd.read_parquet(workspace / "data/split/validation.parquet")
+    assert scored["validation"] == split["id"].tolist()
+    assert not set(scored["validation"]) & (set(scored["test"]) | set(scored["later"]))
+    train = pd.read_parquet(workspace / "data/split/train.parquet")
+    assert not set(scored["validation"]) & set(train["id"])
 
 
 def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> None:

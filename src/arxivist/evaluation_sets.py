@@ -1,6 +1,8 @@
 """The papers every system is scored on: the later papers (submitted after the training sample,
-the set results lead with) and the test split, each with its int `label` column; none of them,
-and no paper of the validation split, with an abstract text of the train split."""
+the set results lead with) and the test split, each with its int `label` column; and the
+validation split, which only the model is scored on, for choosing among recipes (never the
+later set: it only reports what validation chose). None of them may hold an abstract text of the
+train split."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ if TYPE_CHECKING:  # imported where used: `arxivist compare` reads SETS and star
     from arxivist.labels import LabelSet
 
 SETS = ("later", "test")
+SELECTION = "validation"  # the model's predictions only, after SETS: what a sweep's pick reads
 BASELINES = ("encoder", "tfidf")  # the frozen encoder + LR, TF-IDF + LR (arxivist.baselines)
 
 
@@ -30,12 +33,9 @@ def load_evaluation_sets(splits: Path, later: Path, labels: LabelSet) -> dict[st
     records = read_jsonl(later)
     if not records:
         raise ArxivistError(f"{later} holds no papers; the later set must not be empty")
-    frames = {
-        "later": labels.encode(pd.DataFrame.from_records(records)),
-        "test": pd.read_parquet(splits / "test.parquet"),
-    }
-    for name, source in zip(SETS, (later, splits / "test.parquet"), strict=True):
-        check_labels(frames[name]["label"].to_numpy(), labels.codes, str(source))
+    frame = labels.encode(pd.DataFrame.from_records(records))
+    check_labels(frame["label"].to_numpy(), labels.codes, str(later))
+    frames = {"later": frame, "test": load_split(splits, "test", labels)}
     check_no_shared_texts(splits, frames)
     return frames
 
@@ -72,3 +72,15 @@ def check_no_shared_texts(splits: Path, sets: Mapping[str, pd.DataFrame]) -> Non
             f"judge it ({counts}; first: {first}): each paper must be in one set only; fetch and "
             "later drop such papers, so rerun them (dvc repro)"
         )
+
+
+def load_split(splits: Path, name: str, labels: LabelSet) -> pd.DataFrame:
+    """data/split/<name>.parquet; every class must have a paper in it."""
+    import pandas as pd
+
+    from arxivist.metrics import check_labels
+
+    source = splits / f"{name}.parquet"
+    frame = pd.read_parquet(source)
+    check_labels(frame["label"].to_numpy(), labels.codes, str(source))
+    return frame
