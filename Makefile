@@ -39,7 +39,8 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-inference bench-levers bench-noise bench-curve bench-scale lint \
+.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-inference bench-levers bench-noise \
+	bench-curve bench-scale bench-charts lint \
 	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -103,6 +104,10 @@ bench-noise: venv  ## the noise floor: the default with 5 values of train.seed, 
 
 bench-curve: venv  ## the learning curve: 100, 300, 1000 and all papers a category, on one later set
 	$(BIN)/python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+
+# Draws what bench/results/*.json hold (no benchmark is run): half a minute of Chromium.
+bench-charts: venv browser  ## docs/img/bench-*.png: each sweep's runs over seeds with the recipe's mean and interval
+	$(BIN)/python -m bench.charts
 
 bench-scale: venv  ## time and peak memory of the data stages and predict on 20k-2M replicated lines
 	$(BIN)/python -m bench.scale --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl

@@ -55,7 +55,7 @@ def label_ceiling(params: Params, later: Sequence[Paper]) -> dict[str, Any]:
     codes = list(params.labels)
     snapshot = str(params.fetch.snapshot_path)
     held_out = {paper.id for paper in later}
-    every = read_snapshot(snapshot, dict.fromkeys(codes, 10**9))
+    every = read_snapshot(snapshot, dict.fromkeys(codes, 10**9)).papers
     train_sets = {
         "all_other_papers": [paper for paper in every if paper.id not in held_out],
         "blog_sample": fetch_papers(params.fetch),

@@ -11,18 +11,14 @@ counts are fixed, so every size is scored on the same later papers (checked by i
 For each size, from the experiment's reports/eval/details.json: the fine-tuned model, the frozen
 encoder + LR and TF-IDF + LR on the later set (and the test split) with their bootstrap
 intervals, and the paired differences model - encoder and model - TF-IDF with their verdicts.
-Writes --out (JSON), --points (one row per size and system, for `dvc plots show`) and markdown.
+Writes --out (JSON) and markdown; `make bench-charts` draws it (bench/charts.py).
 
     python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
-
-    dvc plots show bench/results/learning_curve_points.json --template intervals \\
-        -x papers -y macro_f1 --x-label "training sample (papers)" --y-label "later macro-F1"
 
 A dry run of minutes (two tiny sizes, a small later set, short texts, its own work folder):
 
     python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --work /tmp/curve-smoke --out /tmp/curve-smoke.json \\
-        --points /tmp/curve-smoke-points.json --sizes 30,50 \\
+        --work /tmp/curve-smoke --out /tmp/curve-smoke.json --sizes 30,50 \\
         --set 'later.categories={cs.AI: 30, cs.IR: 30, cs.RO: 30}' --set tokenize.max_length=64
 """
 
@@ -30,11 +26,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from arxivist.arguments import positive_int
-from arxivist.atomic import write_json
 from arxivist.metrics import HEADLINE
 from arxivist.papers import submission_month
 from arxivist.params import Params, load_params
@@ -59,10 +53,8 @@ from bench.report import (
     pair_label,
     table,
 )
-from standins.workspace import ROOT
 
 SIZES = ("100", "300", "1000", "max")
-RESULTS = ROOT / "bench" / "results"
 
 
 class CurveError(ValueError):
@@ -91,8 +83,6 @@ def main() -> None:
         "sizes": [size_record(samples[exp.name], exp) for exp in experiments],
     }
     result["answer"] = answer(result["sizes"])
-    write_json(args.points, plot_rows(result["sizes"]))
-    print(f"wrote {args.points}", flush=True)
     finish(args.out, result, markdown)
 
 
@@ -105,12 +95,6 @@ def parse_args() -> argparse.Namespace:
         metavar="N,N,...,max",
         help=f"papers per category of each sample; max: every paper before the later window "
         f"(default: {','.join(SIZES)})",
-    )
-    parser.add_argument(
-        "--points",
-        type=Path,
-        default=RESULTS / "learning_curve_points.json",
-        help="rows for `dvc plots show` (default: bench/results/learning_curve_points.json)",
     )
     add_work_folder(parser, "learning-curve")
     return parse(parser)
@@ -130,11 +114,11 @@ def parse_size(text: str) -> str:
 
 def category_pools(snapshot: str, params: Params) -> dict[str, int]:
     """Per category of the labels, how many papers the snapshot has (as the fetch stage selects
-    them: primary category, first occurrence of an id) whose id month is before the later
-    window."""
+    them: primary category, one record per id, each abstract text once) whose id month is before
+    the later window."""
     first = params.later.submitted_from.replace(day=1)
     every = dict.fromkeys(params.labels, 10**9)
-    papers = read_snapshot(snapshot, every, lambda paper: submission_month(paper.id) < first)
+    papers = read_snapshot(snapshot, every, lambda paper: submission_month(paper.id) < first).papers
     pools = dict.fromkeys(params.labels, 0)
     for paper in papers:
         pools[paper.primary_category] += 1
@@ -201,20 +185,6 @@ def answer(sizes: Sequence[dict[str, Any]]) -> str:
                 f"{size['papers']} papers ({size['experiment']}) on"
             )
     return "at no size measured is fine-tuning significantly above the frozen encoder on both"
-
-
-def plot_rows(sizes: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per size and system, later set: papers, system, each metric with low and high."""
-    rows = []
-    for size in sizes:
-        for system, label in SYSTEMS.items():
-            row: dict[str, Any] = {"papers": size["papers"], "system": label}
-            for metric in HEADLINE:
-                interval = size["later"][system][metric]
-                row[metric] = interval["value"]
-                row[f"{metric}_low"], row[f"{metric}_high"] = interval["low"], interval["high"]
-            rows.append(row)
-    return rows
 
 
 def markdown(result: dict[str, Any]) -> str:

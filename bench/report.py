@@ -9,10 +9,10 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+from arxivist.eval_plots import METRIC_NAMES, pair_label
+from arxivist.eval_plots import SYSTEM_NAMES as SYSTEMS
 from arxivist.metrics import HEADLINE
 
-METRIC_NAMES = {"roc_auc_ovr": "ROC-AUC", "macro_f1": "macro-F1"}
-SYSTEMS = {"model": "fine-tuned model", "encoder": "frozen encoder + LR", "tfidf": "TF-IDF + LR"}
 SETS = {"later": "later", "test": "test split"}
 LATER_BOUNDS = {"roc_auc_ovr": 0.99, "macro_f1": 0.95}  # the benchmark's quality targets
 OPS = {"<=": (operator.le, "≤"), ">=": (operator.ge, "≥"), ">": (operator.gt, ">")}
@@ -153,12 +153,6 @@ def difference_row(label: str, where: str, by_metric: dict[str, Any]) -> list[st
     """A row: what is compared, on what, each metric's difference [interval], the verdicts."""
     verdicts = ", ".join(f"{METRIC_NAMES[m]} {by_metric[m]['verdict']}" for m in HEADLINE)
     return [label, where, *(interval_text(by_metric[m], signed=True) for m in HEADLINE), verdicts]
-
-
-def pair_label(pair: str) -> str:
-    """'model - encoder' -> 'fine-tuned model - frozen encoder + LR'."""
-    first, _, second = pair.partition(" - ")
-    return f"{SYSTEMS.get(first, first)} - {SYSTEMS.get(second, second)}"
 
 
 def times_table(result: dict[str, Any]) -> str:

@@ -4,8 +4,10 @@ Every system is scored on the same papers; every headline number carries a strat
 95% interval and every baseline a paired difference (model - baseline) on the same resamples.
 reports/eval/later/{model,encoder,tfidf}.json hold the later set's headline numbers, one file per
 system (a row each in `dvc metrics show`); reports/eval/details.json the full report of both sets
-(accuracy, per class, intervals, differences) and the compute used. reports/eval is replaced as one
-folder when everything is computed, so an interrupted run leaves the previous reports.
+(accuracy, per class, intervals, differences) and the compute used; reports/eval/predictions.jsonl
+the model's per-paper predictions on both sets and on the validation split (what `arxivist compare
+--pick` chooses a sweep's recipe on). reports/eval is replaced as one folder when everything is
+computed, so an interrupted run leaves the previous reports.
 """
 
 from pathlib import Path
@@ -14,7 +16,7 @@ from arxivist.atomic import atomic_path
 from arxivist.baselines import read_baseline_scores
 from arxivist.compute import resolve
 from arxivist.eval_reports import write_reports
-from arxivist.evaluation_sets import load_evaluation_sets
+from arxivist.evaluation_sets import SELECTION, load_evaluation_sets, load_split
 from arxivist.inference import predict_proba
 from arxivist.labels import LabelSet
 from arxivist.metrics import stored
@@ -30,6 +32,7 @@ def evaluate(
     params = load_params()
     label_set = LabelSet.load(labels)
     sets = load_evaluation_sets(splits, later, label_set)
+    papers = {**sets, SELECTION: load_split(splits, SELECTION, label_set)}  # the model alone
     baseline_scores = read_baseline_scores(baselines, sets, label_set.codes)
     compute = resolve(params.evaluate.precision)
     classifier = load_classifier(model, compute)
@@ -45,12 +48,12 @@ def evaluate(
                     progress=True,
                 )
             ),
-            **baseline_scores[name],
+            **baseline_scores.get(name, {}),
         }
-        for name, frame in sets.items()
+        for name, frame in papers.items()
     }
     with atomic_path(out) as staged:
-        write_reports(staged, sets, scores, label_set.codes, params.evaluate, compute, out)
+        write_reports(staged, papers, scores, label_set.codes, params.evaluate, compute, out)
 
 
 if __name__ == "__main__":

@@ -1,18 +1,20 @@
-"""fetch: the configured papers from the live arXiv API or a snapshot -> data/raw/papers.jsonl."""
+"""fetch: the configured papers from the live arXiv API or a snapshot -> data/raw/papers.jsonl,
+and what was repaired or dropped -> reports/fetch/papers.json."""
 
 from pathlib import Path
 
-from arxivist.atomic import write_jsonl
+from arxivist.atomic import write_json, write_jsonl
 from arxivist.params import load_params
-from arxivist.sources import fetch_papers
+from arxivist.sources import fetch_sample
 from arxivist.stage import run_stage
 
 
-def fetch(out: Path) -> None:
+def fetch(out: Path, report: Path) -> None:
     params = load_params()
-    papers = fetch_papers(params.fetch)
-    write_jsonl(out, (paper.to_record() for paper in papers))
+    sample = fetch_sample(params.fetch)
+    write_jsonl(out, (paper.to_record() for paper in sample.papers))
+    write_json(report, sample.report())
 
 
 if __name__ == "__main__":
-    run_stage(fetch, "out", doc=__doc__)
+    run_stage(fetch, "out", "report", doc=__doc__)

@@ -1,20 +1,22 @@
 """later: papers submitted after the training sample (later.*), none of them in it
--> data/later/papers.jsonl."""
+-> data/later/papers.jsonl, and what was dropped -> reports/later/papers.json."""
 
 from pathlib import Path
 
-from arxivist.atomic import write_jsonl
+from arxivist.atomic import write_json, write_jsonl
 from arxivist.jsonlines import read_jsonl
-from arxivist.later import later_papers
+from arxivist.later import later_sample
+from arxivist.papers import Paper
 from arxivist.params import load_params
 from arxivist.stage import run_stage
 
 
-def later(training: Path, out: Path) -> None:
+def later(training: Path, out: Path, report: Path) -> None:
     params = load_params()
-    papers = later_papers(params, (record["id"] for record in read_jsonl(training)))
-    write_jsonl(out, (paper.to_record() for paper in papers))
+    sample = later_sample(params, (Paper(**record) for record in read_jsonl(training)))
+    write_jsonl(out, (paper.to_record() for paper in sample.papers))
+    write_json(report, sample.report())
 
 
 if __name__ == "__main__":
-    run_stage(later, "training", "out", doc=__doc__)
+    run_stage(later, "training", "out", "report", doc=__doc__)

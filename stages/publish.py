@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.card_markdown import build_card
-from arxivist.cards import DataSummary, check_eval_metrics, load_report
+from arxivist.cards import DataSummary, check_eval_metrics, load_fetch_report, load_report
 from arxivist.labels import LabelSet
 from arxivist.onnx_export import check_extra
 from arxivist.onnx_inference import INT8_MODEL
@@ -23,6 +23,7 @@ def publish(
     evaluation: Path,
     train_metrics: Path,
     train_details: Path,
+    fetch_report: Path,
     labels: Path,
     splits: Path,
     later: Path,
@@ -41,9 +42,10 @@ def publish(
     }
     training = load_report(train_metrics, train_details)
     data = DataSummary.from_splits(frames, label_set)
+    fetched = load_fetch_report(fetch_report)
     with tempfile.TemporaryDirectory() as scratch:
         gate = int8_gate(model, later, label_set, params.publish, Path(scratch))
-        card = build_card(params, label_set, data, report, training, gate)
+        card = build_card(params, label_set, data, report, training, fetched, gate)
         extra = {INT8_MODEL: Path(scratch) / INT8_MODEL} if gate and gate.passed else {}
         assemble(model, card, out, extra)
 
@@ -51,7 +53,7 @@ def publish(
 if __name__ == "__main__":
     run_stage(
         publish,
-        *("model", "evaluation", "train_metrics", "train_details"),
+        *("model", "evaluation", "train_metrics", "train_details", "fetch_report"),
         *("labels", "splits", "later", "out"),
         doc=__doc__,
     )

@@ -267,7 +267,8 @@ def synthetic_papers(
 ) -> list[Paper]:
     """`counts[code]` papers with primary category `code`, interleaved, `per_day` a day from start.
 
-    Ids are `YYMM.NNNNN` of `start`, numbered in submission order; abstracts name their category.
+    Ids are `YYMM.NNNNN` of `start`, numbered in submission order; abstracts name their category
+    and are each their own (they name the id).
     """
     codes = [
         code for n in range(max(counts.values(), default=0)) for code in counts if n < counts[code]
@@ -277,8 +278,9 @@ def synthetic_papers(
             id=f"{start:%y%m}.{number:05d}",
             title=f"Synthetic {code} paper {number}",
             abstract=(
-                f"We study problem {number} in {code}. This abstract is long enough to be wrapped "
-                "over several lines by the API, as real abstracts are, and says nothing else."
+                f"We study problem {start:%y%m}.{number:05d} in {code}. This abstract is long "
+                "enough to be wrapped over several lines by the API, as real abstracts are, and "
+                "says nothing else."
             ),
             primary_category=code,
             categories=[code],

@@ -23,7 +23,7 @@ def snapshot_records(
     per_category: dict[str, int], start: int = 1, month: str = "2401"
 ) -> list[dict]:
     """Records with ids <month>.00001... (YYMM: the submission month; January 2024 by default)
-    whose abstracts use their category's words."""
+    whose abstracts use their category's words, each abstract its own (it names the id)."""
     records, number = [], start
     for code, count in per_category.items():
         for i in range(count):
@@ -34,7 +34,8 @@ def snapshot_records(
                     "id": f"{month}.{number:05d}",
                     "title": f"Paper {number}",
                     "categories": f"{code} cs.LG" if i % 3 == 0 else code,
-                    "abstract": f"We study {' '.join(rotated)} with a learning model, case {i}.",
+                    "abstract": f"We study {' '.join(rotated)} with a learning model, case "
+                    f"{month}.{number:05d}.",
                 }
             )
             number += 1

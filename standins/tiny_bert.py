@@ -126,6 +126,24 @@ def build_tiny_classifier(
     return out
 
 
+class _CreatesAFile:
+    """Unpickled, it creates the file at `marker`: what a pickled checkpoint can do when loaded."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return open, (str(self.marker), "w")
+
+
+def save_pickled_payload(path: Path, marker: Path) -> Path:
+    """A PyTorch checkpoint at `path` (pytorch_model.bin) whose loading would create `marker`."""
+    import torch
+
+    torch.save({"classifier.weight": _CreatesAFile(marker)}, path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Path of a tiny BERT checkpoint folder, built once per test session."""

@@ -19,6 +19,15 @@ import pytest
 from arxivist.bootstrap import Difference
 from arxivist.compute import Capability
 from arxivist.params import params_from_dict
+from bench.charts import (
+    Chart,
+    draw,
+    learning_curve_chart,
+    levers_chart,
+    noise_floor_chart,
+    read,
+    seed_rows,
+)
 from bench.experiments import (
     Experiment,
     ExperimentError,
@@ -36,7 +45,6 @@ from bench.learning_curve import (
     category_pools,
     check_same_later_set,
     parse_sizes,
-    plot_rows,
     sample_plan,
     size_record,
 )
@@ -652,20 +660,8 @@ def test_the_curve_refuses_experiments_on_other_later_papers() -> None:
         check_same_later_set([first, second])
 
 
-def test_the_curve_plot_rows_and_markdown() -> None:
+def test_the_curve_markdown() -> None:
     result = curve_result()
-    rows = plot_rows(result["sizes"])
-    assert len(rows) == 6
-    assert rows[0] == {
-        "papers": 300,
-        "system": "fine-tuned model",
-        "roc_auc_ovr": 0.98,
-        "roc_auc_ovr_low": 0.97,
-        "roc_auc_ovr_high": 0.99,
-        "macro_f1": 0.918,
-        "macro_f1_low": 0.898,
-        "macro_f1_high": 0.938,
-    }
     text = curve_markdown(result)
     lines = text.splitlines()
     assert "| 300 (100/100/100) | frozen encoder + LR | 0.9840 [0.9740, 0.9940] |" in text
@@ -676,3 +672,102 @@ def test_the_curve_plot_rows_and_markdown() -> None:
     )
     assert "Every size scored on the same 60 later papers." in text
     assert {line.count("|") for line in lines if line.startswith("|")} == {5, 6}, text
+
+
+def test_a_recipe_at_several_seeds_gets_the_mean_of_its_runs_and_its_t_interval() -> None:
+    values = (0.90, 0.91, 0.92, 0.93, 0.94)
+    runs = {
+        f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v - 0.1)}
+        for i, v in enumerate(values)
+    }
+    rows = seed_rows("recipe", "defaults", runs, 100)
+    assert len(rows) == 2 * (len(values) + 1)
+    assert rows[0] == {
+        "recipe": "defaults",
+        "metric": "ROC-AUC",
+        **interval(0.90),
+        "set_papers": 100,
+        "run": "seed 0",
+    }
+    mean = [row for row in rows if row["run"] == "mean of 5 seeds"]
+    half = 2.776445 * 0.0158114 / 5**0.5  # t(0.975, 4 degrees of freedom) x SD / sqrt(n)
+    assert [(row["metric"], row["value"], row["low"], row["high"]) for row in mean] == [
+        (
+            "ROC-AUC",
+            0.92,
+            pytest.approx(0.92 - half, abs=1e-6),
+            pytest.approx(0.92 + half, abs=1e-6),
+        ),
+        (
+            "macro-F1",
+            0.82,
+            pytest.approx(0.82 - half, abs=1e-6),
+            pytest.approx(0.82 + half, abs=1e-6),
+        ),
+    ]
+    near_one = {
+        f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v)}
+        for i, v in enumerate((0.98, 0.99))
+    }
+    assert (
+        max(row["high"] for row in seed_rows("recipe", "x", near_one, 1)) == 1.0
+    )  # a score's range
+    assert len(seed_rows("recipe", "one", dict(list(runs.items())[:1]), 100)) == 2  # no mean of one
+
+
+def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> None:
+    results = Path(__file__).resolve().parents[1] / "bench" / "results"
+    noise = noise_floor_chart(read(results / "noise_floor.json"))
+    assert [(r["run"], r["metric"]) for r in noise.rows] == [
+        (run, metric)
+        for run in ("seed 42", "seed 43", "seed 44", "seed 45", "seed 46", "mean of 5 seeds")
+        for metric in ("ROC-AUC", "macro-F1")
+    ]
+    assert (
+        noise.title
+        == "The noise floor: the defaults at 5 training seeds, later set ({set_papers} papers)"
+    )
+    levers = levers_chart([read(results / name) for name in ("levers.json", "levers_seed43.json")])
+    runs = {(r["setting"], r["run"]) for r in levers.rows}
+    assert {run for setting, run in runs if setting == "tokenize.max_length=512"} == {
+        "seed 42",
+        "seed 43",
+        "mean of 2 seeds",
+    }
+    assert {run for setting, run in runs if setting == "train.epochs=2"} == {"seed 42"}
+    assert len(levers.rows) == 2 * (
+        4 * 3 + 3
+    )  # 4 settings at both seeds (and their mean), 3 at one
+    curve = learning_curve_chart(read(results / "learning_curve.json"))
+    assert len(curve.rows) == 2 * 3 * 3  # 3 sizes, 3 systems, 2 metrics
+    assert curve.rows[0] == {
+        "sample": "300 (100/100/100)",
+        "metric": "ROC-AUC",
+        "value": 0.974338,
+        "low": 0.970208,
+        "high": 0.978506,
+        "set_papers": 2627,
+        "run": "fine-tuned model",
+    }
+    papers = {chart.name: {r["set_papers"] for r in chart.rows} for chart in (noise, levers, curve)}
+    assert papers == {"noise-floor": {2627}, "levers": {1785}, "learning-curve": {2627}}
+
+
+@pytest.mark.slow
+def test_the_charts_are_drawn_offline_in_chromium_one_picture_each(tmp_path: Path) -> None:
+    """What `make bench-charts` does, on a small chart: `save` refuses a page that logged a
+    warning or an error, asked the network for anything or left a chart undrawn."""
+    runs = {
+        f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v - 0.1)}
+        for i, v in enumerate((0.9, 0.92))
+    }
+    chart = Chart(
+        "toy",
+        "Toy ({set_papers} papers)",
+        "recipe",
+        "recipe",
+        "score",
+        seed_rows("recipe", "defaults", runs, 100),
+    )
+    assert draw([chart], tmp_path) == [tmp_path / "bench-toy.png"]
+    assert (tmp_path / "bench-toy.png").read_bytes().startswith(b"\x89PNG")

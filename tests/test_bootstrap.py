@@ -7,9 +7,18 @@ import json
 
 import numpy as np
 import pytest
+from scipy.stats import rankdata
 from sklearn.metrics import f1_score, roc_auc_score
 
-from arxivist.bootstrap import Difference, headline_draws, intervals, resamples, set_report
+from arxivist.bootstrap import (
+    Difference,
+    headline_draws,
+    intervals,
+    ranked,
+    resamples,
+    set_report,
+    weights,
+)
 from arxivist.metrics import HEADLINE
 
 CODES = ("a", "b", "c")
@@ -32,12 +41,30 @@ def test_vectorised_metrics_equal_scikit_learn_on_every_resample() -> None:
     draws = resamples(labels, len(CODES), count=25, seed=0)
     (indices,) = list(draws.chunks())
 
-    drawn = headline_draws(labels, probabilities, indices, draws.sizes)
+    drawn = headline_draws(ranked(labels, probabilities), weights(indices, 300), draws.sizes)
 
     for row, picked in enumerate(indices):
         y, p = labels[picked], probabilities[picked]
         assert drawn["roc_auc_ovr"][row] == pytest.approx(roc_auc_score(y, p, multi_class="ovr"))
         assert drawn["macro_f1"][row] == pytest.approx(f1_score(y, p.argmax(1), average="macro"))
+
+
+def test_the_integer_u_gives_the_bits_that_average_ranks_give() -> None:
+    """The intervals of reports written before the counts replaced ranks stay the same, bit for
+    bit: ROC-AUC as (sum of the positives' average ranks - n(n+1)/2) / (n * (N - n)), per class."""
+    labels, probabilities = simulated(300, seed=4)
+    probabilities = np.round(probabilities, 2)  # many ties
+    draws = resamples(labels, len(CODES), count=50, seed=1)
+    (indices,) = list(draws.chunks())
+
+    drawn = headline_draws(ranked(labels, probabilities), weights(indices, 300), draws.sizes)
+
+    picked, ends = probabilities[indices], np.cumsum(draws.sizes)  # resamples group by class
+    aucs = []
+    for i, (end, size) in enumerate(zip(ends, draws.sizes, strict=True)):
+        positives = rankdata(picked[:, :, i], axis=1)[:, end - size : end].sum(axis=1)
+        aucs.append((positives - size * (size + 1) / 2) / (size * (300 - size)))
+    assert (drawn["roc_auc_ovr"] == np.mean(aucs, axis=0)).all()
 
 
 def test_resamples_keep_every_class_size_and_are_seeded() -> None:

@@ -14,12 +14,18 @@ import pandas as pd
 import pytest
 
 from arxivist.atomic import atomic_path, write_parquet
-from arxivist.checkpoints import TOKENIZER, CheckpointError, folder_hash, resolve_checkpoint
+from arxivist.checkpoints import (
+    TOKENIZER,
+    CheckpointError,
+    PickledWeights,
+    folder_hash,
+    resolve_checkpoint,
+)
 from arxivist.labels import LabelError, LabelSet
 from arxivist.params import DEFAULT_CHECKPOINT, ModelParams, SplitParams
 from arxivist.splits import SplitError, split_papers
 from arxivist.tokenization import TokenizeError, load_tokenizer, tokenize_splits
-from standins.tiny_bert import model_params
+from standins.tiny_bert import model_params, save_pickled_payload
 from standins.workspace import ROOT
 
 LABELS = LabelSet.from_params(
@@ -265,7 +271,7 @@ def drop(*names: str):
         (drop("config.json"), "no config.json"),
         (lambda folder: (folder / "config.json").write_text("[1]"), "not a JSON object"),
         (lambda folder: (folder / "config.json").write_text("{}"), "names no model_type"),
-        (drop("model.safetensors"), "no weights (model.safetensors or pytorch_model.bin)"),
+        (drop("model.safetensors"), "no weights (model.safetensors)"),
         (drop(*TOKENIZER), "no tokenizer (tokenizer.json, vocab.txt"),
     ],
     ids=["empty", "no-config", "config-list", "no-model-type", "no-weights", "no-tokenizer"],
@@ -282,6 +288,23 @@ def test_a_folder_that_is_not_a_model_names_the_param_and_folder(
         f"model.checkpoint: {str(folder)!r} is not a model folder ("
     )
     assert problem in str(caught.value)
+
+
+def test_a_checkpoint_with_pickled_weights_only_is_refused_naming_the_file(
+    tiny_bert: Path, tmp_path: Path
+) -> None:
+    """model.checkpoint takes safetensors only, as `arxivist predict --model` does: nothing is
+    ever unpickled."""
+    folder = Path(shutil.copytree(tiny_bert, tmp_path / "checkpoint"))
+    (folder / "model.safetensors").unlink()
+    save_pickled_payload(folder / "pytorch_model.bin", tmp_path / "the-payload-ran")
+    with pytest.raises(PickledWeights) as caught:
+        resolve_checkpoint(ModelParams(str(folder), revision=folder_hash(folder)))
+    assert str(caught.value).startswith(
+        f"model.checkpoint: {folder / 'pytorch_model.bin'}: not loaded: arxivist loads only "
+        "safetensors weights (model.safetensors)"
+    )
+    assert not (tmp_path / "the-payload-ran").exists()
 
 
 def test_the_tokenize_stage_refuses_a_malformed_hf_endpoint_in_one_line(tmp_path: Path) -> None:

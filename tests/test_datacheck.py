@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +15,11 @@ import yaml
 from configobj import ConfigObj
 
 from arxivist import cli
+from arxivist.contentcheck import check_content, open_repo
 from arxivist.datacheck import check, problems_from_status
+from arxivist.remotecheck import PROBE_TIMEOUT_S, Progress, RemoteCheckError, reach
 from standins.gcs import FakeGCS, init_repo, running_gcs
-from standins.workspace import ROOT, dvc
+from standins.workspace import ROOT, arxivist, dvc
 
 FILES = {  # every content distinct, so each path has its own object on the remote
     "f.txt": b"hello\r\n",
@@ -71,9 +75,11 @@ def object_name(repo: Path, path: str) -> str:
     return f"dvcstore/files/md5/{md5[:2]}/{md5[2:]}"
 
 
-def test_a_pushed_workspace_passes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_pushed_workspace_passes_quietly(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check-data", "--repo", str(repo)]) == 0
-    assert "present and unmodified (workspace and remote)" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "present and unmodified (workspace and remote)" in out
+    assert err == ""  # a short check shows no progress
 
 
 @pytest.mark.parametrize("path", ["f.txt", "d/sub/c.bin", "out.txt", "out/y.txt"])
@@ -117,6 +123,87 @@ def test_a_check_that_cannot_run_exits_2(repo: Path, capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "remote 'nope' doesn't exist" in err
     assert err.startswith("error: ") and err.count("\n") == 1  # the one line every command writes
+
+
+def test_a_stopped_remote_is_one_line_naming_it_within_a_minute(
+    pushed: Path, tmp_path: Path
+) -> None:
+    repo = Path(shutil.copytree(pushed, tmp_path / "repo", symlinks=True))
+    with running_gcs(tmp_path / "gcs") as server:
+        server.configure(repo)
+        dvc(repo, "push", "-q")
+        server.stop()
+        started = time.monotonic()
+        checked = arxivist(repo, "check-data")
+        took = time.monotonic() - started
+    assert checked.returncode == 2, checked.stderr
+    assert took < 60
+    assert checked.stderr.startswith(
+        f"error: cannot reach DVC remote 'gcs' (gs://{server.bucket}/dvcstore, endpoint "
+        f"{server.url}): no answer in {PROBE_TIMEOUT_S:.0f} s (retried; last error: Cannot "
+        f"connect to host 127.0.0.1:{server.port} "
+    )
+    assert checked.stderr.count("\n") == 1 and checked.stdout == ""
+
+
+PROGRESS = re.compile(
+    r"check-data: (looked up|downloaded and hashed) (\d+) of 8 objects on remote 'gcs' \(\d+ s\)"
+)
+
+
+@pytest.mark.slow
+def test_a_remote_lost_during_the_check_shows_the_wait_then_one_line(
+    pushed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = Path(shutil.copytree(pushed, tmp_path / "repo", symlinks=True))
+    with running_gcs(tmp_path / "gcs") as server:
+        server.configure(repo)
+        dvc(repo, "push", "-q")
+        with open_repo(repo) as dvc_repo:
+            reached = reach(dvc_repo, None)
+            server.stop()  # after it answered: the lookups find it gone (gcsfs retries ~33 s)
+            with pytest.raises(RemoteCheckError) as raised:
+                check_content(dvc_repo, reached)
+    assert str(raised.value).startswith(
+        f"lost DVC remote 'gcs' (gs://{server.bucket}/dvcstore, endpoint {server.url}) during "
+        f"the check: ClientConnectorError: Cannot connect to host 127.0.0.1:{server.port} "
+    )
+    assert raised.value.exit_status == 2
+    # gcsfs's retries take over 30 s: progress every 5 s from the 10th
+    waits = capsys.readouterr().err.splitlines()
+    assert len(waits) >= 3 and all(PROGRESS.fullmatch(line) for line in waits), waits
+
+
+def test_a_long_remote_check_says_how_far_it_is(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert check(repo, verify_remote=True, progress_after_s=0) == []  # every check is long here
+    lines = capsys.readouterr().err.splitlines()
+    assert all(PROGRESS.fullmatch(line) for line in lines), lines
+    last = {PROGRESS.fullmatch(line)[1]: PROGRESS.fullmatch(line)[2] for line in lines}
+    # 6 files and 2 directory manifests: the last line of each step says all are done
+    assert last == {"looked up": "8", "downloaded and hashed": "8"}
+
+
+def test_progress_is_said_every_interval_while_a_check_runs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Progress("looked up", "gcs", 3, after_s=0.2, every_s=0.1) as progress:
+        for _ in range(3):
+            time.sleep(0.5)
+            progress.relative_update()
+    lines = capsys.readouterr().err.splitlines()
+    said = re.compile(r"check-data: looked up (\d) of 3 objects on remote 'gcs' \((\d+) s\)")
+    counts = [int(said.fullmatch(line)[1]) for line in lines]
+    assert counts[0] == 0 and counts[-1] == 3  # the last line: when it closes
+    assert set(counts) == {0, 1, 2, 3} and counts == sorted(counts)
+    assert int(said.fullmatch(lines[-1])[2]) >= 1  # seconds since it opened
+
+
+def test_a_short_check_says_no_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    with Progress("looked up", "gcs", 3, after_s=1.0) as progress:
+        progress.relative_update(3)
+    assert capsys.readouterr().err == ""
 
 
 def test_problems_from_status_lists_members_not_their_directory() -> None:

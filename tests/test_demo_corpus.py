@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from arxivist.later import later_papers
+from arxivist.later import later_sample
 from arxivist.params import params_from_dict
 from arxivist.sources import fetch_papers
 from demo.sample import FIELDS, LATER_FROM, LATER_PER_CATEGORY, OUT, PER_CATEGORY, sample
@@ -73,7 +73,7 @@ def test_the_demo_params_take_the_training_part_and_the_later_part() -> None:
     raw["fetch"]["snapshot_path"] = str(ROOT / raw["fetch"]["snapshot_path"])
     params = params_from_dict(raw)
     training = fetch_papers(params.fetch)
-    later = later_papers(params, (paper.id for paper in training))
+    later = later_sample(params, training).papers
     assert all(paper.id < LATER_FROM for paper in training)
     assert Counter(paper.primary_category for paper in later) == Counter(LATER_PER_CATEGORY)
     assert all(paper.id >= LATER_FROM for paper in later)

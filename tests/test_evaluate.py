@@ -3,7 +3,6 @@
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from arxivist.atomic import write_jsonl
 from arxivist.baselines import fit_encoder_probe, fit_tfidf
 from arxivist.compute import resolve
 from arxivist.errors import ArxivistError
+from arxivist.eval_plots import SYSTEM_NAMES, pair_label
 from arxivist.inference import InferenceError
 from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
@@ -25,7 +25,8 @@ from arxivist.torch_inference import load_encoder
 from stages.baselines import baselines
 from stages.evaluate import evaluate
 from standins.tiny_bert import LABELS, model_params
-from standins.workspace import ROOT
+from standins.workspace import ROOT, dvc
+from web.browser import visit
 
 CODES = LABELS.codes
 TOPICS = {
@@ -166,7 +167,9 @@ def make_inputs(
     splits = root / "data" / "split"
     splits.mkdir(parents=True)
     split_frame("train", per_class=8, seed=1).to_parquet(splits / "train.parquet")
+    split_frame("validation", per_class=3, seed=4).to_parquet(splits / "validation.parquet")
     split_frame("test", per_class=4, seed=2).to_parquet(splits / "test.parquet")
+    split_frame("validation", per_class=3, seed=4).to_parquet(splits / "validation.parquet")
     write_jsonl(root / "data" / "later" / "papers.jsonl", later_records(per_class=5, seed=3))
     labels.save(root / "data" / "labeled" / "labels.json")
     return {
@@ -231,8 +234,13 @@ def test_the_evaluate_stage_writes_every_output(evaluated: dict[str, Path]) -> N
         "later/tfidf.json",
         "details.json",
         "predictions.jsonl",
-        "plots/confusion.json",
-        "plots/roc.json",
+        *(
+            f"plots/{name}/{plot}.json"
+            for name in ("later", "test")
+            for plot in ("confusion", "roc")
+        ),
+        "plots/later/systems.json",
+        "plots/later/differences.json",
     }
 
     details = json.loads((out / "details.json").read_text())
@@ -265,11 +273,17 @@ def test_the_evaluate_stage_writes_every_output(evaluated: dict[str, Path]) -> N
         assert report["tfidf"]["accuracy"] == 1.0, name  # the toy topics are separable by words
 
     predictions = read_jsonl(out / "predictions.jsonl")
+    validation = pd.read_parquet(evaluated["splits"] / "validation.parquet")
     assert [(p["set"], p["id"]) for p in predictions] == [
         *(("later", r["id"]) for r in later),
         *(("test", i) for i in test["id"]),
+        *(("validation", i) for i in validation["id"]),
     ]
-    truth = [r["primary_category"] for r in later] + test["primary_category"].tolist()
+    truth = [
+        *(r["primary_category"] for r in later),
+        *test["primary_category"],
+        *validation["primary_category"],
+    ]
     assert [p["label"] for p in predictions] == truth
     for p in predictions:
         assert list(p["probabilities"]) == list(CODES)
@@ -279,18 +293,53 @@ def test_the_evaluate_stage_writes_every_output(evaluated: dict[str, Path]) -> N
     hits = sum(p["label"] == p["predicted"] for p in on_test)
     assert details["test"]["model"]["accuracy"] == round(hits / len(on_test), 6)
 
-    confusion = json.loads((out / "plots" / "confusion.json").read_text())
-    assert [(c["actual"], c["predicted"]) for c in confusion] == [
-        (actual, predicted) for actual in CODES for predicted in CODES
+
+def test_the_plot_data_of_each_set_carries_its_counts(evaluated: dict[str, Path]) -> None:
+    """Per set, the model's confusion cells and ROC curves, each row with the set's size."""
+    out = evaluated["out"]
+    predictions = read_jsonl(out / "predictions.jsonl")
+    details = json.loads((out / "details.json").read_text())
+    for name in ("later", "test"):
+        on_set = [p for p in predictions if p["set"] == name]
+        confusion = json.loads((out / "plots" / name / "confusion.json").read_text())
+        assert [(c["actual"], c["predicted"]) for c in confusion] == [
+            (actual, predicted) for actual in CODES for predicted in CODES
+        ]
+        for cell in confusion:
+            pair = (cell["actual"], cell["predicted"])
+            assert cell["papers"] == sum((p["label"], p["predicted"]) == pair for p in on_set)
+        roc = json.loads((out / "plots" / name / "roc.json").read_text())
+        assert list(dict.fromkeys(row["class"] for row in roc)) == list(CODES)
+        for code in CODES:
+            curve = [{"fpr": r["fpr"], "tpr": r["tpr"]} for r in roc if r["class"] == code]
+            assert curve[0] == {"fpr": 0.0, "tpr": 0.0} and curve[-1] == {"fpr": 1.0, "tpr": 1.0}
+        assert {row["set_papers"] for row in confusion + roc} == {details[name]["papers"]}
+
+
+def test_the_later_sets_systems_and_differences_are_plotted_with_their_intervals(
+    evaluated: dict[str, Path],
+) -> None:
+    later = json.loads((evaluated["out"] / "details.json").read_text())["later"]
+    plots = evaluated["out"] / "plots" / "later"
+    metrics = {"roc_auc_ovr": "ROC-AUC", "macro_f1": "macro-F1"}
+    systems = json.loads((plots / "systems.json").read_text())
+    names = {"model": "fine-tuned model", "encoder": "frozen encoder + LR", "tfidf": "TF-IDF + LR"}
+    assert systems == [
+        {"system": names[s], "metric": metrics[m], **later[s]["intervals"][m], "set_papers": 15}
+        for s in SYSTEMS
+        for m in HEADLINE
     ]
-    for cell in confusion:
-        pair = (cell["actual"], cell["predicted"])
-        assert cell["papers"] == sum((p["label"], p["predicted"]) == pair for p in on_test)
-    roc = json.loads((out / "plots" / "roc.json").read_text())
-    assert list(dict.fromkeys(row["class"] for row in roc)) == list(CODES)
-    for code in CODES:
-        curve = [{"fpr": r["fpr"], "tpr": r["tpr"]} for r in roc if r["class"] == code]
-        assert curve[0] == {"fpr": 0.0, "tpr": 0.0} and curve[-1] == {"fpr": 1.0, "tpr": 1.0}
+    differences = json.loads((plots / "differences.json").read_text())
+    assert differences == [
+        {
+            "pair": f"fine-tuned model - {names[b]}",
+            "metric": metrics[m],
+            **later["differences"][f"model - {b}"][m],  # value, low, high and the verdict
+            "set_papers": 15,
+        }
+        for b in ("encoder", "tfidf")
+        for m in HEADLINE
+    ]
 
 
 def test_a_rerun_writes_identical_bytes(
@@ -314,6 +363,35 @@ def test_a_model_trained_on_other_labels_is_refused_before_any_output(
     assert not (tmp_path / "reports").exists()
 
 
+def test_a_text_of_the_train_split_in_a_set_that_judges_it_is_refused_in_one_line(
+    tiny_bert: Path, tiny_classifier: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both stages that score the sets refuse, before any model is loaded, a paper whose
+    abstract is a train paper's once normalised (case, punctuation, spacing)."""
+    paths = make_inputs(tmp_path, tiny_bert, tiny_classifier)
+    train = pd.read_parquet(paths["splits"] / "train.parquet")
+    test = pd.read_parquet(paths["splits"] / "test.parquet")
+    test.loc[2, "abstract"] = f"  {train.loc[5, 'abstract'].upper()}!"
+    test.to_parquet(paths["splits"] / "test.parquet")
+    later = read_jsonl(paths["later"])
+    later[0]["abstract"] = train.loc[7, "abstract"]
+    write_jsonl(paths["later"], later)
+    expected = (
+        "the train split shares 2 abstract texts (normalised) with the sets that judge it "
+        f"(later 1, test 1; first: later {later[0]['id']} = train {train.loc[7, 'id']}; test "
+        f"{test.loc[2, 'id']} = train {train.loc[5, 'id']}): each paper must be in one set only; "
+        "fetch and later drop such papers, so rerun them (dvc repro)"
+    )
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ArxivistError) as caught:
+        baselines(paths["splits"], paths["later"], paths["labels"], paths["baselines"])
+    assert str(caught.value) == expected
+    with pytest.raises(ArxivistError) as caught:
+        evaluate(**paths)
+    assert str(caught.value) == expected
+    assert not paths["baselines"].exists() and not paths["out"].exists()
+
+
 def test_baseline_predictions_missing_a_paper_are_refused_naming_the_file(
     evaluated: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -329,8 +407,13 @@ def test_baseline_predictions_missing_a_paper_are_refused_naming_the_file(
     assert not (tmp_path / "eval").exists()
 
 
-def test_dvc_plots_show_renders_the_plot_data(evaluated: dict[str, Path], tmp_path: Path) -> None:
-    """dvc.yaml's top-level `plots:` with the templates of .dvc/plots/, on the stage's output."""
+def test_the_plots_page_draws_the_later_set_with_its_intervals_in_chromium(
+    evaluated: dict[str, Path], tmp_path: Path
+) -> None:
+    """dvc.yaml's evaluate plots, through the templates and the page of .dvc/plots/, on the
+    stage's output: drawn offline, each title with its set and size, the later set's counts in
+    its confusion cells, every system's interval and every difference's where details.json has
+    them, read off the drawn y axis, and 0 drawn on the differences."""
     repo = tmp_path / "repo"
     shutil.copytree(evaluated["out"], repo / "reports" / "eval")
     plots = [  # the evaluate stage's: the training curves are not here
@@ -339,28 +422,62 @@ def test_dvc_plots_show_renders_the_plot_data(evaluated: dict[str, Path], tmp_pa
         if next(iter(plot)).startswith("reports/eval/")
     ]
     (repo / "dvc.yaml").write_text(yaml.safe_dump({"plots": plots}))
-
-    def run(*args: str) -> str:
-        done = subprocess.run(args, cwd=repo, capture_output=True, text=True, check=True)
-        return done.stdout
-
-    run("git", "init", "-q")
-    run(sys.executable, "-m", "dvc", "init", "-q")
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    dvc(repo, "init", "-q")
     shutil.copytree(ROOT / ".dvc" / "plots", repo / ".dvc" / "plots")
-    shown = json.loads(run(sys.executable, "-m", "dvc", "plots", "show", "--json"))
+    dvc(repo, "config", "plots.html_template", "plots/page.html")
+    dvc(repo, "plots", "show", "-o", str(tmp_path / "page"))
 
-    assert "errors" not in shown
-    confusion = shown["data"]["reports/eval/plots/confusion.json"][0]["content"]
-    assert {"actual", "predicted", "papers"} <= set(confusion["data"]["values"][0])
-    assert len(confusion["data"]["values"]) == len(CODES) ** 2
-    assert confusion["spec"]["layer"][-1]["encoding"]["text"]["field"] == "papers"  # cell counts
-    roc = shown["data"]["reports/eval/plots/roc.json"][0]["content"]
-    assert {v["class"] for v in roc["data"]["values"]} == set(CODES)
-    assert roc["title"]["text"].startswith("One-vs-rest ROC curves")
-    chance, curves = roc["layer"]
-    assert chance["encoding"]["x2"] == chance["encoding"]["y2"] == {"datum": 1}
-    # One line per class (a colour and a legend entry each), one dash pattern per revision.
-    assert curves["encoding"]["color"]["field"] == "class"
-    assert curves["encoding"]["strokeDash"]["field"] == "rev"
-    assert curves["encoding"]["x"]["title"] == "false positive rate"
-    assert curves["encoding"]["y"]["title"] == "true positive rate"
+    page = tmp_path / "page" / "index.html"
+    seen = visit(page)
+    assert (seen.problems, seen.requests) == ([], [page.as_uri()])
+    assert len(seen.charts) == len(plots) == 6
+    assert all(chart.drawn for chart in seen.charts.values())
+    details = json.loads((evaluated["out"] / "details.json").read_text())
+    later, test = details["later"]["papers"], details["test"]["papers"]
+    titles = {chart_id: chart.titles[-1] for chart_id, chart in seen.charts.items()}
+    assert titles == {
+        "reports_eval_plots_later_systems_json": (
+            f"The model beside the baselines, later set ({later} papers)"
+        ),
+        "reports_eval_plots_later_differences_json": (
+            f"Paired differences model - baseline, later set ({later} papers)"
+        ),
+        "reports_eval_plots_later_confusion_json": f"Confusion matrix, later set ({later} papers)",
+        "reports_eval_plots_later_roc_json": f"One-vs-rest ROC curves, later set ({later} papers)",
+        "reports_eval_plots_test_confusion_json": f"Confusion matrix, test split ({test} papers)",
+        "reports_eval_plots_test_roc_json": f"One-vs-rest ROC curves, test split ({test} papers)",
+    }
+    predicted = [
+        (p["label"], p["predicted"])
+        for p in read_jsonl(evaluated["out"] / "predictions.jsonl")
+        if p["set"] == "later"
+    ]
+    cells = seen.charts["reports_eval_plots_later_confusion_json"].mark_texts
+    assert cells == [str(predicted.count((a, p))) for a in CODES for p in CODES]
+
+    systems = seen.charts["reports_eval_plots_later_systems_json"]
+    differences = seen.charts["reports_eval_plots_later_differences_json"]
+    for chart, x_title, expected in (
+        (systems, "system", {SYSTEM_NAMES[s]: details["later"][s]["intervals"] for s in SYSTEMS}),
+        (
+            differences,
+            "paired difference",
+            {pair_label(p): d for p, d in details["later"]["differences"].items()},
+        ),
+    ):
+        assert len(chart.panels) == len(HEADLINE)  # a panel per metric
+        for panel, metric in zip(chart.panels, HEADLINE, strict=True):
+            # An error bar and a point per system (or pair) and revision, here the workspace's,
+            # spanning the interval of details.json (to a pixel).
+            wanted = {
+                (name, "workspace"): pytest.approx(
+                    (bounds[metric]["low"], bounds[metric]["high"], bounds[metric]["value"]),
+                    abs=panel.per_pixel,
+                )
+                for name, bounds in expected.items()
+            }
+            assert panel.intervals(x_title) == wanted, metric
+    assert [panel.dark_grid for panel in systems.panels] == [[], []]
+    zero = [[pytest.approx(0, abs=panel.per_pixel)] for panel in differences.panels]
+    assert [panel.dark_grid for panel in differences.panels] == zero  # the zero line, per panel

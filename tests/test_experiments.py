@@ -3,7 +3,9 @@
 One run in the foreground and two through `dvc exp run --queue` + `dvc queue start -j 2`, side by
 side (queued runs execute in a temporary copy holding only what git and DVC track; one repeats the
 foreground's params, so it must reproduce its metrics), then `dvc exp show`, `dvc metrics diff`,
-`dvc params diff`, `dvc plots diff` and `arxivist compare` between two of them, by name.
+`dvc params diff`, `dvc plots diff` and `arxivist compare` between two of them, by name. Beside
+them, from a commit of their own, a sweep in DVC's grid syntax (2 recipes x 2 seeds) that the
+same queue runs, compared as recipes: groups by name and glob, `--seeds`, `--by` and `--pick`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
 
+from arxivist.eval_plots import SYSTEM_NAMES, pair_label
 from arxivist.metrics import HEADLINE
 from arxivist.params import load_params
 from standins.workspace import (
@@ -48,6 +52,11 @@ PARAMS = {
     QUEUED: {"train.learning_rate": 0.02, "fetch.timeout_seconds": 31},
     TWIN: {"train.learning_rate": 0.001},
 }
+# The sweep, as docs/experiments.md runs it: DVC names its runs grid-1 ... grid-4.
+# 16 tokens cut the tiny abstracts short: another model; 32 would not.
+SWEEP = ("-n", "grid", "-S", "train.seed=range(42,44)", "-S", "tokenize.max_length=64,16")
+SWEPT = tuple(f"grid-{i}" for i in range(1, 5))
+SWEEP_BRANCH = "sweep"  # a commit of its own: its experiments are the sweep's alone
 QUEUE_TIMEOUT_S = 600  # two queued runs beside other tests on 2 cores
 LOG_TIME = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) [\w.]+: ", re.MULTILINE)
 STATUS_LINE = re.compile(r"^\S+\s+(?P<name>\S+)\s+.*\s(?P<status>\w+)\s*$")
@@ -132,14 +141,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Runs:
     queued = (QUEUED, TWIN)
     for name in queued:
         dvc(workspace, "exp", "run", "--queue", "-n", name, *set_args(name))
+    git(workspace, "checkout", "-q", "-b", SWEEP_BRANCH)
+    git(workspace, "commit", "-q", "--allow-empty", "-m", "Sweep")
+    dvc(workspace, "exp", "run", "--queue", *SWEEP)
+    git(workspace, "checkout", "-q", "main")
     dvc(workspace, "exp", "run", "-n", FOREGROUND, *set_args(FOREGROUND))
     try:
         start_queue(workspace, root / "queue-start.log", workers=len(queued))
-        statuses = {name: wait_for_queue(workspace, name, QUEUE_TIMEOUT_S) for name in queued}
-        logs = {name: dvc(workspace, "queue", "logs", name).stdout for name in queued}
+        every = (*queued, *SWEPT)
+        statuses = {name: wait_for_queue(workspace, name, QUEUE_TIMEOUT_S) for name in every}
+        logs = {name: dvc(workspace, "queue", "logs", name).stdout for name in every}
     finally:
         stop_workers(workspace)
-    assert statuses == dict.fromkeys(queued, "Success"), {n: logs[n][-3000:] for n in queued}
+    assert statuses == dict.fromkeys(every, "Success"), {n: logs[n][-3000:] for n in every}
+    logs = {name: logs[name] for name in queued}
     show = json.loads(dvc(workspace, "exp", "show", "--json").stdout)
     return Runs(workspace, show, logs)
 
@@ -232,7 +247,9 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
     plots = json.loads(dvc(runs.workspace, "plots", "diff", FOREGROUND, QUEUED, "--json").stdout)
     assert not plots.get("errors"), plots["errors"]
     data = plots["data"]
-    roc_id, confusion_id = "reports/eval/plots/roc.json", "reports/eval/plots/confusion.json"
+    roc_id, confusion_id = (
+        f"reports/eval/plots/later/{plot}.json" for plot in ("roc", "confusion")
+    )
     assert {roc_id, confusion_id} <= set(data), sorted(data)
     (curve,) = data["Loss per epoch"]
     assert curve["revisions"] == [FOREGROUND, QUEUED]
@@ -242,8 +259,9 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
         series.setdefault(key, []).append(float(row["dvc_inferred_y_value"]))
     epochs = TINY_PARAMS["train"]["epochs"]
     logged = ("train_loss.tsv::train_loss", "val_loss.tsv::val_loss")
+    counted = ("train_papers.tsv::train_papers", "val_papers.tsv::val_papers")  # for the title
     assert {key: len(values) for key, values in series.items()} == {
-        (rev, name): epochs for rev in (FOREGROUND, QUEUED) for name in logged
+        (rev, name): epochs for rev in (FOREGROUND, QUEUED) for name in (*logged, *counted)
     }
     assert series[FOREGROUND, logged[0]] != series[QUEUED, logged[0]]
     (roc,) = data[roc_id]
@@ -258,24 +276,68 @@ def test_plots_diff_has_both_runs_curves(runs: Runs) -> None:
     assert confusion["content"]["facet"]["column"]["field"] == "rev"
 
 
-def test_the_plots_diff_page_draws_both_runs_in_chromium(runs: Runs, tmp_path: Path) -> None:
-    """`dvc plots diff` through the repository's page: each chart tells the two runs apart."""
+def test_the_plots_diff_page_draws_both_runs_in_every_chart_in_chromium(
+    runs: Runs, tmp_path: Path
+) -> None:
+    """`dvc plots diff` through the repository's page: each chart tells the two runs apart, and
+    the intervals drawn for each run are those of its own reports/eval/details.json."""
     dvc(runs.workspace, "plots", "diff", FOREGROUND, QUEUED, "-o", str(tmp_path))
     page = tmp_path / "index.html"
     seen = visit(page)
     assert seen.problems == []
     assert seen.requests == [page.as_uri()]
-    assert len(seen.charts) == 4
+    assert len(seen.charts) == 8
     assert all(chart.drawn for chart in seen.charts.values())
-    classes = list(TINY_PARAMS["fetch"]["categories"])
-    loss, roc = seen.charts["Loss_per_epoch"], seen.charts["reports_eval_plots_roc_json"]
-    assert {FOREGROUND, QUEUED, "training loss", "validation loss"} <= set(loss.legend)
-    assert (loss.lines, loss.dashes) == (4, 2)  # two series for each run, a dash pattern per run
-    assert {FOREGROUND, QUEUED, *classes} <= set(roc.legend)
-    assert (roc.lines, roc.dashes) == (2 * len(classes), 2)
-    confusion = seen.charts["reports_eval_plots_confusion_json"]
-    assert {FOREGROUND, QUEUED} <= set(confusion.titles)  # a panel per run
-    assert confusion.rects == 2 * len(classes) ** 2
+    both, classes = {FOREGROUND, QUEUED}, list(TINY_PARAMS["fetch"]["categories"])
+    for curves in ("Loss_per_epoch", "Validation_scores_per_epoch"):
+        chart = seen.charts[curves]
+        assert both <= set(chart.legend)
+        assert (chart.lines, chart.dashes) == (4, 2)  # two series for each run, a dash per run
+    for name in ("later", "test"):
+        roc = seen.charts[f"reports_eval_plots_{name}_roc_json"]
+        assert both | set(classes) <= set(roc.legend)
+        assert (roc.lines, roc.dashes) == (2 * len(classes), 2)
+        confusion = seen.charts[f"reports_eval_plots_{name}_confusion_json"]
+        assert both <= set(confusion.titles)  # a panel per run
+        assert confusion.rects == 2 * len(classes) ** 2
+    details = {
+        run: json.loads(exp_file(runs.workspace, run, "reports/eval/details.json")) for run in both
+    }
+    assert details[FOREGROUND]["later"]["model"] != details[QUEUED]["later"]["model"]
+    for chart_id, x_title, drawn_from in (
+        ("reports_eval_plots_later_systems_json", "system", systems_drawn),
+        ("reports_eval_plots_later_differences_json", "paired difference", differences_drawn),
+    ):
+        chart = seen.charts[chart_id]
+        assert both <= set(chart.legend)  # a colour per run
+        expected = {run: drawn_from(details[run]["later"]) for run in both}
+        for panel, metric in zip(chart.panels, HEADLINE, strict=True):
+            # A mark per system (or pair) and run, spanning that run's interval (to a pixel).
+            assert panel.intervals(x_title) == {
+                (name, run): pytest.approx(
+                    (bounds[metric]["low"], bounds[metric]["high"], bounds[metric]["value"]),
+                    abs=panel.per_pixel,
+                )
+                for run in both
+                for name, bounds in expected[run].items()
+            }, (chart_id, metric)
+
+
+def exp_file(workspace: Path, name: str, path: str) -> str:
+    """A git-tracked file as experiment `name` committed it."""
+    refs = git(workspace, "for-each-ref", "--format=%(refname)", "refs/exps/").split()
+    (ref,) = [ref for ref in refs if ref.endswith(f"/{name}")]
+    return git(workspace, "show", f"{ref}:{path}")
+
+
+def systems_drawn(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the systems chart draws of one set's report: name -> intervals by metric."""
+    return {SYSTEM_NAMES[system]: report[system]["intervals"] for system in SYSTEM_NAMES}
+
+
+def differences_drawn(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the differences chart draws: name -> paired difference by metric."""
+    return {pair_label(pair): by_metric for pair, by_metric in report["differences"].items()}
 
 
 def test_the_queued_run_used_its_temporary_copy_and_the_outside_checkpoint(
@@ -314,7 +376,7 @@ def test_compare_two_experiments(runs: Runs) -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     print(done.stdout)
-    sets = [line for line in lines if re.match(r"(later|test) set, \d+ papers: ", line)]
+    sets = [line for line in lines if re.match(r"(later|test|validation) set, \d+ papers: ", line)]
     assert sets, done.stdout
     names = rf"A = {FOREGROUND} \(\w{{7}}\), B = {QUEUED} \(\w{{7}}\)$"
     assert all(re.search(names, line) for line in sets), done.stdout
@@ -343,3 +405,129 @@ def test_a_learning_rate_set_with_dash_s_loads_as_a_number(
     dvc(workspace, "queue", "remove", "lr-5e-5")
     (tmp_path / "params.yaml").write_text(written)
     assert load_params(tmp_path / "params.yaml").train.learning_rate == 5e-5, written
+
+
+# The sweep: 2 recipes (tokenize.max_length 64, 16) x 2 seeds (train.seed 42, 43), compared as
+# recipes.
+
+
+def swept(runs: Runs) -> dict[int, list[tuple[str, int]]]:
+    """The sweep's runs from `dvc exp show`: tokenize.max_length -> [(name, train.seed)]."""
+    show = json.loads(dvc(runs.workspace, "exp", "show", "--json", "--rev", SWEEP_BRANCH).stdout)
+    recipes: dict[int, list[tuple[str, int]]] = {}
+    for name, data in sorted(experiments(show).items()):
+        params = shown_params(data)
+        recipes.setdefault(params["tokenize.max_length"], []).append((name, params["train.seed"]))
+    return recipes
+
+
+def recipe_line(side: str, length: int, members: list[tuple[str, int]]) -> str:
+    seeds = ", ".join(str(seed) for _, seed in members)
+    names = ", ".join(name for name, _ in members)
+    return f"{side} = tokenize.max_length={length}: 2 runs (train.seed {seeds}): {names}"
+
+
+def test_the_grid_sweep_ran_every_combination_through_the_queue(runs: Runs) -> None:
+    recipes = swept(runs)
+    assert {name for members in recipes.values() for name, _ in members} == set(SWEPT)
+    assert {length: sorted(seed for _, seed in members) for length, members in recipes.items()} == {
+        64: [42, 43],
+        16: [42, 43],
+    }
+
+
+def test_compare_by_a_key_gives_a_verdict_on_the_recipes(runs: Runs) -> None:
+    recipes = swept(runs)
+    done = arxivist(runs.workspace, "compare", "--by", "tokenize.max_length", SWEEP_BRANCH)
+    assert done.returncode == 0, done.stderr
+    print(done.stdout)
+    lines = done.stdout.splitlines()
+    assert lines[:3] == [
+        recipe_line("A", 64, recipes[64]),  # the sweep commit's own value first
+        recipe_line("B", 16, recipes[16]),
+        "B - A changes tokenize.max_length: 64 -> 16",
+    ]
+    sets = [line.split()[0] for line in lines if re.match(r"\w+ set, \d+ papers$", line)]
+    assert sets == ["later", "test", "validation"]
+    for metric in HEADLINE:
+        spread = r"\d\.\d{4} ± \d\.\d{4}"
+        row = rf"{metric} +{spread} +{spread} +[+-]\d\.\d{{4}} \[.*\] +\d\.\d\d +"
+        rows = [line for line in lines if re.match(row + "(B better|B worse|no evidence)$", line)]
+        assert len(rows) == len(sets), done.stdout
+    assert "a verdict on the recipes (these" in done.stdout
+    assert max(map(len, lines)) <= 100
+    unknown = arxivist(runs.workspace, "compare", "--by", "tokenize.length", SWEEP_BRANCH)
+    assert (unknown.returncode, unknown.stderr) == (
+        1,
+        f"error: no experiment of {SWEEP_BRANCH} has the params key 'tokenize.length'\n",
+    )
+
+
+def test_compare_groups_named_or_globbed_and_refuses_mixed_recipes(runs: Runs) -> None:
+    recipes = swept(runs)
+    sides = [",".join(name for name, _ in recipes[length]) for length in (64, 16)]
+    table = arxivist(runs.workspace, "compare", *sides, "--md")
+    assert table.returncode == 0, table.stderr
+    header = "| set | metric | A mean ± SD | B mean ± SD | B - A [95% CI] | P(B>A) | verdict |"
+    assert header in table.stdout
+    rows = [line for line in table.stdout.splitlines() if re.match(r"\| \w+ \(\d+ papers\)", line)]
+    assert len(rows) == 3 * len(HEADLINE), table.stdout
+    mixed = arxivist(runs.workspace, "compare", "grid-*", FOREGROUND)
+    values = ", ".join(f"{n}: {length}" for n, length in sorted(named_lengths(recipes).items()))
+    assert (mixed.returncode, mixed.stderr) == (
+        1,
+        f"error: grid-*: its runs differ in tokenize.max_length ({values}); a recipe's runs may "
+        "differ only in train.seed\n",
+    )
+    # main's own experiments differ in more than one key: no recipes by one of them.
+    by = arxivist(runs.workspace, "compare", "--by", "train.learning_rate")
+    assert by.returncode == 1
+    assert by.stderr.startswith(
+        "error: the experiments of HEAD differ in fetch.timeout_seconds beside "
+        "train.learning_rate and train.seed ("
+    ), by.stderr
+
+
+def named_lengths(recipes: dict[int, list[tuple[str, int]]]) -> dict[str, int]:
+    return {name: length for length, members in recipes.items() for name, _ in members}
+
+
+def test_seeds_finds_each_runs_recipe_at_its_other_seeds(runs: Runs) -> None:
+    recipes = swept(runs)
+    (a, _), (b, _) = recipes[64][0], recipes[16][0]
+    models = arxivist(runs.workspace, "compare", a, b)
+    assert models.returncode == 0, models.stderr
+    said = " ".join(line.strip() for line in models.stdout.splitlines())
+    assert "Note: a verdict on these two models, one training run each" in said
+    assert f"both recipes have runs at other seeds here: arxivist compare --seeds {a} {b}" in said
+    seeded = arxivist(runs.workspace, "compare", "--seeds", a, b)
+    assert seeded.returncode == 0, seeded.stderr
+    lines = seeded.stdout.splitlines()
+    members = [", ".join(name for name, _ in recipes[length]) for length in (64, 16)]
+    assert lines[0] == f"A = {a}: 2 runs (train.seed 42, 43): {members[0]}"
+    assert lines[1] == f"B = {b}: 2 runs (train.seed 42, 43): {members[1]}"
+
+
+def test_the_pick_is_made_on_validation_and_reported_once_on_the_later_set(runs: Runs) -> None:
+    done = arxivist(
+        runs.workspace, "compare", "--by", "tokenize.max_length", "--pick", SWEEP_BRANCH
+    )
+    assert done.returncode == 0, done.stderr
+    print(done.stdout)
+    lines = done.stdout.splitlines()
+    papers = len(pd.read_parquet(runs.workspace / "data" / "split" / "validation.parquet"))
+    assert lines[0] == (
+        f"Pick by roc_auc_ovr on the validation set ({papers} papers), among the recipes of "
+        f"tokenize.max_length (the experiments of {SWEEP_BRANCH}):"
+    )
+    assert re.match(r"recipe +runs +mean ± SD +B - baseline \[95% CI\] +verdict$", lines[1])
+    assert re.match(r"tokenize\.max_length=64 \(baseline\) +2 +\d\.\d{4} ± \d\.\d{4}$", lines[2])
+    challenger = re.match(
+        r"tokenize\.max_length=16 +2 +.* (B better|B worse|no evidence)$", lines[3]
+    )
+    assert challenger, lines[3]
+    winner = "16" if challenger[1] == "B better" else "64"
+    assert lines[5].startswith(f"Picked tokenize.max_length={winner}")
+    reported = [i for i, line in enumerate(lines) if "on the later set, once" in line]
+    assert len(reported) == 1 and reported[0] > 5
+    assert not any("later" in line for line in lines[:5])  # the later set chose nothing

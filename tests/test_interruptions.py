@@ -182,3 +182,90 @@ def test_a_full_disk_at_the_model_save_leaves_model_and_reports_as_they_were(
     assert outputs(workspace) == before
     leftovers = [p for p in (workspace / "models").iterdir() if p.name.endswith(".tmp")]
     assert leftovers == [] and not list((workspace / "reports").glob(".*.tmp"))
+
+
+FREE_KIB = 8  # room for a small file (config.json, dataset_dict.json), not for weights or arrays
+ON_A_FULL_DISK = """set -e
+cp -a "$FOLDER" "$SCRATCH/before"
+mount -t tmpfs -o size=16m tmpfs "$FOLDER"
+cp -a "$SCRATCH/before/." "$FOLDER/"
+dd if=/dev/zero of="$FOLDER/.fill" bs=4k 2>/dev/null || true
+truncate -s "-${FREE_KIB}k" "$FOLDER/.fill"
+status=0
+"$@" || status=$?
+rm "$FOLDER/.fill"
+mkdir "$SCRATCH/after" && cp -a "$FOLDER" "$SCRATCH/after/"
+exit $status
+"""
+
+
+def on_a_full_disk(
+    workspace: Path, folder: str, command: list[str], scratch: Path
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run `command` in `workspace` with `folder` on a file system of its own that is full but
+    for FREE_KIB: a tmpfs mounted in a private mount namespace (`unshare -rm`: no root needed,
+    nothing outside sees it), holding a copy of what was there. The tmpfs goes when the command
+    ends, so its content is copied to `scratch`/after/`folder` first. Returns the run and that
+    copy's parent (`file_hashes(it, folder)`)."""
+    scratch.mkdir()
+    probe = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size=4k tmpfs "{scratch}"'],
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode != 0:
+        pytest.skip(f"no private mount namespace here to make a small disk: {probe.stderr}")
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", ON_A_FULL_DISK, "sh", *command],
+        cwd=workspace,
+        env={
+            **tool_env(),
+            "FOLDER": folder,
+            "SCRATCH": str(scratch),
+            "FREE_KIB": str(FREE_KIB),
+            "TMPDIR": str(scratch),
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert (scratch / "after" / folder).is_dir(), done.stderr
+    return done, scratch / "after"
+
+
+@pytest.mark.parametrize(
+    ("folder", "command", "output"),
+    [
+        ("data", ["data/split", "data/tokenized"], "data/tokenized"),
+        (
+            "models",
+            ["data/tokenized", "data/labeled/labels.json", "models/model", "reports/train"],
+            "models/model",
+        ),
+    ],
+    ids=["tokenize", "train"],
+)
+def test_a_full_disk_is_one_line_naming_the_stage_and_leaves_the_outputs_as_they_were(
+    workspace: Path, tmp_path: Path, folder: str, command: list[str], output: str
+) -> None:
+    """A real full file system under the stage's output: pyarrow's write of the tokenized
+    splits, and safetensors' write of the model, fail for want of space (each was a traceback)."""
+    stage = "tokenize" if output == "data/tokenized" else "train"
+    before = file_hashes(workspace, folder, "reports")
+    entries = sorted(path.name for path in (workspace / folder).iterdir())
+
+    done, after = on_a_full_disk(
+        workspace, folder, ["python", "-m", f"stages.{stage}", *command], tmp_path / "scratch"
+    )
+
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"error: {stage}: no space left on device; free space and rerun (no output is left "
+        "half-written)"
+    )
+    assert file_hashes(after, folder) == {k: v for k, v in before.items() if k.startswith(folder)}
+    assert sorted(path.name for path in (after / folder).iterdir()) == entries  # no temporary
+    assert file_hashes(workspace, "reports") == {
+        k: v for k, v in before.items() if k.startswith("reports")
+    }
+    assert not list((workspace / "reports").glob(".*.tmp"))

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,13 @@ import pytest
 import yaml
 
 from arxivist.atomic import write_jsonl
-from arxivist.later import OverlapError, later_papers
+from arxivist.later import OverlapError, later_sample
 from arxivist.papers import BadArxivId, NotEnoughPapers, Paper, submission_month
 from arxivist.params import Params, ParamsError, params_from_dict
 from arxivist.sources import fetch_papers
 from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
 from standins.corpus import snapshot_records, write_snapshot
+from standins.workspace import dvc, git, make_workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = ("cs.AI", "cs.IR", "cs.RO")
@@ -90,7 +92,7 @@ def ids_by_code(papers: list[Paper]) -> dict[str, list[str]]:
 def test_snapshot_later_set_is_the_first_by_id_within_the_window(tmp_path: Path) -> None:
     params = snapshot_params(snapshot(tmp_path), submitted_from="2025-01-15")  # month granularity
     training = fetch_papers(params.fetch)
-    papers = later_papers(params, (paper.id for paper in training))
+    papers = later_sample(params, training).papers
     by_code = ids_by_code(papers)
     assert {code: len(ids) for code, ids in by_code.items()} == dict.fromkeys(CODES, 4)
     for ids in by_code.values():  # both January papers, then the first two of March
@@ -104,13 +106,42 @@ def test_snapshot_later_set_short_fails_naming_counts_unless_allowed(tmp_path: P
     path = snapshot(tmp_path)
     wanted = {"cs.AI": 6, "cs.IR": 5, "cs.RO": 4}  # January and March hold 5 of each
     params = snapshot_params(path, categories=wanted)
-    training = [p.id for p in fetch_papers(params.fetch)]
+    training = fetch_papers(params.fetch)
     with pytest.raises(NotEnoughPapers, match=r"later\.categories.*cs\.AI: 5 of 6") as caught:
-        later_papers(params, training)
+        later_sample(params, training)
     assert "cs.IR" not in str(caught.value)
     assert "later.allow_short" in str(caught.value)
-    allowed = later_papers(snapshot_params(path, categories=wanted, allow_short=True), training)
+    allowed = later_sample(snapshot_params(path, categories=wanted, allow_short=True), training)
+    allowed = allowed.papers
     assert Counter(p.primary_category for p in allowed) == {"cs.AI": 5, "cs.IR": 5, "cs.RO": 4}
+
+
+def test_a_later_paper_with_a_training_text_is_dropped_counted_and_replaced(
+    tmp_path: Path,
+) -> None:
+    """The training sample's texts are dropped while choosing: the next papers fill the quota."""
+    records = snapshot_records(dict.fromkeys(CODES, 3))
+    later = snapshot_records(dict.fromkeys(CODES, 3), month="2501")
+    later[0]["abstract"] = records[2]["abstract"].upper()  # cs.AI: the same text once normalised
+    later[4]["abstract"] = records[0]["abstract"]  # cs.IR's second, a cs.AI training text
+    path = write_snapshot(tmp_path / "s.jsonl", records + later)
+    params = snapshot_params(path, training=3, categories=dict.fromkeys(CODES, 2))
+    training = fetch_papers(params.fetch)
+
+    sample = later_sample(params, training)
+
+    assert ids_by_code(sample.papers) == {
+        "cs.AI": ["2501.00002", "2501.00003"],
+        "cs.IR": ["2501.00004", "2501.00006"],
+        "cs.RO": ["2501.00007", "2501.00008"],
+    }
+    assert sample.report()["training_texts"] == {
+        "count": 2,
+        "examples": ["2501.00001", "2501.00005"],
+    }
+    params = snapshot_params(path, training=3, categories=dict.fromkeys(CODES, 3))
+    with pytest.raises(NotEnoughPapers, match=r"cs\.AI: 2 of 3, cs\.IR: 2 of 3"):
+        later_sample(params, training)
 
 
 def test_a_window_that_does_not_start_after_the_training_sample_is_refused(
@@ -118,14 +149,14 @@ def test_a_window_that_does_not_start_after_the_training_sample_is_refused(
 ) -> None:
     path = snapshot(tmp_path)
     params = snapshot_params(path, training=8)  # 5 of January 2024, 2 of December, 1 of January
-    training = [p.id for p in fetch_papers(params.fetch)]
+    training = fetch_papers(params.fetch)
     with pytest.raises(ParamsError, match=r"later\.submitted_from: 2025-01-01 .* 2025-01,") as err:
-        later_papers(params, training)
+        later_sample(params, training)
     assert err.value.key == "later.submitted_from"
     params = snapshot_params(
         path, training=8, submitted_from="2025-02-01", categories=dict.fromkeys(CODES, 3)
     )
-    assert {p.id[:4] for p in later_papers(params, training)} == {"2503"}
+    assert {p.id[:4] for p in later_sample(params, training).papers} == {"2503"}
 
 
 def test_snapshot_later_set_never_shares_a_paper_with_the_training_sample(tmp_path: Path) -> None:
@@ -140,7 +171,7 @@ def test_snapshot_later_set_never_shares_a_paper_with_the_training_sample(tmp_pa
                 continue
             window = {"submitted_from": str(start), "submitted_to": "2025-12-31"}
             params = snapshot_params(path, training_size, allow_short=True, **window)
-            later = later_papers(params, (p.id for p in training))
+            later = later_sample(params, training).papers
             assert later, (training_size, month)
             assert not {p.id for p in later} & {p.id for p in training}, (training_size, month)
 
@@ -181,7 +212,7 @@ def test_api_later_set_never_shares_a_paper_with_the_training_sample(
 
     training = fetch_papers(params.fetch)
     asked = len(arxiv_server.requests)
-    later = later_papers(params, (p.id for p in training))
+    later = later_sample(params, training).papers
 
     assert Counter(p.primary_category for p in later) == dict.fromkeys(CODES, 6)
     assert not {p.id for p in later} & {p.id for p in training}
@@ -191,28 +222,57 @@ def test_api_later_set_never_shares_a_paper_with_the_training_sample(
     assert queries and all("submittedDate:[2025" in query for query in queries), queries
 
 
+def test_api_later_paper_with_a_training_text_is_dropped_and_counted(
+    arxiv_server: FakeArxivApi,
+) -> None:
+    """From the API the later set is filtered after fetching: the quota check names the
+    shortfall (allow_short keeps what is left)."""
+    wanted = {"categories": dict.fromkeys(CODES, 2), "submitted_to": "2025-01-31"}
+    params = api_params(arxiv_server, allow_short=True, **wanted)
+    trained = Paper("2412.00009", "T", "A text seen in training.", "cs.AI", ["cs.AI"])
+    later = [
+        Paper(f"2501.0000{i}", "T", f"Later abstract {i}.", code, [code], "2025-01-03")
+        for i, code in enumerate([*CODES, *CODES], start=1)
+    ]
+    later[3] = replace(later[3], abstract=trained.abstract)
+    arxiv_server.add(later)
+
+    sample = later_sample(params, [trained])
+
+    ids = [p.id for p in sample.papers]
+    assert ids == ["2501.00001", "2501.00002", "2501.00003", "2501.00005", "2501.00006"]
+    assert sample.report()["training_texts"] == {"count": 1, "examples": ["2501.00004"]}
+
+
 def test_api_later_paper_in_the_training_sample_is_refused(arxiv_server: FakeArxivApi) -> None:
     """The last check: a paper whose id month is before its submission date (2412.00001,
-    submitted 2025-01-02) in both samples is caught, naming it."""
+    submitted 2025-01-02) in both samples is caught, naming it, also when its abstract changed
+    (so that the text filter does not drop it first)."""
     params = api_params(arxiv_server, categories=dict.fromkeys(CODES, 1))
-    straddler = Paper("2412.00001", "T", "A.", "cs.AI", ["cs.AI"], "2025-01-02")
+    straddler = Paper("2412.00001", "T", "Its second abstract.", "cs.AI", ["cs.AI"], "2025-01-02")
     others = [
-        Paper(f"2501.0000{i}", "T", "A.", code, [code], "2025-01-03")
+        Paper(f"2501.0000{i}", "T", f"Abstract {i}.", code, [code], "2025-01-03")
         for i, code in enumerate(CODES[1:], start=2)
     ]
     arxiv_server.add([straddler, *others])
+    older = Paper("2411.00007", "T", "An older paper.", "cs.AI", ["cs.AI"], "2024-11-05")
+    first_version = replace(straddler, abstract="Its first abstract.")
     with pytest.raises(OverlapError, match=r"1 of its papers .*2412\.00001"):
-        later_papers(params, ["2412.00001", "2411.00007"])
-    assert [p.id for p in later_papers(params, ["2411.00007"])] == [
+        later_sample(params, [first_version, older])
+    assert [p.id for p in later_sample(params, [older]).papers] == [
         "2412.00001",
         *(p.id for p in others),
     ]
 
 
+# dvc.yaml's paths for the later stage: the training sample, the later set, its report.
+STAGE_PATHS = ("data/raw/papers.jsonl", "data/later/papers.jsonl", "reports/later/papers.json")
+
+
 def run_stage(workdir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
     return subprocess.run(
-        [sys.executable, "-m", "stages.later", "data/raw/papers.jsonl", "data/later/papers.jsonl"],
+        [sys.executable, "-m", "stages.later", *STAGE_PATHS],
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -251,6 +311,8 @@ def test_stage_writes_the_later_set_as_the_training_sample_is_written(workdir: P
     assert {tuple(record) for record in later} == {tuple(raw[0])}
     assert [r["id"] for r in later] == sorted(r["id"] for r in later)
     assert not {r["id"] for r in later} & {r["id"] for r in raw}
+    report = json.loads((workdir / "reports/later/papers.json").read_text())
+    assert report["papers"] == 12 and report["training_texts"] == {"count": 0, "examples": []}
 
 
 @pytest.mark.parametrize(
@@ -268,6 +330,57 @@ def test_stage_fails_in_one_line_and_writes_nothing(
     (workdir / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
     done = run_stage(workdir)
     assert done.returncode == 1
-    (line,) = done.stderr.strip().splitlines()
+    # A shortfall comes after the log's counts of what was dropped (which may explain it).
+    *counts, line = done.stderr.strip().splitlines()
     assert line.startswith("error: ") and message in line, done.stderr
+    assert all(" later: " in count for count in counts), done.stderr
     assert not (workdir / "data" / "later").exists()
+    assert not (workdir / "reports").exists()
+
+
+@pytest.mark.slow
+def test_dvc_repro_drops_later_copies_of_training_texts_and_says_how_many(tmp_path: Path) -> None:
+    """The constructed case of issue 24: training abstracts copied onto papers of the later
+    window. `dvc repro later` keeps them out of the later set, fills its quota from the next
+    papers, and says so in its log and in reports/later/papers.json."""
+    training = snapshot_records(dict.fromkeys(CODES, 6))
+    later = snapshot_records(dict.fromkeys(CODES, 5), month="2502")
+    for copy, original in ((0, 0), (1, 3), (6, 7), (11, 14)):  # cs.AI twice, cs.IR and cs.RO
+        later[copy]["abstract"] = training[original]["abstract"]
+    (tmp_path / "ws").mkdir()
+    write_snapshot(tmp_path / "ws" / "corpus.jsonl", training + later)
+    params = {
+        "fetch": {
+            "source": "snapshot",
+            "snapshot_path": "corpus.jsonl",
+            "categories": dict.fromkeys(CODES, 5),
+        },
+        "later": {
+            "categories": dict.fromkeys(CODES, 3),
+            "submitted_from": "2025-01-01",
+            "submitted_to": "2025-12-31",
+        },
+    }
+    workspace = make_workspace(tmp_path / "ws", params)
+
+    done = dvc(workspace, "repro", "later")
+
+    assert (
+        "later: papers dropped for the abstract text of a paper of the training sample: 4, "
+        "e.g. 2502.00001" in done.stdout + done.stderr
+    )
+    report = json.loads((workspace / "reports/later/papers.json").read_text())
+    assert report["papers"] == 9
+    assert report["training_texts"] == {
+        "count": 4,
+        "examples": ["2502.00001", "2502.00002", "2502.00007"],
+    }
+    chosen = [json.loads(line)["id"] for line in (workspace / "data/later/papers.jsonl").open()]
+    assert chosen == [
+        *("2502.00003", "2502.00004", "2502.00005", "2502.00006", "2502.00008", "2502.00009"),
+        *("2502.00011", "2502.00013", "2502.00014"),
+    ]
+    assert json.loads((workspace / "reports/fetch/papers.json").read_text())["papers"] == 15
+    untracked = git(workspace, "status", "--porcelain", "--untracked-files=all").splitlines()
+    assert {"?? reports/fetch/papers.json", "?? reports/later/papers.json"} <= set(untracked)
+    assert "?? data/later/papers.jsonl" not in untracked  # DVC's to track, git ignores it

@@ -163,12 +163,38 @@ def test_the_old_push_to_hub_points_to_the_upload_command() -> None:
 
 
 def test_every_fetched_category_needs_a_label_and_vice_versa() -> None:
+    same = "; labels, fetch.categories and later.categories name the same categories"
     raw = with_value("labels", {"cs.AI": "AI", "cs.IR": "IR"})
-    with pytest.raises(ParamsError, match=r"labels\.cs\.RO: missing"):
+    missing = f"labels.cs.RO: missing: fetch.categories names cs.RO{same}"
+    with pytest.raises(ParamsError, match=re.escape(missing)):
         params_from_dict(raw)
     raw = with_value("labels", {**COMMITTED["labels"], "cs.LG": "Machine Learning"})
-    with pytest.raises(ParamsError, match=r"labels\.cs\.LG: is not among fetch\.categories"):
+    with pytest.raises(
+        ParamsError, match=re.escape(f"labels.cs.LG: is not among fetch.categories{same}")
+    ):
         params_from_dict(raw)
+    raw = with_value("later/categories", {"cs.AI": 5, "cs.IR": 5})
+    with pytest.raises(ParamsError, match=re.escape(f"got cs.AI, cs.IR{same}")):
+        params_from_dict(raw)
+
+
+@pytest.mark.parametrize(
+    ("path", "nested"),
+    [
+        ("labels", {"CV": "Computer Vision"}),
+        ("fetch/categories", {"CV": 100}),
+        ("later/categories", {"CV": 100}),
+    ],
+)
+def test_a_category_code_split_at_its_dot_is_refused_with_the_recipe(
+    path: str, nested: dict
+) -> None:
+    """What `dvc exp run -S '+labels.cs.CV=Computer Vision'` writes: `cs: {CV: ...}`."""
+    key = path.replace("/", ".")
+    recipe = f"replace the whole mapping: -S '~{key}' -S '+{key}={{...}}'"
+    expected = rf"^params: {re.escape(key)}\.cs: is a mapping .*{re.escape(recipe)}"
+    with pytest.raises(ParamsError, match=expected):
+        params_from_dict(with_value(f"{path}/cs", nested))
 
 
 def test_dates_accept_yaml_dates_and_strings(tmp_path: Path) -> None:
@@ -259,3 +285,57 @@ def test_the_devices_here_are_the_cpu_cores_without_cuda(monkeypatch: pytest.Mon
     assert available_devices() == 1
     with pytest.raises(ParamsError, match=r"is 2 but this machine has 1 GPU\(s\)"):
         check_devices(params_from_dict(with_value("train/processes", 2)).train)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "is empty"),
+        ("# all defaults, please\n", "is empty"),
+        ("- fetch\n- train\n", "must be a mapping of params, got list"),
+        ("42\n", "must be a mapping of params, got int"),
+    ],
+    ids=["empty", "only-a-comment", "list", "number"],
+)
+def test_an_empty_or_non_mapping_file_is_refused_naming_it(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    """DVC refuses such a file too; without the check it read as all defaults."""
+    (tmp_path / "params.yaml").write_text(text)
+    with pytest.raises(ParamsError) as caught:
+        load_params(tmp_path / "params.yaml")
+    assert str(caught.value).startswith(f"params: {tmp_path / 'params.yaml'}: {problem}")
+
+
+def first_line(text: str, start: str) -> int:
+    """The number of the first line of `text` that starts with `start`."""
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if line.startswith(start))
+
+
+@pytest.mark.parametrize(
+    ("anchor", "added", "key"),
+    [
+        ("  epochs:", "  epochs: 3", "train.epochs"),
+        ("    cs.AI:", "    cs.AI: 5", "fetch.categories.cs.AI"),
+        ("  cs.AI:", "  cs.AI: AI", "labels.cs.AI"),
+        ("  license:", "split:\n  seed: 7", "split"),
+    ],
+    ids=["train.epochs", "fetch.categories.cs.AI", "labels.cs.AI", "top-level"],
+)
+def test_a_duplicate_key_is_refused_naming_the_dotted_key_and_both_lines(
+    tmp_path: Path, anchor: str, added: str, key: str
+) -> None:
+    """YAML loaders keep the last of two equal keys, silently; DVC refuses the file, and so does
+    load_params, at any depth. `added` goes after the first line starting with `anchor`."""
+    first = first_line(COMMITTED_TEXT, added.split("\n")[0].split(":")[0] + ":")
+    second = first_line(COMMITTED_TEXT, anchor) + 1
+    lines = COMMITTED_TEXT.splitlines()
+    lines.insert(second - 1, added)
+    (tmp_path / "params.yaml").write_text("\n".join(lines) + "\n")
+    with pytest.raises(ParamsError) as caught:
+        load_params(tmp_path / "params.yaml")
+    assert caught.value.key == key
+    assert str(caught.value) == (
+        f"params: {key}: duplicate key in {tmp_path / 'params.yaml'} (lines {first} and {second}); "
+        "keep one"
+    )

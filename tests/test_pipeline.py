@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from datasets import load_from_disk
 
+from arxivist.evaluation_sets import SETS
 from arxivist.jsonlines import read_jsonl
 from standins.tiny_bert import TOLERANCE
 from standins.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
@@ -39,24 +40,32 @@ OUTPUTS = [
     "reports/train/plots/metrics/val_loss.tsv",
     "reports/train/plots/metrics/val_roc_auc.tsv",
     "reports/train/plots/metrics/val_macro_f1.tsv",
+    "reports/train/plots/metrics/train_papers.tsv",
+    "reports/train/plots/metrics/val_papers.tsv",
     "reports/eval/later/model.json",
     "reports/eval/later/encoder.json",
     "reports/eval/later/tfidf.json",
     "reports/eval/details.json",
     "reports/eval/predictions.jsonl",
-    "reports/eval/plots/confusion.json",
-    "reports/eval/plots/roc.json",
+    *(f"reports/eval/plots/{name}/{plot}.json" for name in SETS for plot in ("confusion", "roc")),
+    "reports/eval/plots/later/systems.json",
+    "reports/eval/plots/later/differences.json",
     "models/published/README.md",
     "models/published/model.safetensors",
 ]
 
 
-# dvc.yaml's plots, by plot id, and the ids of their <div>s on the plots page.
+# dvc.yaml's plots, by plot id, and the ids of their <div>s on the plots page, in its order.
 PLOT_IDS = {
+    **{
+        f"reports/eval/plots/{name}.json": f"reports_eval_plots_{name.replace('/', '_')}_json"
+        for name in (
+            *("later/systems", "later/differences", "later/confusion", "later/roc"),
+            *("test/confusion", "test/roc"),
+        )
+    },
     "Loss per epoch": "Loss_per_epoch",
     "Validation scores per epoch": "Validation_scores_per_epoch",
-    "reports/eval/plots/confusion.json": "reports_eval_plots_confusion_json",
-    "reports/eval/plots/roc.json": "reports_eval_plots_roc_json",
 }
 
 
@@ -104,8 +113,11 @@ def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, 
             for key in ("roc_auc_ovr", "macro_f1", "accuracy"):
                 assert 0.0 <= metrics[key] <= 1.0, (name, system, key)
             assert set(metrics["per_class"]) == {"cs.AI", "cs.IR", "cs.RO"}
-    predictions = (workspace / "reports/eval/predictions.jsonl").read_text().splitlines()
-    assert evaluation["later"]["papers"] + evaluation["test"]["papers"] == len(predictions)
+    predictions = read_jsonl(workspace / "reports/eval/predictions.jsonl")
+    sets = ("later", "test", "validation")  # the model alone on validation: no report
+    scored = {name: [p["id"] for p in predictions if p["set"] == name] for name in sets}
+    assert sum(map(len, scored.values())) == len(predictions)
+    assert [len(scored[name]) for name in sets[:2]] == [evaluation[n]["papers"] for n in sets[:2]]
     assert evaluation["later"]["papers"] == sum(TINY_PARAMS["later"]["categories"].values())
     training = json.loads((workspace / "reports/train/metrics.json").read_text())
     assert 1 <= training["best_epoch"] <= training["step"]
@@ -113,6 +125,21 @@ def test_metrics_have_the_contract_keys_and_sane_ranges(reproduced: tuple[Path, 
     files = next(iter(shown.values()))["data"]
     later = {f"reports/eval/later/{system}.json" for system in ("model", "encoder", "tfidf")}
     assert {"reports/train/metrics.json", *later} <= set(files)
+
+
+def test_the_validation_predictions_are_the_validation_splits_papers_only(
+    reproduced: tuple[Path, str],
+) -> None:
+    """What a sweep's pick reads: every validation paper, none of the test split or later set."""
+    workspace, _ = reproduced
+    scored: dict[str, list[str]] = {}
+    for record in read_jsonl(workspace / "reports/eval/predictions.jsonl"):
+        scored.setdefault(record["set"], []).append(record["id"])
+    split = pd.read_parquet(workspace / "data/split/validation.parquet")
+    assert scored["validation"] == split["id"].tolist()
+    assert not set(scored["validation"]) & (set(scored["test"]) | set(scored["later"]))
+    train = pd.read_parquet(workspace / "data/split/train.parquet")
+    assert not set(scored["validation"]) & set(train["id"])
 
 
 def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> None:
@@ -127,31 +154,45 @@ def test_dvc_plots_render_every_declared_plot(reproduced: tuple[Path, str]) -> N
 def test_the_plots_page_draws_every_chart_offline_in_chromium(
     reproduced: tuple[Path, str], tmp_path: Path
 ) -> None:
-    """`dvc plots show` through the repository's page: every chart drawn, readable, no network."""
+    """`dvc plots show` through the repository's page: every chart drawn, readable, titled with
+    its set and paper count, no network. (tests/test_evaluate.py reads the intervals drawn.)"""
     workspace, _ = reproduced
     dvc(workspace, "plots", "show", "-o", str(tmp_path))
     page = tmp_path / "index.html"
     seen = visit(page)
     assert seen.problems == []
     assert seen.requests == [page.as_uri()]
-    assert set(seen.charts) == set(PLOT_IDS.values())
+    assert list(seen.charts) == list(PLOT_IDS.values())  # the later set first
     assert all(chart.drawn for chart in seen.charts.values())
+    later = sum(TINY_PARAMS["later"]["categories"].values())
+    titles = {chart_id: chart.titles[-1] for chart_id, chart in seen.charts.items()}
+    sizes = {"later": f"later set ({later} papers)", "test": "test split (10 papers)"}
+    for name, size in sizes.items():  # tests/test_evaluate.py reads these titles whole
+        assert all(titles[c].endswith(size) for c in PLOT_IDS.values() if f"_{name}_" in c)
+    assert titles["Loss_per_epoch"] == (
+        "Loss per epoch, training (44 papers) and validation (11 papers)"
+    )
+    assert titles["Validation_scores_per_epoch"] == (
+        "Validation scores per epoch, validation (11 papers; the best epoch is kept)"
+    )
     classes = list(TINY_PARAMS["fetch"]["categories"])
     loss, scores = seen.charts["Loss_per_epoch"], seen.charts["Validation_scores_per_epoch"]
-    assert loss.titles == ["Loss per epoch, training and validation"]
     assert loss.axis_titles == ["epoch", "cross-entropy loss"]
-    assert {"training loss", "validation loss"} <= set(loss.legend)
+    revision = {"revision", "workspace"}  # the dash legend
+    assert set(loss.legend) == {"training loss", "validation loss"} | revision  # counts undrawn
     assert (loss.lines, loss.dashes) == (2, 1)
-    assert {"validation roc auc", "validation macro f1"} <= set(scores.legend)
+    assert set(scores.legend) == {"validation roc auc", "validation macro f1"} | revision
     assert scores.lines == 2
-    roc = seen.charts["reports_eval_plots_roc_json"]
-    assert roc.axis_titles == ["false positive rate", "true positive rate"]
-    assert set(classes) <= set(roc.legend)
-    assert (roc.lines, roc.rules) == (len(classes), 1)  # a line per class, the chance diagonal
-    confusion = seen.charts["reports_eval_plots_confusion_json"]
-    assert confusion.rects == len(classes) ** 2
-    test_papers = len(pd.read_parquet(workspace / "data/split/test.parquet"))
-    assert sum(int(count) for count in confusion.mark_texts) == test_papers
+    predictions = read_jsonl(workspace / "reports/eval/predictions.jsonl")
+    for name in SETS:
+        roc = seen.charts[f"reports_eval_plots_{name}_roc_json"]
+        assert roc.axis_titles == ["false positive rate", "true positive rate"]
+        assert set(classes) <= set(roc.legend)
+        assert (roc.lines, roc.rules) == (len(classes), 1)  # a line per class, the chance diagonal
+        confusion = seen.charts[f"reports_eval_plots_{name}_confusion_json"]
+        assert confusion.rects == len(classes) ** 2
+        pairs = [(p["label"], p["predicted"]) for p in predictions if p["set"] == name]
+        assert confusion.mark_texts == [str(pairs.count((a, p))) for a in classes for p in classes]
 
 
 def test_published_model_loads_in_a_pipeline_with_display_names(

@@ -6,10 +6,12 @@ chunk, in bounded memory.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
 import queue
+import shlex
 import shutil
 import subprocess
 import sys
@@ -21,7 +23,13 @@ import pytest
 from arxivist.cli import main
 from arxivist.inference import CHUNK_SIZE
 from arxivist.manifest import MANIFEST, write_manifest
-from standins.tiny_bert import BF16_TOLERANCE, LABELS, WORDS, build_tiny_classifier
+from standins.tiny_bert import (
+    BF16_TOLERANCE,
+    LABELS,
+    WORDS,
+    build_tiny_classifier,
+    save_pickled_payload,
+)
 
 # Texts of different lengths, so that length-sorted batches run them out of input order.
 TEXTS = [
@@ -555,3 +563,113 @@ def test_predict_imports_only_what_predicting_needs(
     imported = {name.split(".")[0] for name in json.loads(modules)} | set(json.loads(modules))
     assert sorted(imported & (NEVER_FOR_PREDICT | also_never)) == []
     assert {"tokenizers", "numpy"} <= imported
+
+@pytest.mark.parametrize("entry", ["dotdot", "absolute", "symlink"])
+def test_a_manifest_entry_outside_the_folder_is_one_line_naming_it(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str
+) -> None:
+    """A downloaded folder whose checksums.sha256 lists another file of the machine, with its
+    true hash (a pass would tell the folder's author what that file holds): refused, naming the
+    entry and its line, before any output."""
+    (tmp_path / "secret").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
+    write_manifest(folder)
+    name = {"dotdot": "../secret", "absolute": str(tmp_path / "secret"), "symlink": "notes.txt"}
+    (folder / "notes.txt").symlink_to(tmp_path / "secret")
+    digest = hashlib.sha256((tmp_path / "secret").read_bytes()).hexdigest()
+    with (folder / MANIFEST).open("a") as manifest:
+        manifest.write(f"{digest}  {name[entry]}\n")
+    line = len((folder / MANIFEST).read_text().splitlines())
+
+    code, out, err = predict(capsys, "--model", folder, *TEXTS)
+
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        f"error: {folder / MANIFEST}, line {line}: refused entry {name[entry]!r} ("
+    )
+    assert err.count("\n") == 1
+
+
+def test_a_nested_file_of_a_checked_folder_is_verified(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
+    (folder / "onnx").mkdir()
+    (folder / "onnx" / "model.onnx").write_bytes(b"\x08\x07graph")
+    write_manifest(folder)
+    assert "  onnx/model.onnx\n" in (folder / MANIFEST).read_text()
+    assert predict(capsys, "--model", folder, TEXTS[0])[0] == 0
+    damage_by_flipping(folder / "onnx" / "model.onnx")
+    code, out, err = predict(capsys, "--model", folder, TEXTS[0])
+    assert (code, out) == (1, "")
+    assert err.startswith(f"error: {folder / 'onnx' / 'model.onnx'}: damaged (")
+
+
+@pytest.mark.parametrize("safetensors", ["removed", "kept"])
+def test_pickled_weights_are_never_unpickled(
+    model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    safetensors: str,
+) -> None:
+    """A folder whose weights are a pickle that runs code when loaded: refused in one line
+    naming the file (was torch's UnpicklingError traceback); beside model.safetensors it is
+    left alone."""
+    folder = Path(shutil.copytree(model_dir, tmp_path / "downloaded"))
+    marker = tmp_path / "the-payload-ran"
+    save_pickled_payload(folder / "pytorch_model.bin", marker)
+    if safetensors == "removed":
+        (folder / "model.safetensors").unlink()
+
+    code, out, err = predict(capsys, "--model", folder, TEXTS[0])
+
+    assert not marker.exists()
+    if safetensors == "kept":
+        assert (code, err) == (0, "")
+        return
+    assert (code, out) == (1, "")
+    assert err.startswith(
+        f"error: {folder / 'pytorch_model.bin'}: not loaded: arxivist loads only safetensors "
+        "weights (model.safetensors), as unpickling a file can run code. "
+    )
+    assert err.count("\n") == 1
+
+
+def test_a_reader_that_stops_early_ends_predict_quietly_with_status_141(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """`arxivist predict ... | head -1`, as a shell runs it: 141 (128 + SIGPIPE, what `yes | head
+    -1` gives), nothing on stderr. The output (about 1 MB) is larger than a pipe holds, so predict
+    is still writing when head has gone."""
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"{TEXTS[i % len(TEXTS)]}\n" for i in range(10 * CHUNK_SIZE)))
+    command = [
+        *(sys.executable, "-m", "arxivist.cli", "predict", "--model", model_dir),
+        *("--format", "jsonl", "--all-scores", "--input", path),
+    ]
+    done = subprocess.run(  # with pipefail, the status is predict's: head's is 0
+        ["bash", "-o", "pipefail", "-c", f'{shlex.join(map(str, command))} 2>"$ERR" | head -1'],
+        env={**os.environ, "ERR": str(tmp_path / "err")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert (done.returncode, done.stderr) == (141, "")
+    assert len(done.stdout.splitlines()) == 1 and json.loads(done.stdout)["label"] in LABELS.names
+    assert (tmp_path / "err").read_text() == ""
+
+
+def test_a_full_disk_under_stdout_is_one_line(model_dir: Path) -> None:
+    """stdout on /dev/full, a device that answers every write with ENOSPC (was a traceback)."""
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "arxivist.cli", "predict", "--model", str(model_dir), *TEXTS],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert (done.returncode, done.stderr) == (
+        1,
+        "error: arxivist predict: no space left on device; free space and rerun\n",
+    )

@@ -41,11 +41,21 @@ COUNTS = {
     "validation": {"cs.AI": 2, "cs.IR": 2, "cs.RO": 1},
     "test": {"cs.AI": 3, "cs.IR": 2, "cs.RO": 1},
 }
+# reports/fetch/papers.json as the fetch stage writes it (here: 21 papers).
+FETCH_REPORT = {
+    "papers": 21,
+    "ids_repaired": {"count": 2, "examples": ["2503.1868 -> 2503.18680", "2502.034 -> 2502.03400"]},
+    "versions_collapsed": {"count": 1, "examples": ["2401.00003: v2 kept, v1 dropped"]},
+    "duplicate_ids": {"count": 1, "examples": ["2503.18680"]},
+    "duplicate_texts": {"count": 3, "examples": ["2401.00009 (same text as 2401.00004)"]},
+    "wordless_abstracts": {"count": 0, "examples": []},
+}
 ARGS = (
     "models/model",
     "reports/eval/details.json",
     "reports/train/metrics.json",
     "reports/train/details.json",
+    "reports/fetch/papers.json",
     "data/labeled/labels.json",
     "data/split",
     "data/later/papers.jsonl",
@@ -128,6 +138,8 @@ def workdir(tmp_path: Path, tiny_classifier: Path, monkeypatch: pytest.MonkeyPat
         "compute": {"device": "cpu", "precision": "bf16", "hardware": "Xeon (AVX512, AMX)"},
     }
     (tmp_path / "reports" / "train" / "details.json").write_text(json.dumps(train_details))
+    (tmp_path / "reports" / "fetch").mkdir(parents=True)
+    (tmp_path / "reports" / "fetch" / "papers.json").write_text(json.dumps(FETCH_REPORT))
     write_evaluation(tmp_path, EVAL_METRICS)
     LABELS.save(tmp_path / "data" / "labeled" / "labels.json")
     day = iter(range(3, 28))
@@ -275,6 +287,31 @@ def test_card_body_states_data_training_results_limits_and_reproduction(workdir:
     assert "English" in text
     assert "shared over the calendar months of the window" in text
     assert "`dvc.lock` lists this\nfolder's hash" in text and "dvc pull" in text
+
+
+def test_card_states_what_fetch_repaired_and_dropped(workdir: Path) -> None:
+    text = (run_publish(workdir) / "README.md").read_text()
+
+    data = text[text.index("## Data") : text.index("## Training")]
+    assert "reports/fetch/papers.json" in data
+    assert [line for line in data.splitlines() if line.startswith("- ")] == [
+        "- ids that had lost trailing zeros (an id once read as a number), padded to their "
+        "month's digits: 2, e.g. 2503.1868 -> 2503.18680",
+        "- records dropped for a newer version of their paper: 1, e.g. 2401.00003: v2 kept, v1 "
+        "dropped",
+        "- records dropped for repeating an id in the same version: 1, e.g. 2503.18680",
+        "- papers dropped for the abstract text of an earlier paper of the sample: 3, e.g. "
+        "2401.00009 (same text as 2401.00004)",
+        "- papers dropped for an abstract without words: 0",
+    ]
+
+
+def test_card_refuses_a_fetch_report_without_a_count(workdir: Path) -> None:
+    report = {key: value for key, value in FETCH_REPORT.items() if key != "duplicate_texts"}
+    (workdir / "reports" / "fetch" / "papers.json").write_text(json.dumps(report))
+    with pytest.raises(CardError, match=r"papers\.json: missing duplicate_texts \(a count"):
+        run_publish(workdir)
+    assert not (workdir / "models" / "published").exists()
 
 
 def test_card_keeps_local_paths_out_and_says_when_dates_are_unknown(

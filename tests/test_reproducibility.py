@@ -24,11 +24,18 @@ SMALL_FILES = (
     "reports/train/plots/metrics/val_loss.tsv",
     "reports/train/plots/metrics/val_roc_auc.tsv",
     "reports/train/plots/metrics/val_macro_f1.tsv",
+    "reports/train/plots/metrics/train_papers.tsv",
+    "reports/train/plots/metrics/val_papers.tsv",
     "reports/eval/later/model.json",
     "reports/eval/later/encoder.json",
     "reports/eval/later/tfidf.json",
-    "reports/eval/plots/confusion.json",
-    "reports/eval/plots/roc.json",
+    *(
+        f"reports/eval/plots/{name}/{plot}.json"
+        for name in ("later", "test")
+        for plot in ("confusion", "roc")
+    ),
+    "reports/eval/plots/later/systems.json",
+    "reports/eval/plots/later/differences.json",
 )
 
 

@@ -52,12 +52,17 @@ def test_first_n_per_primary_category_in_id_order(tmp_path: Path, name: str) -> 
 
 def test_primary_category_is_the_first_listed(tmp_path: Path) -> None:
     records = [
-        {"id": "2401.00001v2", "categories": "cs.LG cs.AI", "abstract": "a", "title": " T \n x"},
-        {"id": "2401.00002", "categories": "cs.AI cs.LG", "abstract": "b  c", "title": ""},
+        {"id": "2401.00001v2", "categories": "cs.LG cs.AI", "abstract": "A", "title": " T \n x"},
+        {
+            "id": "2401.00002",
+            "categories": "cs.AI cs.LG",
+            "abstract": "An \n abstract",
+            "title": "",
+        },
     ]
-    papers = read_snapshot(str(write_snapshot(tmp_path / "s.jsonl", records)), {"cs.AI": 5})
+    papers = read_snapshot(str(write_snapshot(tmp_path / "s.jsonl", records)), {"cs.AI": 5}).papers
     assert [(p.id, p.categories, p.abstract) for p in papers] == [
-        ("2401.00002", ["cs.AI", "cs.LG"], "b c")
+        ("2401.00002", ["cs.AI", "cs.LG"], "An abstract")
     ]
 
 
@@ -65,10 +70,11 @@ def test_published_comes_from_the_first_version(tmp_path: Path) -> None:
     record = {
         "id": "0704.0001",
         "categories": "cs.AI",
-        "abstract": "x",
+        "abstract": "An abstract.",
         "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}],
     }
-    (paper,) = read_snapshot(str(write_snapshot(tmp_path / "s.jsonl", [record])), {"cs.AI": 1})
+    path = write_snapshot(tmp_path / "s.jsonl", [record])
+    (paper,) = read_snapshot(str(path), {"cs.AI": 1}).papers
     assert paper.published == "2007-04-02"
 
 
@@ -122,7 +128,7 @@ def spoiled(tmp_path: Path, second: str | bytes) -> Path:
     return path
 
 
-def line(title: str = '"T"', categories: str = '"cs.AI"', abstract: str = '"x"') -> str:
+def line(title: str = '"T"', categories: str = '"cs.AI"', abstract: str = '"An abstract."') -> str:
     """Paper 2401.00002's snapshot line with these fields (each JSON text)."""
     fields = f'"title": {title}, "categories": {categories}, "abstract": {abstract}'
     return f'{{"id": "2401.00002", {fields}}}'
@@ -165,6 +171,14 @@ BAD_LINES = {
         ", line 2: categories must be a space-separated string or a list of category codes, got "
         "a list ([1, 2])",
     ),
+    "id-no-month": (
+        '{"id": "2513.00001", "categories": "cs.AI", "abstract": "x"}',
+        ", line 2: id '2513.00001' is not an arXiv id: 13 is no month (YYMM)",
+    ),
+    "id-too-many-digits": (
+        '{"id": "2401.000021", "categories": "cs.AI", "abstract": "x"}',
+        ", line 2: id '2401.000021' is not an arXiv id: ids of 2024-01 have 5 digits after the dot",
+    ),
     "id-object": (
         '{"id": {"n": 2}, "categories": "cs.AI", "abstract": "x"}',
         ', line 2: id must be a string, got an object ({"n": 2})',
@@ -184,7 +198,7 @@ def test_a_bad_line_is_one_error_naming_file_and_line(tmp_path: Path, name: str)
 
 def test_categories_may_be_a_json_list_primary_first(tmp_path: Path) -> None:
     path = spoiled(tmp_path, line(title="null", categories='["cs.AI", "cs.LG"]'))
-    papers = read_snapshot(str(path), {"cs.AI": 3})
+    papers = read_snapshot(str(path), {"cs.AI": 3}).papers
     assert [(p.id, p.categories, p.title) for p in papers][1] == (
         "2401.00002",
         ["cs.AI", "cs.LG"],
@@ -233,29 +247,70 @@ def test_an_empty_snapshot_fails_at_fetch_naming_every_category(tmp_path: Path) 
         fetch_papers(fetch_params(path, {"cs.AI": 3, "cs.IR": 2}, allow_short=True))
 
 
-def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> None:
-    path = spoiled(tmp_path, line(abstract="42"))
+def run_fetch(
+    workdir: Path, snapshot: Path, categories: dict[str, int]
+) -> subprocess.CompletedProcess[str]:
+    """The fetch stage on `snapshot` in `workdir`, as dvc.yaml runs it."""
     params = {
-        "fetch": {
-            "source": "snapshot",
-            "snapshot_path": str(path),
-            "categories": {"cs.AI": 2, "cs.IR": 1},
-        },
-        "later": {"categories": {"cs.AI": 1, "cs.IR": 1}},
-        "labels": {"cs.AI": "AI", "cs.IR": "IR"},
+        "fetch": {"source": "snapshot", "snapshot_path": str(snapshot), "categories": categories},
+        "later": {"categories": dict.fromkeys(categories, 1)},
+        "labels": {code: code for code in categories},
     }
-    (tmp_path / "params.yaml").write_text(json.dumps(params))
-    done = subprocess.run(
-        [sys.executable, "-m", "stages.fetch", "raw/papers.jsonl"],
-        cwd=tmp_path,
+    (workdir / "params.yaml").write_text(json.dumps(params))
+    return subprocess.run(
+        [sys.executable, "-m", "stages.fetch", "raw/papers.jsonl", "reports/papers.json"],
+        cwd=workdir,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_the_fetch_stage_says_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    path = spoiled(tmp_path, line(abstract="42"))
+    done = run_fetch(tmp_path, path, {"cs.AI": 2, "cs.IR": 1})
     assert done.returncode == 1
     assert done.stderr == f"error: {path}, line 2: abstract must be a string, got a number (42)\n"
-    assert not (tmp_path / "raw").exists()
+    assert not (tmp_path / "raw").exists() and not (tmp_path / "reports").exists()
+
+
+def test_the_fetch_stage_logs_and_reports_what_it_repaired_and_dropped(tmp_path: Path) -> None:
+    records = snapshot_records({"cs.AI": 4, "cs.IR": 3})
+    records[1]["id"] = float(records[1]["id"].rstrip("0"))  # 2401.00002: no zero to lose
+    records[2]["id"] = "2401.0003"  # 2401.00030, once a float
+    records[4]["abstract"] = records[0]["abstract"]  # cs.IR's first copies cs.AI's first
+    records.append({**records[3], "id": records[3]["id"] + "v2", "abstract": "A newer abstract."})
+    records.append({**records[6], "abstract": "$\\,$ \\\\ {} $$", "id": "2401.00099"})
+    snapshot = write_snapshot(tmp_path / "s.jsonl", records)
+    done = run_fetch(tmp_path, snapshot, {"cs.AI": 4, "cs.IR": 2})
+    assert done.returncode == 0, done.stderr
+    logged = [line.split(" arxivist.dedup: ", 1)[1] for line in done.stderr.splitlines()]
+    assert logged == [
+        "fetch: 6 papers",
+        "fetch: ids that had lost trailing zeros (an id once read as a number), padded to their "
+        "month's digits: 1, e.g. 2401.0003 -> 2401.00030",
+        "fetch: records dropped for a newer version of their paper: 1, e.g. 2401.00004: v2 kept, "
+        "v1 dropped",
+        "fetch: records dropped for repeating an id in the same version: 0",
+        "fetch: papers dropped for the abstract text of an earlier paper of the sample: 1, e.g. "
+        "2401.00005 (same text as 2401.00001)",
+        "fetch: papers dropped for an abstract without words: 0",
+    ]
+    report = json.loads((tmp_path / "reports/papers.json").read_text())
+    assert report == {
+        "papers": 6,
+        "ids_repaired": {"count": 1, "examples": ["2401.0003 -> 2401.00030"]},
+        "versions_collapsed": {"count": 1, "examples": ["2401.00004: v2 kept, v1 dropped"]},
+        "duplicate_ids": {"count": 0, "examples": []},
+        "duplicate_texts": {"count": 1, "examples": ["2401.00005 (same text as 2401.00001)"]},
+        "wordless_abstracts": {"count": 0, "examples": []},
+    }
+    papers = [json.loads(line) for line in (tmp_path / "raw/papers.jsonl").open()]
+    assert [p["id"] for p in papers] == [
+        *("2401.00001", "2401.00002", "2401.00004", "2401.00006", "2401.00007", "2401.00030")
+    ]
+    assert papers[2]["abstract"] == "A newer abstract."
 
 
 def test_the_later_set_without_papers_of_a_category_names_later() -> None:

@@ -5,6 +5,7 @@ import datetime as dt
 import itertools
 import time
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
@@ -36,7 +37,7 @@ def settings(server: FakeArxivApi, categories: dict[str, int], **overrides: obje
 
 
 def fetch(server: FakeArxivApi, categories: dict[str, int], **overrides: object) -> list[Paper]:
-    return fetch_from_api(settings(server, categories, **overrides), backoff_seconds=0)
+    return fetch_from_api(settings(server, categories, **overrides), backoff_seconds=0).papers
 
 
 def paper(id: str, primary: str, *others: str, published: str = "2024-01-15") -> Paper:
@@ -80,7 +81,7 @@ def test_stops_paging_once_the_quota_is_met(arxiv_server: FakeArxivApi) -> None:
 
     got = fetch(arxiv_server, {"cs.AI": 7, "cs.IR": 3})
 
-    assert [p.primary_category for p in got] == ["cs.AI"] * 7 + ["cs.IR"] * 3
+    assert Counter(p.primary_category for p in got) == {"cs.AI": 7, "cs.IR": 3}
     assert starts(arxiv_server) == [0, 5, 0]
 
 
@@ -103,6 +104,41 @@ def test_keeps_configured_primaries_once_without_version(arxiv_server: FakeArxiv
         ("2401.00003", "cs.IR"),
     ]
     assert got[1] == paper("2401.00001", "cs.AI", "cs.IR")
+
+
+def test_keeps_the_newest_version_and_each_abstract_text_once(arxiv_server: FakeArxivApi) -> None:
+    """The API may list a paper twice; the later of two papers of one text, and an abstract
+    without words, are dropped and counted, and the quota check names the shortfall."""
+    first, second, copy, wordless, last = (paper(f"2401.0000{n}", "cs.AI") for n in range(1, 6))
+    copy = replace(copy, abstract=first.abstract.upper())
+    wordless = replace(wordless, abstract="$\\,$ {} $$")
+    arxiv_server.add([first, second, copy, wordless, last])
+    arxiv_server.add(replace(second, abstract="The second version."), version=2)
+
+    sample = fetch_from_api(settings(arxiv_server, {"cs.AI": 5}), backoff_seconds=0)
+
+    assert [(p.id, p.abstract) for p in sample.papers] == [
+        (first.id, first.abstract),
+        (second.id, "The second version."),
+        (last.id, last.abstract),
+    ]
+    assert {kind: (t.count, t.examples) for kind, t in sample.tallies.items() if t.count} == {
+        "versions_collapsed": (1, ["2401.00002: v2 kept, v1 dropped"]),
+        "duplicate_texts": (1, ["2401.00003 (same text as 2401.00001)"]),
+        "wordless_abstracts": (1, ["2401.00004"]),
+    }
+    with pytest.raises(NotEnoughPapers, match=r"cs\.AI: 3 of 5"):
+        fetch_papers(settings(arxiv_server, {"cs.AI": 5}))
+
+
+def test_an_id_that_is_no_arxiv_id_is_refused_naming_it(arxiv_server: FakeArxivApi) -> None:
+    arxiv_server.add(paper("2413.00001", "cs.AI", published="2024-01-02"))
+    with pytest.raises(
+        ArxivFetchError,
+        match=r"^fetch cs\.AI: the arXiv API served a bad id: '2413\.00001v1' is not an arXiv "
+        r"id: 13 is no month \(YYMM\)$",
+    ):
+        fetch(arxiv_server, {"cs.AI": 1})
 
 
 def test_collapses_the_api_line_wrapping(arxiv_server: FakeArxivApi) -> None:

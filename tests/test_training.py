@@ -47,6 +47,7 @@ TOPICS = [WORDS[0:6], WORDS[6:14], WORDS[14:20]]  # planning.., retrieval.., rob
 FILLER = WORDS[20:]
 MAX_LENGTH = 32
 CURVES = ("train_loss", "val_loss", "val_roc_auc", "val_macro_f1")
+PAPERS = {"train_papers": 34, "val_papers": 13}  # the splits' sizes, logged for the plots' titles
 TRAIN = {
     "learning_rate": 1e-2,
     "train_batch_size": 8,
@@ -200,13 +201,16 @@ def test_no_trainer_state_reaches_the_outputs(trained: Path) -> None:
         for p in (trained / "reports").rglob("*")
         if p.is_file()
     )
-    expected = ["details.json", "metrics.json", *sorted(f"plots/metrics/{n}.tsv" for n in CURVES)]
+    logged = sorted(f"plots/metrics/{n}.tsv" for n in (*CURVES, *PAPERS))
+    expected = ["details.json", "metrics.json", *logged]
     assert reports == expected
     assert not any((trained / "scratch").iterdir()), "the Trainer's checkpoints were left behind"
     assert not (trained / "dvc.yaml").exists()
 
 
-def test_curves_have_one_row_per_epoch_and_metrics_name_the_best(trained: Path) -> None:
+def test_curves_and_paper_counts_have_a_row_per_epoch_and_metrics_name_the_best(
+    trained: Path,
+) -> None:
     rows = {name: curve(trained, name) for name in CURVES}
     for name, points in rows.items():
         assert [point["step"] for point in points] == ["1", "2", "3"], name
@@ -221,6 +225,8 @@ def test_curves_have_one_row_per_epoch_and_metrics_name_the_best(trained: Path) 
         **{name: value for name, value in best_values.items() if name != "val_roc_auc"},
     }
     assert summary["val_roc_auc"] > 0.5, "the tiny model should learn the topic words"
+    for name, papers in PAPERS.items():  # every epoch, so each revision's plot data has them
+        assert [point[name] for point in curve(trained, name)] == [str(papers)] * 3, name
 
 
 def test_the_same_seed_gives_the_same_run(

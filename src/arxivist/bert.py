@@ -75,9 +75,7 @@ class Layer(Weights):
         rows, width, hidden = x.shape
         qkv = self.linear("qkv", x).view(rows, width, 3, self.heads, hidden // self.heads)
         query, key, value = qkv.permute(2, 0, 3, 1, 4).unbind(0)
-        attended = F.scaled_dot_product_attention(
-            query, key, value, attn_mask=mask.to(query.dtype)
-        )
+        attended = F.scaled_dot_product_attention(query, key, value, attn_mask=mask.to(query.dtype))
         attended = attended.transpose(1, 2).reshape(rows, width, hidden)
         x = self.norm("attention_norm", self.linear("attention_out", attended) + x, self.eps)
         up = F.gelu(self.linear("up", x), approximate=self.gelu)

@@ -15,6 +15,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from arxivist.arxiv_query import category_query
 from arxivist.cards import METRICS, PER_CLASS, SYSTEMS, DataSummary
+from arxivist.dedup import FETCH_KINDS, describe
 from arxivist.evaluation_sets import SETS
 from arxivist.int8_gate import GATE_KEYS
 from arxivist.labels import LabelSet
@@ -53,10 +54,12 @@ def build_card(
     data: DataSummary,
     evaluation: dict[str, Any],
     training: dict[str, Any],
+    fetched: dict[str, Any],
     int8: Gate | None,
 ) -> ModelCard:
-    """The card of a model trained with `params`; `evaluation` passed check_eval_metrics;
-    `int8`: the int8 model's quality gate (None: publish.int8 is false)."""
+    """The card of a model trained with `params`; `evaluation` passed check_eval_metrics,
+    `fetched` (reports/fetch/papers.json) load_fetch_report; `int8`: the int8 model's quality
+    gate (None: publish.int8 is false)."""
     base_model = _hub_id(params.model.checkpoint)
     card_data = ModelCardData(
         language="en",
@@ -86,7 +89,7 @@ def build_card(
     )
     sections = [
         _intro(params, labels, base_model),
-        _data_section(params, labels, data),
+        _data_section(params, labels, data, fetched),
         _training_section(params, training),
         _results_section(labels, evaluation),
         _int8_section(params, int8),
@@ -125,7 +128,9 @@ classify("We learn a grasping policy for a two-finger gripper from depth images.
 From a checkout of the pipeline: `arxivist predict --model models/published "an abstract"`."""
 
 
-def _data_section(params: Params, labels: LabelSet, data: DataSummary) -> str:
+def _data_section(
+    params: Params, labels: LabelSet, data: DataSummary, fetched: dict[str, Any]
+) -> str:
     splits = data.splits
     rows = [
         f"| {name} (`{code}`) | "
@@ -148,7 +153,14 @@ The model reads the abstract only (no title). The split is stratified by label a
 |---|{"---|" * (len(splits) + 2)}
 {chr(10).join(rows)}
 
-Publication dates: {_date_range(data)}."""
+Publication dates: {_date_range(data)}.
+
+One paper, one place: before the split, the fetch stage checks every arXiv id against arXiv's two
+id schemes and keeps one record per paper (its newest version) and each abstract text once (compared
+ignoring case, punctuation and spacing; in the paper submitted first); the later set drops any paper
+whose text is in this sample. What fetch changed (`reports/fetch/papers.json`):
+
+{chr(10).join(f"- {describe(kind, fetched[kind])}" for kind in FETCH_KINDS)}"""
 
 
 def _source(params: Params) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from arxivist.dedup import FETCH_KINDS
 from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import BASELINES, SETS
 from arxivist.labels import LabelSet
@@ -71,6 +72,23 @@ def load_report(metrics: Path, details: Path) -> dict[str, Any]:
     if not all(isinstance(part, dict) for part in parts):
         raise CardError(f"{metrics} and {details} must hold JSON objects")
     return _merge(parts[1], parts[0])
+
+
+def load_fetch_report(path: Path) -> dict[str, Any]:
+    """reports/fetch/papers.json: a count and examples for each kind of repair and drop."""
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise CardError(f"{path}: not JSON ({err})") from None
+    for kind in FETCH_KINDS:
+        tally = report.get(kind) if isinstance(report, dict) else None
+        if not (
+            isinstance(tally, dict)
+            and isinstance(tally.get("count"), int)
+            and isinstance(tally.get("examples"), list)
+        ):
+            raise CardError(f"{path}: missing {kind} (a count and examples)")
+    return report
 
 
 def _merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

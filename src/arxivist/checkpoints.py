@@ -13,13 +13,11 @@ from arxivist.params import DEFAULT_CHECKPOINT, ModelParams
 
 # What a sequence-classification fine-tune needs from a Hub repository; skips TF/Flax/ONNX weights.
 HUB_FILES = ["*.json", "*.txt", "*.model", "*.safetensors"]
-# What a folder needs to be a PyTorch model with its tokenizer: any one file of each group.
-WEIGHTS = (
-    "model.safetensors",
-    "model.safetensors.index.json",
-    "pytorch_model.bin",
-    "pytorch_model.bin.index.json",
-)
+# What a folder needs to be a model with its tokenizer: any one file of each group. Weights are
+# safetensors only: a pickled checkpoint (PICKLED) can run code when it is loaded, so arxivist
+# never loads one (and tells transformers so: use_safetensors=True).
+SAFETENSORS = ("model.safetensors", "model.safetensors.index.json")
+PICKLED = ("pytorch_model.bin", "pytorch_model.bin.index.json")
 TOKENIZER = (
     "tokenizer.json",
     "vocab.txt",
@@ -32,6 +30,27 @@ TOKENIZER = (
 
 class CheckpointError(ArxivistError):
     """The checkpoint cannot be found; the message names the param and the id."""
+
+
+class PickledWeights(ArxivistError):
+    """A model folder whose weights are pickled only (pytorch_model.bin); the message names the
+    file and says how to convert it."""
+
+
+def has_safetensors(folder: Path, source: str = "") -> bool:
+    """Whether `folder` holds safetensors weights, the only ones arxivist loads. A folder with
+    pickled weights only fails naming the file (`source`, e.g. the param, first), before anything
+    reads it: nothing is ever unpickled. Shared by every loader of a user's folder."""
+    if any((folder / name).is_file() for name in SAFETENSORS):
+        return True
+    pickled = next((folder / name for name in PICKLED if (folder / name).is_file()), None)
+    if pickled is None:
+        return False
+    raise PickledWeights(
+        f"{source + ': ' if source else ''}{pickled}: not loaded: arxivist loads only safetensors "
+        f"weights ({SAFETENSORS[0]}), as unpickling a file can run code. If you trust it, "
+        "convert the folder with transformers: from_pretrained(FOLDER) then save_pretrained(FOLDER)"
+    )
 
 
 def resolve_checkpoint(model: ModelParams) -> Path:
@@ -76,8 +95,8 @@ def resolve_checkpoint(model: ModelParams) -> Path:
 
 
 def check_model_folder(folder: Path, what: str | None = None) -> None:
-    """Refuse a checkpoint folder without a model's config (with its model_type), weights
-    (safetensors or PyTorch) and tokenizer files, before any of it is loaded."""
+    """Refuse a checkpoint folder without a model's config (with its model_type), safetensors
+    weights and tokenizer files, before any of it is loaded."""
     config = folder / "config.json"
     try:
         model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
@@ -87,8 +106,8 @@ def check_model_folder(folder: Path, what: str | None = None) -> None:
         problem = "its config.json is not a JSON object"
     else:
         problem = "" if model_type else "its config.json names no model_type"
-    if not problem and not any((folder / name).is_file() for name in WEIGHTS):
-        problem = f"no weights ({' or '.join(WEIGHTS[::2])})"
+    if not problem and not has_safetensors(folder, "model.checkpoint"):
+        problem = f"no weights ({SAFETENSORS[0]})"
     if not problem and not any((folder / name).is_file() for name in TOKENIZER):
         problem = f"no tokenizer ({', '.join(TOKENIZER[:3])}, ...)"
     if problem:

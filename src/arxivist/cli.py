@@ -5,7 +5,8 @@ run(args) -> exit code; modules import their heavy dependencies inside run(), an
 command's module is imported (all of them for `arxivist -h`), so `arxivist predict` starts with
 what predicting needs. A user's error is
 raised as an ArxivistError, from run() or before it, and main() reports it, for every command
-alike, as one line `error: <message>` on stderr with its exit status (1 unless it says otherwise).
+alike, as one line `error: <message>` on stderr with its exit status (1 unless it says otherwise);
+a full disk too. A reader that stops reading (`| head`) ends the command quietly (CLOSED_PIPE).
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import os
 import sys
 from collections.abc import Callable
 
-from arxivist.errors import ArxivistError, report
+from arxivist.errors import ArxivistError, DiskFull, disk_full, report
 from arxivist.stage import check_hub_endpoint
 
+# The exit status when stdout is closed early (`arxivist predict ... | head -1`): 128 + SIGPIPE,
+# what a shell reports for any program the closed pipe stops (`yes | head -1`), with no message.
+CLOSED_PIPE = 141
 COMMANDS = {
     "predict": "arxivist.predict",
     "compare": "arxivist.compare",
@@ -34,9 +38,15 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except ArxivistError as err:
         return report(err)
-    except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as `yes | head` does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return CLOSED_PIPE
+    except Exception as err:
+        full = disk_full(err)
+        if not full:
+            raise
+        command = " ".join(["arxivist", *(sys.argv[1:] if argv is None else argv)[:1]])
+        return report(DiskFull(f"{command}: {full}; free space and rerun"))
 
 
 def parse(argv: list[str] | None) -> tuple[argparse.Namespace, Callable[..., int]]:

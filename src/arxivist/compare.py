@@ -1,24 +1,28 @@
-"""`arxivist compare A B`: is revision B better than A on the same papers, or can the data not say?
+"""`arxivist compare A B`: is B better than A on the same papers, or can the data not say?
 
-Both revisions' per-paper predictions (reports/eval/predictions.jsonl, a DVC-cached output of the
-evaluate stage) are read through DVC, from the cache or the remote, without checking either out;
+Both sides' per-paper predictions (reports/eval/predictions.jsonl, a DVC-cached output of the
+evaluate stage) are read through DVC, from the cache or the remote, without checking any out;
 A and B are git revisions, tags or DVC experiment names, and B defaults to the workspace (the
 difference is B - A, as in `dvc metrics diff A B`). Each evaluation set that both scored (the
-later papers first, then the test split; records without a "set" field are the test split) must
-hold the same papers with the same labels and label codes, else the comparison is refused. Then a
-paired stratified bootstrap scores both on the same resamples of those papers: per headline
-metric, A, B, the difference B - A with its 95% interval, and a verdict: "B better" or "B worse"
-when the whole interval is on one side of 0, else "no evidence".
+later papers first, then the test split, then the validation split; records without a "set"
+field are the test split) must hold the same papers with the same labels and label codes, else
+the comparison is refused. Then a paired stratified bootstrap scores both on the same resamples
+of those papers: per headline metric, A, B, the difference B - A with its 95% interval, and a
+verdict: "B better" or "B worse" when the whole interval is on one side of 0, else "no evidence".
+That verdict is about two models; where a side is a recipe's runs at several training seeds
+(arxivist.recipe_compare), the same papers are paired under a two-level bootstrap over seeds and
+papers (arxivist.recipes) and the verdict is about the recipes.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import textwrap
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,16 +31,19 @@ from arxivist.errors import ArxivistError
 from arxivist.evaluation_sets import SETS  # the order they are reported in; others follow
 from arxivist.jsonlines import decode_lines, parse_objects
 from arxivist.params import EvaluateParams
+from arxivist.runs import WORKSPACE
 
 if TYPE_CHECKING:  # imported where used: scipy and scikit-learn would slow every arxivist command
     from arxivist.bootstrap import Difference, Interval
+    from arxivist.recipes import RecipeDifference
+    from arxivist.runs import Run
 
 HELP = (
-    "whether revision B beats A on the same papers (paired bootstrap; default: workspace vs HEAD)"
+    "whether B beats A on the same papers: two runs (paired bootstrap) or two recipes over their "
+    "seeds (two-level bootstrap); default: workspace vs HEAD"
 )
 PREDICTIONS = "reports/eval/predictions.jsonl"
 DEFAULT_SET = "test"  # records written before the evaluate stage named their set
-WORKSPACE = "workspace"
 VERDICTS = {"better": "B better", "worse": "B worse", "no evidence": "no evidence"}
 
 
@@ -61,6 +68,7 @@ class Revision:
     name: str
     sha: str | None  # None: the workspace
     sets: dict[str, Scored]
+    params: Mapping[str, Any] = field(default_factory=dict)  # flat, as arxivist.runs reads them
 
     @property
     def label(self) -> str:
@@ -86,20 +94,57 @@ class Result:
     difference: dict[str, Difference]  # B - A
 
 
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a recipe's runs (one run: a model), and what to call it."""
+
+    label: str
+    runs: tuple[Revision, ...]
+
+
+@dataclass(frozen=True)
+class RecipeResult:
+    """Recipes A and B on one evaluation set: each HEADLINE metric over seeds and papers."""
+
+    set: str
+    papers: int
+    metrics: dict[str, RecipeDifference]
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "a",
         nargs="?",
         default="HEAD",
         metavar="A",
-        help="git revision, tag or DVC experiment name (default: %(default)s)",
+        help="git revision, tag or DVC experiment name; several, comma-separated, or a glob "
+        "over experiment names ('lr-low-*'): a recipe's runs at several train.seed "
+        "(default: %(default)s); with --by: the commit whose experiments to group",
     )
     parser.add_argument(
         "b",
         nargs="?",
-        default=WORKSPACE,
         metavar="B",
-        help="the same, or 'workspace' (default: %(default)s); differences are B - A",
+        help=f"the same, or '{WORKSPACE}' (default: {WORKSPACE}); differences are B - A",
+    )
+    parser.add_argument(
+        "--seeds",
+        action="store_true",
+        help="add to each side its recipe's runs at other train.seed values: its commit and "
+        "that commit's experiments whose params differ only in train.seed",
+    )
+    parser.add_argument(
+        "--by",
+        action="append",
+        metavar="KEY",
+        help="group every experiment of A by its value of params KEY (repeatable), each group "
+        "a recipe whose runs differ only in train.seed; compare each with A's own value's",
+    )
+    parser.add_argument(
+        "--pick",
+        action="store_true",
+        help="with --by: choose the recipe on the validation set (the baseline's unless "
+        "another is better), then report it on the later set",
     )
     parser.add_argument(
         "--resamples",
@@ -118,41 +163,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    a, b = load_revisions([args.a, args.b])
-    results, notes = compare(a, b, args.resamples, args.seed)
-    write = markdown if args.md else text
-    print("\n".join(write(a, b, results, notes, args.resamples, args.seed)))
+    from arxivist import recipe_compare
+
+    if args.pick and not args.by:
+        raise CompareError("--pick chooses among the recipes of --by KEY: give --by")
+    if args.by and (args.b is not None or args.seeds):
+        raise CompareError(
+            "--by groups the experiments of one commit (A): give no B and no --seeds"
+        )
+    lines = recipe_compare.sweep(args) if args.by else recipe_compare.two_sides(args)
+    print("\n".join(lines))
     return 0
 
 
 # Reading
 
 
-def load_revisions(names: Sequence[str]) -> list[Revision]:
-    """Each named revision ('workspace': the working tree) with its predictions, read through
-    DVC in the repository around the current directory."""
-    from dvc.exceptions import NotDvcRepoError
-    from dvc.repo import Repo
-    from dvc.scm import RevError, resolve_rev
-
-    try:
-        root = Repo.find_root()
-    except NotDvcRepoError:
-        raise CompareError("not inside a DVC repository") from None
-    revisions = []
-    with Repo(root) as repo:
-        for name in names:
-            sha = None
-            if name != WORKSPACE:
-                try:
-                    sha = resolve_rev(repo.scm, name)
-                except RevError:
-                    raise CompareError(
-                        f"revision {name!r} not found: not a git revision, tag or experiment name "
-                        f"here (for someone else's experiment: dvc exp pull origin {name})"
-                    ) from None
-            revisions.append(Revision(name, sha, {}))
-    return [Revision(r.name, r.sha, _read(root, r)) for r in revisions]
+def load(root: str, run: Run) -> Revision:
+    """`run` with its predictions, read through DVC."""
+    revision = Revision(run.name, run.sha, {}, run.params)
+    return Revision(run.name, run.sha, _read(root, revision), run.params)
 
 
 def _read(root: str, revision: Revision) -> dict[str, Scored]:
@@ -237,28 +267,74 @@ def compare(
     seed: int = EvaluateParams.bootstrap_seed,
 ) -> tuple[list[Result], list[str]]:
     """A and B on each evaluation set both scored, and notes on the sets only one scored."""
-    shared = [name for name in a.sets if name in b.sets]
+    results, notes = compare_sides(Side(a.label, (a,)), Side(b.label, (b,)), count, seed)
+    return [
+        Result(
+            result.set,
+            result.papers,
+            {metric: d.a.mean for metric, d in result.metrics.items()},
+            {metric: d.b.mean for metric, d in result.metrics.items()},
+            {metric: d.difference for metric, d in result.metrics.items()},
+        )
+        for result in results
+    ], notes
+
+
+def compare_sides(
+    a: Side, b: Side, count: int, seed: int, only: str | None = None
+) -> tuple[list[RecipeResult], list[str]]:
+    """Recipes A and B on each evaluation set (or the set `only`) that all their runs scored,
+    by the two-level bootstrap (arxivist.recipes), and notes on the sets left out."""
+    from arxivist.recipes import compare_recipes
+
+    scored = {side.label: _scored_by_all(side) for side in (a, b)}
+    shared = [name for name in scored[a.label] if name in scored[b.label]]
     if not shared:
         raise CompareError(
             f"{a.label} and {b.label} share no evaluation set: {a.label} scored "
-            f"{', '.join(a.sets)}; {b.label} scored {', '.join(b.sets)}"
+            f"{', '.join(scored[a.label])}; {b.label} scored {', '.join(scored[b.label])}"
         )
     notes = [
+        f"the {name} set: not every run of {side.label} scored it; not compared"
+        for side in (a, b)
+        if len(side.runs) > 1
+        for name in side.runs[0].sets
+        if name not in scored[side.label]
+    ] + [
         f"the {name} set: only {owner.label} scored it; not compared"
         for owner, other in ((a, b), (b, a))
-        for name in owner.sets
-        if name not in other.sets
+        for name in scored[owner.label]
+        if name not in scored[other.label]
     ]
-    return [compare_set(a, b, name, count, seed) for name in shared], notes
+    if only is not None and only not in shared:
+        raise CompareError(f"not every run of {a.label} and {b.label} scored the {only} set")
+    results = []
+    for name in shared if only is None else [only]:
+        labels, (pa, pb) = stacked([a.runs, b.runs], name)
+        results.append(
+            RecipeResult(name, len(labels), compare_recipes(labels, pa, pb, count, seed))
+        )
+    return results, notes
 
 
-def compare_set(a: Revision, b: Revision, name: str, count: int, seed: int) -> Result:
-    from arxivist.bootstrap import intervals, resamples
+def _scored_by_all(side: Side) -> list[str]:
+    return [name for name in side.runs[0].sets if all(name in run.sets for run in side.runs)]
 
-    labels, codes, pa, pb = pair(a, b, name)
-    draws = resamples(labels, len(codes), count, seed)
-    systems, differences = intervals({"B": pb, "A": pa}, draws)
-    return Result(name, len(labels), systems["A"], systems["B"], differences["B - A"])
+
+def stacked(groups: Sequence[Sequence[Revision]], name: str) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The label ids of the `name` set and each group's probabilities, (runs, papers, classes),
+    all in the paper order and label codes of the first group's first run, every run checked
+    against it as `pair` checks two."""
+    reference = groups[0][0]
+    labels = np.empty(0, dtype=int)
+    stacks = []
+    for group in groups:
+        rows = []
+        for run in group:
+            labels, _, _, probabilities = pair(reference, run, name)
+            rows.append(probabilities)
+        stacks.append(np.stack(rows))
+    return labels, stacks
 
 
 def pair(
@@ -327,22 +403,37 @@ def text(
     """The comparison as aligned lines, at most 100 columns for short revision names."""
     lines = []
     for result in results:
-        rows = [COLUMNS, *_rows(result)]
-        widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
         lines.append(f"{result.set} set, {result.papers} papers: A = {a.label}, B = {b.label}")
-        lines += [
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-            + f"  {row[-1]}"
-            for row in rows
-        ]
+        lines += columns([COLUMNS, *_rows(result)])
         lines.append("")
-    lines += [f"Note: {note}" for note in notes]
+    lines += wrapped(f"Note: {note}" for note in notes)
     lines += [
         f"Paired stratified bootstrap on the same papers: {count} resamples, seed {seed}, 95% "
         "intervals.",
         'B better/worse: the whole interval of B - A is above/below 0; else "no evidence".',
     ]
     return lines
+
+
+def columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as aligned lines, two spaces apart; the last column is not padded."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    return [
+        (
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + f"  {row[-1]}"
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def wrapped(paragraphs: Iterable[str], width: int = 100) -> list[str]:
+    """Each paragraph as lines of at most `width` columns, continued with an indent."""
+    return [
+        line
+        for paragraph in paragraphs
+        for line in textwrap.wrap(paragraph, width, subsequent_indent="  ", break_on_hyphens=False)
+    ]
 
 
 def markdown(

@@ -1,10 +1,15 @@
-"""The content half of `arxivist check-data`: tracked bytes hashed against dvc.lock and .dvc files.
+"""The object half of `arxivist check-data`: tracked bytes hashed against dvc.lock and .dvc files,
+and tracked objects looked up on the DVC remote.
 
-`dvc data status` (arxivist.datacheck) says what is present; this module reads the bytes. Every
-tracked file, and every member of a tracked directory, is hashed (md5, as DVC 3 names its objects)
-in the workspace, in the local cache and, on request, on the remote (each object downloaded and
-hashed as it streams, nothing written to disk). A directory's `.dir` manifest is an object too,
-checked like the rest, and its members are read from a copy whose hash is right.
+`dvc data status` (arxivist.datacheck) says what the workspace holds; this module reads the bytes.
+Every tracked file, and every member of a tracked directory, is hashed (md5, as DVC 3 names its
+objects) in the workspace, in the local cache and, on request, on the remote (each object
+downloaded and hashed as it streams, nothing written to disk). A directory's `.dir` manifest is an
+object too, checked like the rest, and its members are read from a copy whose hash is right.
+
+On the remote (arxivist.remotecheck: reached within a bound, progress shown), every object that
+`dvc push` would upload is looked up, each member of a directory on its own, as `dvc data status
+--granular --not-in-remote` does, but in parallel.
 
 It uses DVC's Python API (dvc.repo.Repo) only to list the outputs and to reach the cache and the
 remote with the repository's own configuration; the hashing is plain hashlib.
@@ -21,6 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback
+
+from arxivist import remotecheck
+
 if TYPE_CHECKING:
     from dvc.repo import Repo
     from dvc_data.hashfile.db import HashFileDB
@@ -35,21 +44,25 @@ class Tracked:
 
     path: str  # relative to the repository root, "/"-separated
     oid: str  # the md5 that dvc.lock/.dvc records; a manifest's ends in ".dir"
-    cached: bool  # kept in the cache and on the remote (false for `cache: false` outputs)
+    cached: bool  # kept in the cache (false for `cache: false` outputs)
+    pushed: bool  # what `dvc push` uploads: cached, not `push: false`, not a `dvc import`
 
 
 @dataclass(frozen=True)
 class Finding:
-    """A corrupted object, where it was found, and the file that holds it there."""
+    """A corrupted (or missing) object, where it was found, and the file that holds it there."""
 
     tracked: Tracked
     where: str  # "workspace", "cache" or "remote"
     location: str  # a local path or a URL
+    missing: bool = False
 
     def line(self) -> tuple[str, str]:
         """(path, what) in check-data's report style."""
         if self.where == "workspace":
             return self.tracked.path, "modified in workspace"
+        if self.missing:
+            return self.tracked.path, f"missing from {self.where}"
         return (
             self.tracked.path,
             f"corrupted {'on' if self.where == 'remote' else 'in'} {self.where} ({self.location})",
@@ -70,16 +83,19 @@ def hash_object(odb: HashFileDB, oid: str) -> str | None:
         return None
 
 
-def corrupted_oids(odb: HashFileDB, oids: Iterable[str]) -> set[str]:
-    """The objects of `oids` present in `odb` whose bytes do not hash to their name."""
+def corrupted_oids(
+    odb: HashFileDB, oids: Iterable[str], progress: Callback = DEFAULT_CALLBACK
+) -> set[str]:
+    """The objects of `oids` present in `odb` whose bytes do not hash to their name; `progress`
+    counts the objects read."""
     oids = sorted(set(oids))
+    bad = set()
     with ThreadPoolExecutor(JOBS) as pool:
-        digests = pool.map(lambda oid: hash_object(odb, oid), oids)
-        return {
-            oid
-            for oid, md5 in zip(oids, digests, strict=True)
-            if md5 is not None and not md5_matches(md5, oid)
-        }
+        for oid, md5 in zip(oids, pool.map(lambda oid: hash_object(odb, oid), oids), strict=True):
+            if md5 is not None and not md5_matches(md5, oid):
+                bad.add(oid)
+            progress.relative_update()
+    return bad
 
 
 def read_manifest(odbs: Iterable[HashFileDB], oid: str) -> list[tuple[str, str]] | None:
@@ -101,7 +117,9 @@ def tracked_outputs(repo: Repo) -> Iterator[Tracked]:
             continue  # never run, or a DVC 2 (md5-dos2unix) output this check does not cover
         path = Path(os.path.relpath(out.fs_path, repo.root_dir)).as_posix()
         suffix = "/" if out.hash_info.isdir else ""
-        yield Tracked(path + suffix, out.hash_info.value, bool(out.use_cache))
+        cached = bool(out.use_cache)
+        pushed = cached and out.can_push and not out.stage.is_repo_import
+        yield Tracked(path + suffix, out.hash_info.value, cached, pushed)
 
 
 def expand(outputs: Iterable[Tracked], odbs: list[HashFileDB]) -> list[Tracked]:
@@ -111,7 +129,7 @@ def expand(outputs: Iterable[Tracked], odbs: list[HashFileDB]) -> list[Tracked]:
         found.append(out)
         if out.oid.endswith(MANIFEST):
             for relpath, md5 in read_manifest(odbs, out.oid) or []:
-                found.append(Tracked(f"{out.path}{relpath}", md5, out.cached))
+                found.append(Tracked(f"{out.path}{relpath}", md5, out.cached, out.pushed))
     return found
 
 
@@ -127,35 +145,67 @@ def modified_files(root: Path, tracked: Iterable[Tracked]) -> list[Tracked]:
         return [entry for entry, bad in zip(files, pool.map(differs, files), strict=True) if bad]
 
 
-def store_findings(odb: HashFileDB, where: str, tracked: list[Tracked]) -> list[Finding]:
-    """A Finding for each cached entry of `tracked` whose object in `odb` is corrupted."""
-    cached = [t for t in tracked if t.cached]
-    bad = corrupted_oids(odb, (t.oid for t in cached))
-    return [
-        Finding(t, where, odb.fs.unstrip_protocol(odb.oid_to_path(t.oid)))
-        for t in cached
-        if t.oid in bad
-    ]
-
-
-def check_content(
-    repo_dir: Path, remote_name: str | None = None, remote: bool = False
+def store_findings(
+    odb: HashFileDB, where: str, tracked: list[Tracked], progress: Callback = DEFAULT_CALLBACK
 ) -> list[Finding]:
-    """Corrupted objects of the workspace at `repo_dir`: its files, its local cache and, with
-    `remote`, the DVC remote `remote_name` (else the default), every object downloaded."""
+    """A Finding for each entry of `tracked` whose object in `odb` is corrupted."""
+    bad = corrupted_oids(odb, (t.oid for t in tracked), progress)
+    return [Finding(t, where, location(odb, t)) for t in tracked if t.oid in bad]
+
+
+def location(odb: HashFileDB, tracked: Tracked) -> str:
+    """The URL (or path) of `tracked`'s object in `odb`."""
+    return odb.fs.unstrip_protocol(odb.oid_to_path(tracked.oid))
+
+
+def remote_findings(
+    remote: remotecheck.Reached, tracked: list[Tracked], verify: bool, progress_after_s: float
+) -> list[Finding]:
+    """A Finding for each object of `tracked` that `dvc push` uploads and that `remote` lacks,
+    and, with `verify`, for each one there that is corrupted."""
+    pushed = [t for t in tracked if t.pushed]
+    oids = {t.oid for t in pushed}
+    with remotecheck.remote_failures(remote.label):
+        with remote.progress("looked up", len(oids), progress_after_s) as done:
+            missing = remotecheck.missing_oids(remote.odb, oids, done)
+        findings = [
+            Finding(t, "remote", location(remote.odb, t), missing=True)
+            for t in pushed
+            if t.oid in missing
+        ]
+        if verify:
+            present = [t for t in pushed if t.oid not in missing]
+            with remote.progress(
+                "downloaded and hashed", len(oids - missing), progress_after_s
+            ) as done:
+                findings += store_findings(remote.odb, "remote", present, done)
+    return findings
+
+
+def open_repo(repo_dir: Path) -> Repo:
+    """The DVC repository at `repo_dir` (DVC's Repo, to use as a context manager)."""
     # gcsfs otherwise probes every bucket over gRPC, which a GCS emulator never answers (60 s each)
     os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
     from dvc.repo import Repo
 
-    with Repo(str(repo_dir)) as repo:
-        stores = {"cache": repo.cache.local}
-        if remote:
-            stores["remote"] = repo.cloud.get_remote_odb(remote_name)
-        tracked = expand(tracked_outputs(repo), list(stores.values()))
-        findings = [
-            Finding(t, "workspace", str(Path(repo_dir) / t.path))
-            for t in modified_files(Path(repo.root_dir), tracked)
-        ]
-        for where, odb in stores.items():
-            findings += store_findings(odb, where, tracked)
-        return findings
+    return Repo(str(repo_dir))
+
+
+def check_content(
+    repo: Repo,
+    remote: remotecheck.Reached | None = None,
+    verify_remote: bool = False,
+    progress_after_s: float = remotecheck.PROGRESS_AFTER_S,
+) -> list[Finding]:
+    """Corrupted objects of the workspace of `repo`: its files, its local cache and, with a
+    `remote`, the objects missing from it; with `verify_remote` also those corrupted there, every
+    object downloaded. A remote check that takes `progress_after_s` or more says how far it is
+    on stderr."""
+    cache = repo.cache.local
+    tracked = expand(tracked_outputs(repo), [cache] + ([remote.odb] if remote else []))
+    root = Path(repo.root_dir)
+    findings = [Finding(t, "workspace", str(root / t.path)) for t in modified_files(root, tracked)]
+    findings += store_findings(cache, "cache", [t for t in tracked if t.cached])
+    if remote:
+        findings += remote_findings(remote, tracked, verify_remote, progress_after_s)
+    return findings

@@ -1,14 +1,16 @@
 """`arxivist check-data`: fail when DVC-tracked data is missing or modified, here or on the remote.
 
 Everything DVC tracks is checked, file by file: every output recorded in dvc.lock and every .dvc
-file, including each file inside a directory output. The check is `dvc data status --granular
---json`, plus `--not-in-remote` for the remote:
+file, including each file inside a directory output.
 
-- in the workspace: a tracked file that is missing, differs from its recorded hash, or was added
-  to (or renamed inside) a tracked directory;
-- on the remote (default; `--no-remote` skips it): any object that is not there. `--granular` is
-  what makes DVC look up every member of a directory; `dvc status -c` and a plain
-  `--not-in-remote` trust a directory's `.dir` manifest and miss a lost member.
+- in the workspace (`dvc data status --granular --json`): a tracked file that is missing, differs
+  from its recorded hash, or was added to (or renamed inside) a tracked directory;
+- on the remote (default; `--no-remote` skips it; arxivist.contentcheck and
+  arxivist.remotecheck): any object that `dvc push` uploads and that is not there, each member of a
+  directory looked up on its own (`dvc status -c` and a plain `dvc data status --not-in-remote`
+  trust a directory's `.dir` manifest and miss a lost member). The remote must answer within
+  remotecheck.PROBE_TIMEOUT_S, or the check stops with one line naming it; a lookup that takes
+  long says how far it is on stderr.
 
 Content too (arxivist.contentcheck): every tracked file is hashed in the workspace and in the
 local cache; `--verify-remote` also downloads and hashes every object on the remote. A corrupted
@@ -23,13 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from arxivist import contentcheck
+from arxivist import contentcheck, remotecheck
 from arxivist.errors import ArxivistError
 
 HELP = (
@@ -59,17 +60,10 @@ class DataCheckError(ArxivistError):
     exit_status = 2
 
 
-def data_status(repo_dir: Path, remote: bool, remote_name: str | None = None) -> dict:
-    """Run `dvc data status --granular --json` (with `--not-in-remote` when `remote`)."""
+def data_status(repo_dir: Path) -> dict:
+    """The workspace's `dvc data status --granular --json` (it does not reach the remote)."""
     command = [sys.executable, "-m", "dvc", "data", "status", "--granular", "--json"]
-    if remote:
-        command.append("--not-in-remote")
-        if remote_name:
-            command += ["--remote", remote_name]
-    # The project's bucket is a standard one: gcsfs's zonal/HNS probe only costs time (60 s per
-    # bucket against the local emulator). Set only if the caller did not choose otherwise.
-    env = {"GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT": "false", **os.environ}
-    result = subprocess.run(command, cwd=repo_dir, env=env, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=repo_dir, capture_output=True, text=True)
     if result.returncode != 0:
         errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
         detail = errors[-1] if errors else result.stderr.strip()[-2000:]
@@ -117,30 +111,27 @@ def check(
     remote: bool = True,
     remote_name: str | None = None,
     verify_remote: bool = False,
+    progress_after_s: float = remotecheck.PROGRESS_AFTER_S,
 ) -> list[str]:
     """Problems with the DVC-tracked data of the workspace at `repo_dir`; empty when all is well.
 
     Files are hashed in the workspace and the local cache. With `remote`, objects missing from
     the DVC remote (`remote_name`, else the default) count too; with `verify_remote`, every
-    object on the remote is also downloaded and hashed. Raises DataCheckError when the check
-    cannot run (e.g. the remote is unreachable).
+    object on the remote is also downloaded and hashed. A remote check that takes
+    `progress_after_s` or more says how far it is on stderr. Raises DataCheckError (or
+    remotecheck.RemoteCheckError) when the check cannot run, e.g. the remote does not answer.
     """
-    remote = remote or verify_remote
-    found = status_problems(data_status(Path(repo_dir), remote, remote_name))
-    found += [finding.line() for finding in content_findings(repo_dir, remote_name, verify_remote)]
-    return report_lines(found)
-
-
-def content_findings(
-    repo_dir: Path, remote_name: str | None, verify_remote: bool
-) -> list[contentcheck.Finding]:
-    """contentcheck.check_content, its failures raised as DataCheckError."""
     from dvc.exceptions import DvcException
 
     try:
-        return contentcheck.check_content(Path(repo_dir), remote_name, verify_remote)
+        with contentcheck.open_repo(Path(repo_dir)) as repo:
+            # First the remote: the workspace's status too reaches it for a manifest not cached.
+            reached = remotecheck.reach(repo, remote_name) if remote or verify_remote else None
+            found = status_problems(data_status(Path(repo_dir)))
+            findings = contentcheck.check_content(repo, reached, verify_remote, progress_after_s)
     except (DvcException, OSError) as error:
-        raise DataCheckError(f"cannot hash the tracked data in {repo_dir}: {error}") from None
+        raise DataCheckError(f"cannot check the tracked data in {repo_dir}: {error}") from None
+    return report_lines(found + [finding.line() for finding in findings])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

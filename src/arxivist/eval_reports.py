@@ -13,12 +13,12 @@ import pandas as pd
 from arxivist.atomic import write_json, write_jsonl
 from arxivist.bootstrap import set_report
 from arxivist.compute import Compute
-from arxivist.metrics import confusion_cells, headline, prediction_records, roc_rows
+from arxivist.eval_plots import write_plots
+from arxivist.evaluation_sets import SETS
+from arxivist.metrics import headline, prediction_records
 from arxivist.params import EvaluateParams
 
 log = logging.getLogger(__name__)
-
-PLOTTED = "test"  # the set the confusion matrix and ROC curves are drawn for
 
 
 def write_reports(
@@ -30,21 +30,25 @@ def write_reports(
     compute: Compute,
     previous: Path | None = None,
 ) -> None:
-    """Write into the (staged) folder `out`: details.json (every set's full report with
+    """Write into the (staged) folder `out`: details.json (the full report of each of SETS with
     intervals and paired differences, and the compute), later/<system>.json (the later set's
-    headline numbers), predictions.jsonl (the model's, every set) and the plot data.
+    headline numbers), predictions.jsonl (the model's, every set, the validation split's too)
+    and the plot data of SETS (arxivist.eval_plots).
 
-    `scores`: set -> system -> probabilities, the model first. `previous`: the folder `out` will
-    replace, whose .gitignore (DVC's) is kept.
+    `sets`: SETS and the validation split (SELECTION); `scores`: set -> system -> probabilities,
+    the model first (the model alone on validation). `previous`: the folder `out` will replace,
+    whose .gitignore (DVC's) is kept.
     """
     reports, predictions = {}, []
     for name, frame in sets.items():
         truth = frame["label"].to_numpy()
+        predictions += prediction_records(name, frame["id"], truth, scores[name]["model"], codes)
+        if name not in SETS:
+            continue
         report = set_report(
             truth, dict(scores[name]), codes, params.bootstrap_resamples, params.bootstrap_seed
         )
         reports[name] = report
-        predictions += prediction_records(name, frame["id"], truth, scores[name]["model"], codes)
         for system in scores[name]:
             intervals = ", ".join(
                 f"{metric} {b['value']:.3f} [{b['low']:.3f}, {b['high']:.3f}]"
@@ -58,6 +62,4 @@ def write_reports(
     write_json(out / "details.json", {**reports, "compute": compute.describe()})
     for system in scores["later"]:
         write_json(out / "later" / f"{system}.json", headline(reports["later"][system]))
-    truth, model = sets[PLOTTED]["label"].to_numpy(), scores[PLOTTED]["model"]
-    write_json(out / "plots" / "confusion.json", confusion_cells(truth, model, codes))
-    write_json(out / "plots" / "roc.json", roc_rows(truth, model, codes))
+    write_plots(out / "plots", {name: sets[name] for name in SETS}, scores, reports, codes)

@@ -2,8 +2,9 @@
 
 Its window (later.submitted_from .. submitted_to) must start in a month after the submission month
 of the training sample's newest paper, read from its arXiv id (YYMM). The papers come from
-fetch.source as the training sample's do (`arxivist.sources.fetch_papers`), and as a last check
-none of them may be in the training sample.
+fetch.source as the training sample's do (`arxivist.sources.fetch_sample`), without a paper whose
+normalised abstract text is in the training sample (dropped while choosing, counted), and as a last
+check none of them may be in the training sample by id.
 """
 
 from __future__ import annotations
@@ -11,29 +12,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from arxivist.dedup import Sample, normalized_text
 from arxivist.errors import ArxivistError
 from arxivist.papers import Paper, submission_month
 from arxivist.params import Params, ParamsError
-from arxivist.sources import fetch_papers
+from arxivist.sources import fetch_sample
 
 
 class OverlapError(ArxivistError):
     """Papers of the later set that are also in the training sample."""
 
 
-def later_papers(params: Params, training_ids: Iterable[str]) -> list[Paper]:
-    """later.categories papers of the later window from fetch.source, sorted by id; none of them
-    in the training sample (`training_ids`: the ids of data/raw/papers.jsonl)."""
-    training = set(training_ids)
-    check_window_after(params.later.submitted_from, training)
-    papers = fetch_papers(params.fetch, params.later)
-    shared = sorted(paper.id for paper in papers if paper.id in training)
+def later_sample(params: Params, training: Iterable[Paper]) -> Sample:
+    """later.categories papers of the later window from fetch.source, in submission order, with
+    the counts of what was dropped; none of them in the training sample (`training`: the papers
+    of data/raw/papers.jsonl), by id or by normalised abstract text."""
+    training = list(training)
+    ids = {paper.id for paper in training}
+    check_window_after(params.later.submitted_from, ids)
+    texts = frozenset(normalized_text(paper.abstract) for paper in training)
+    sample = fetch_sample(params.fetch, params.later, exclude=texts)
+    shared = sorted(paper.id for paper in sample.papers if paper.id in ids)
     if shared:
         raise OverlapError(
             f"later set: {len(shared)} of its papers are in the training sample "
             f"(first: {', '.join(shared[:5])}); it must share none"
         )
-    return papers
+    return sample
 
 
 def check_window_after(submitted_from: dt.date, training_ids: Iterable[str]) -> None:

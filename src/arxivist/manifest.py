@@ -4,6 +4,10 @@ The manifest is in `sha256sum` format ("HEX  NAME" a line), so anyone can check 
 without arxivist: `cd FOLDER && sha256sum -c checksums.sha256`. transformers never reads it, and the
 Hub upload carries it like any other file. A folder without one (models/model, a user's own) loads
 unchecked.
+
+A downloaded folder is not trusted: its manifest may name only files inside it (plain relative
+names, no symlink leading out), and every entry is checked before any file is opened, so a manifest
+cannot make arxivist read, hash and report on files elsewhere on the machine.
 """
 
 from __future__ import annotations
@@ -28,14 +32,22 @@ def sha256_file(path: Path) -> str:
 
 
 def listed_files(folder: Path) -> list[Path]:
-    """The files a manifest of `folder` covers: all but hidden ones and the manifest, sorted."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.is_file()
-        and path.name != MANIFEST
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    """The files a manifest of `folder` covers: all but hidden ones and the manifest, sorted.
+
+    A symlink (to a file or a folder) that leads out of the folder fails naming it: what it
+    points to is no part of the folder.
+    """
+    files = []
+    for path in sorted(folder.rglob("*")):
+        if path.name == MANIFEST or any(
+            part.startswith(".") for part in path.relative_to(folder).parts
+        ):
+            continue
+        if _leaves(folder, path):
+            raise ModelIntegrityError(f"{path}: {_OUTSIDE}; copy what it points to into the folder")
+        if path.is_file():
+            files.append(path)
+    return files
 
 
 def write_manifest(folder: Path) -> Path:
@@ -50,17 +62,57 @@ def write_manifest(folder: Path) -> Path:
 
 
 def read_manifest(folder: Path) -> dict[str, str] | None:
-    """name -> sha256 from `folder`'s manifest; None when it has none."""
+    """name -> sha256 from `folder`'s manifest; None when it has none.
+
+    Every entry must name a file inside `folder` (see `refused_name`); the first that does not
+    fails naming it and its line, before the caller opens any listed file.
+    """
     path = folder / MANIFEST
     if not path.is_file():
         return None
+    if _leaves(folder, MANIFEST):
+        raise ModelIntegrityError(f"{path}: {_OUTSIDE}; {_NOT_PUBLISHED}")
     entries = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         digest, sep, name = line.partition("  ")
         if not sep or len(digest) != 64 or not name:
             raise ModelIntegrityError(f"{path}, line {number}: not a 'SHA256  NAME' line")
+        problem = refused_name(name)
+        if not problem and _leaves(folder, name):
+            problem = _OUTSIDE
+        if problem:
+            raise ModelIntegrityError(
+                f"{path}, line {number}: refused entry {name!r} ({problem}): a manifest lists "
+                f"only files inside its folder; {_NOT_PUBLISHED}"
+            )
         entries[name] = digest
     return entries
+
+
+def refused_name(name: str) -> str:
+    """Why `name` is not a plain relative path inside a folder ('dir/file', '/' between parts);
+    "" when it is one."""
+    parts = name.split("/")
+    if name.startswith("/"):
+        return "an absolute path"
+    if "\\" in name:
+        return "a backslash"
+    if any(not char.isprintable() for char in name):
+        return "a control character"
+    if ".." in parts:
+        return "a '..' part"
+    if "" in parts or "." in parts:
+        return "an empty or '.' part"
+    return ""
+
+
+def _leaves(folder: Path, name: str | Path) -> bool:
+    """Whether `folder`/`name` resolves, through symlinks, to a path outside `folder` (or does
+    not resolve: a symlink loop)."""
+    try:
+        return not (folder / name).resolve().is_relative_to(folder.resolve())
+    except RuntimeError:  # a symlink loop (Python < 3.13)
+        return True
 
 
 def verify_folder(folder: str | Path) -> bool:
@@ -84,6 +136,8 @@ def verify_folder(folder: str | Path) -> bool:
     return True
 
 
+_OUTSIDE = "a symlink that does not resolve inside the folder"
+_NOT_PUBLISHED = "this folder is not as publish writes it: do not use it"
 _RESTORE = (
     "restore the folder (`dvc checkout models/published`, or `dvc pull`) or download it again"
 )

@@ -41,12 +41,52 @@ MOVED = {
 }
 
 
-class _Yaml12Floats(yaml.SafeLoader):
-    """PyYAML reads YAML 1.1, where `5e-05` (how `dvc exp run -S` writes 5e-5) is a string;
-    DVC reads params as YAML 1.2, where it is a float. Read it as DVC does."""
+SAME_CATEGORIES = (
+    "labels, fetch.categories and later.categories name the same categories "
+    "(docs/experiments.md: dropping or adding a category)"
+)
 
 
-_Yaml12Floats.add_implicit_resolver(
+class _DuplicateKey(Exception):
+    """A key stated twice in one mapping of params.yaml."""
+
+    def __init__(self, key: str, first: int, second: int) -> None:
+        super().__init__(key, first, second)
+        self.key, self.first, self.second = key, first, second
+
+
+class _ParamsLoader(yaml.SafeLoader):
+    """params.yaml as DVC reads it: YAML 1.2 floats, and no key stated twice.
+
+    PyYAML reads YAML 1.1, where `5e-05` (how `dvc exp run -S` writes 5e-5) is a string; DVC
+    reads it as a float. PyYAML keeps the last of two equal keys; DVC refuses the file."""
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        _refuse_duplicate_keys(node, "", set())
+        return super().construct_document(node)
+
+
+def _refuse_duplicate_keys(node: yaml.Node, key: str, seen: set[int]) -> None:
+    """Raise _DuplicateKey for the first mapping under `node` (at dotted `key`) that states a key
+    twice; `seen` guards against an alias of a node that contains it."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _refuse_duplicate_keys(item, f"{key}[{i}]", seen)
+    elif isinstance(node, yaml.MappingNode):
+        lines: dict[str, int] = {}
+        for name_node, value_node in node.value:
+            name = f"{key}.{name_node.value}" if key else str(name_node.value)
+            line = name_node.start_mark.line + 1
+            if name in lines:
+                raise _DuplicateKey(name, lines[name], line)
+            lines[name] = line
+            _refuse_duplicate_keys(value_node, name, seen)
+
+
+_ParamsLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
@@ -276,15 +316,19 @@ class Params:
         _check_display_names(self.labels)
         for code in self.fetch.categories:
             if code not in self.labels:
-                raise ParamsError(f"labels.{code}", "missing: every fetched category needs a name")
+                raise ParamsError(
+                    f"labels.{code}", f"missing: fetch.categories names {code}; {SAME_CATEGORIES}"
+                )
         for code in self.labels:
             if code not in self.fetch.categories:
-                raise ParamsError(f"labels.{code}", "is not among fetch.categories")
+                raise ParamsError(
+                    f"labels.{code}", f"is not among fetch.categories; {SAME_CATEGORIES}"
+                )
         if set(self.later.categories) != set(self.labels):
             raise ParamsError(
                 "later.categories",
                 f"must name exactly the labels' categories ({', '.join(self.labels)}), "
-                f"got {', '.join(self.later.categories)}",
+                f"got {', '.join(self.later.categories)}; {SAME_CATEGORIES}",
             )
         if self.fetch.source == "arxiv" and self.later.submitted_from <= self.fetch.submitted_to:
             raise ParamsError(
@@ -299,12 +343,20 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     """Read and validate params.yaml; raise ParamsError naming the first bad key."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_Yaml12Floats)
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_ParamsLoader)
     except FileNotFoundError:
         raise ParamsError(str(path), "file not found") from None
+    except _DuplicateKey as dup:
+        raise ParamsError(
+            dup.key, f"duplicate key in {path} (lines {dup.first} and {dup.second}); keep one"
+        ) from None
     except yaml.YAMLError as err:
         raise ParamsError(str(path), f"is not valid YAML: {err}") from None
-    return params_from_dict(raw or {})
+    if raw is None:
+        raise ParamsError(str(path), "is empty; it must state the params (see docs/params.md)")
+    if not isinstance(raw, dict):
+        raise ParamsError(str(path), f"must be a mapping of params, got {_kind(raw)}")
+    return params_from_dict(raw)
 
 
 def params_from_dict(raw: Any) -> Params:
@@ -355,6 +407,7 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         key_type, value_type = args
         if not isinstance(value, dict):
             raise ParamsError(key, f"must be a mapping, got {_kind(value)}")
+        _refuse_nested(key, value)
         return {
             _convert(key_type, k, key): _convert(value_type, v, f"{key}.{k}")
             for k, v in value.items()
@@ -380,6 +433,19 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
             raise ParamsError(key, f"must be a string, got {value!r}")
         return value
     raise TypeError(f"unsupported params type {hint!r} for {key}")
+
+
+def _refuse_nested(key: str, mapping: dict[Any, Any]) -> None:
+    """The mappings of params.yaml are keyed by category codes and hold no mappings: a nested one
+    is what `dvc exp run -S '+labels.cs.CV=...'` writes, reading the code's dot as nesting."""
+    for name, value in mapping.items():
+        if isinstance(value, dict):
+            raise ParamsError(
+                f"{key}.{name}",
+                f"is a mapping ({value}) where a value belongs: `dvc exp run -S` reads the dot "
+                f"of a category code as nesting; replace the whole mapping: -S '~{key}' "
+                f"-S '+{key}={{...}}' (docs/experiments.md: dropping or adding a category)",
+            )
 
 
 def _to_date(value: Any, key: str) -> dt.date:

@@ -11,7 +11,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from arxivist.errors import ArxivistError, report
+from arxivist.errors import ArxivistError, DiskFull, disk_full, report
 
 ENDPOINT_VARIABLE = "HF_ENDPOINT"
 
@@ -23,7 +23,8 @@ class BadEnvironment(ArxivistError):
 def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -> None:
     """Call `stage(**paths)` with the paths given on the command line (dvc.yaml's `cmd`).
 
-    A user's error (bad params, bad input) ends the process with one line naming the problem.
+    A user's error (bad params, bad input) ends the process with one line naming the problem; so
+    does a full disk, naming the stage (outputs are written whole or not at all: arxivist.atomic).
     """
     parser = argparse.ArgumentParser(description=doc)
     for name in paths:
@@ -38,6 +39,12 @@ def run_stage(stage: Callable[..., None], *paths: str, doc: str | None = None) -
         stage(**vars(args))
     except ArxivistError as err:
         sys.exit(report(err))
+    except Exception as err:
+        full = disk_full(err)
+        if not full:
+            raise
+        problem = f"{stage.__name__}: {full}; free space and rerun (no output is left half-written)"
+        sys.exit(report(DiskFull(problem)))
 
 
 def _exit_on_signal(signum: int, _frame: object) -> None:

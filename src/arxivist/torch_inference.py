@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from arxivist.bert import load_bert, supports
+from arxivist.checkpoints import SAFETENSORS, has_safetensors
 from arxivist.compute import Compute
 from arxivist.inference import (
     Batch,
@@ -120,7 +121,10 @@ def load_encoder(checkpoint: Path, max_length: int, compute: Compute) -> Encoder
 
 def _load_model(folder: Path, config: dict, labels: int | None) -> torch.nn.Module:
     """arxivist.bert's module where it supports the architecture, else transformers' Auto class
-    behind the same call: (ids, mask) -> logits (`labels` given) or last hidden states."""
+    behind the same call: (ids, mask) -> logits (`labels` given) or last hidden states. Only
+    safetensors weights load: a folder with pickled ones only fails naming the file."""
+    if not has_safetensors(folder):
+        raise InferenceError(f"{folder} is not a saved model folder (no {SAFETENSORS[0]})")
     if supports(config, folder):
         try:
             return load_bert(folder, config, labels)
@@ -133,8 +137,12 @@ def _load_model(folder: Path, config: dict, labels: int | None) -> torch.nn.Modu
     transformers_logging.disable_progress_bar()  # no 'Loading weights' bar: stderr is for errors
     try:
         if labels is None:
-            return Transformers(AutoModel.from_pretrained(folder), "last_hidden_state")
-        return Transformers(AutoModelForSequenceClassification.from_pretrained(folder), "logits")
+            encoder = AutoModel.from_pretrained(folder, use_safetensors=True)
+            return Transformers(encoder, "last_hidden_state")
+        classifier = AutoModelForSequenceClassification.from_pretrained(
+            folder, use_safetensors=True
+        )
+        return Transformers(classifier, "logits")
     finally:
         if enabled:
             transformers_logging.enable_progress_bar()

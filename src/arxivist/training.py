@@ -1,11 +1,12 @@
 """Fine-tune a sequence classifier with the Hugging Face Trainer, keeping the best epoch.
 
 Each epoch ends with an evaluation on the validation split; the epoch with the highest macro
-one-vs-rest ROC-AUC wins. dvclive records one row per epoch of train loss, validation loss and
-validation ROC-AUC under `<reports>/plots/metrics/`; `<reports>/metrics.json` carries the best
-epoch and its validation ROC-AUC (what DVC's tables compare) and `<reports>/details.json` its other
-values, the compute and the number of processes. Trainer checkpoints live in a temporary folder
-outside the repository.
+one-vs-rest ROC-AUC wins. dvclive records one row per epoch of train loss, validation loss,
+validation ROC-AUC and macro-F1, and the two splits' paper counts (`train_papers`, `val_papers`:
+the plots' titles state them) under `<reports>/plots/metrics/`; `<reports>/metrics.json` carries
+the best epoch and its validation ROC-AUC (what DVC's tables compare) and `<reports>/details.json`
+its other values, the compute and the number of processes. Trainer checkpoints live in a
+temporary folder outside the repository.
 """
 
 from __future__ import annotations
@@ -140,7 +141,8 @@ def fine_tune(
         fit_head(model, data[TRAIN], collator, params, compute)
     curves_log = Live(dir=str(reports), dvcyaml=None, save_dvc_exp=False) if is_main() else None
     with shared_scratch() as scratch, curves_log or nullcontext() as live:
-        curves = _EpochCurves(live, params.epochs)
+        papers = {"train_papers": len(data[TRAIN]), "val_papers": len(data[VALIDATION])}
+        curves = _EpochCurves(live, params.epochs, papers)
         callbacks: list[TrainerCallback] = [curves]
         if params.early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(params.early_stopping_patience))
@@ -160,7 +162,7 @@ def fine_tune(
         trainer.train()
         tuned = FineTuned(trainer.model, tokenizer, tuple(curves.history))
         if live is not None:  # the best epoch's headline, not the last epoch's logged values
-            for name in tuned.best.curves():
+            for name in [*tuned.best.curves(), *papers]:
                 live.summary.pop(name, None)
             live.summary.update(best_epoch=tuned.best.epoch, val_roc_auc=tuned.best.val_roc_auc)
     if is_main():
@@ -188,7 +190,9 @@ def load_model(checkpoint: Path, labels: LabelSet, params: TrainParams) -> PreTr
             "(its config has no attention_probs_dropout_prob)"
         )
     config.attention_probs_dropout_prob = params.attention_dropout
-    model = AutoModelForSequenceClassification.from_pretrained(checkpoint, config=config)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        checkpoint, config=config, use_safetensors=True
+    )
     layers = model.base_model.encoder.layer
     if params.frozen_layers > len(layers):
         raise TrainError(
@@ -266,11 +270,12 @@ class WeightedCrossEntropy:
 
 class _EpochCurves(TrainerCallback):
     """After each epoch's evaluation: one dvclive step (step = epoch, rank 0 only: `live` is
-    None elsewhere) and one log line."""
+    None elsewhere) with the epoch's curves and the `papers` counts, and one log line."""
 
-    def __init__(self, live: Live | None, epochs: int) -> None:
+    def __init__(self, live: Live | None, epochs: int, papers: dict[str, int]) -> None:
         self.live = live
         self.epochs = epochs
+        self.papers = papers
         self.history: list[EpochResult] = []
         self._train_loss = math.nan
 
@@ -289,7 +294,7 @@ class _EpochCurves(TrainerCallback):
         self.history.append(result)
         if self.live is not None:
             self.live.step = result.epoch
-            for name, value in result.curves().items():
+            for name, value in {**result.curves(), **self.papers}.items():
                 self.live.log_metric(name, value)
             self.live.next_step()
         logger.info("%s (of at most %d)", result, self.epochs)

@@ -4,30 +4,41 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from arxivist.dedup import Sample
 from arxivist.papers import Paper, check_quotas, sort_papers, submission_month
 from arxivist.params import FetchParams, LaterParams
 
 
-def fetch_papers(params: FetchParams, later: LaterParams | None = None) -> list[Paper]:
-    """The configured papers from fetch.source, sorted by id; fails when a category falls short
-    of its quota (unless allow_short).
+def fetch_sample(
+    params: FetchParams, later: LaterParams | None = None, exclude: frozenset[str] | None = None
+) -> Sample:
+    """The configured papers from fetch.source, in submission order, with the counts of what
+    arxivist.dedup's rules changed (logged); fails when a category falls short of its quota
+    (unless allow_short).
 
     The training sample (fetch.*) by default; with `later`, the later set (later.*): from the API,
-    its window and counts; from a snapshot, the first papers by id among those whose id month (the
-    submission month) is within its window, where the training sample takes the first by id.
+    its window and counts; from a snapshot, the first papers in submission order among those whose
+    id month (the submission month) is within its window, where the training sample takes the
+    first. `exclude`: normalised abstract texts no paper may have (the training sample's).
     """
     wanted, key = (later, "later") if later else (params, "fetch")
     if params.source == "snapshot":
         from arxivist.sources.snapshot import read_snapshot
 
         keep = _submitted_within(later) if later else None
-        papers = read_snapshot(str(params.snapshot_path), wanted.categories, keep)
+        sample = read_snapshot(str(params.snapshot_path), wanted.categories, keep, exclude)
     else:
         from arxivist.sources.arxiv_api import fetch_from_api
 
-        papers = fetch_from_api(params, wanted, key=key)
-    check_quotas(papers, wanted.categories, wanted.allow_short, key)
-    return sort_papers(papers)
+        sample = fetch_from_api(params, wanted, key=key, exclude=exclude)
+    sample.log(key)
+    check_quotas(sample.papers, wanted.categories, wanted.allow_short, key)
+    return Sample(sort_papers(sample.papers), sample.tallies)
+
+
+def fetch_papers(params: FetchParams, later: LaterParams | None = None) -> list[Paper]:
+    """fetch_sample's papers."""
+    return fetch_sample(params, later).papers
 
 
 def _submitted_within(later: LaterParams) -> Callable[[Paper], bool]:

@@ -29,8 +29,9 @@ import requests
 from tqdm import tqdm
 
 from arxivist.arxiv_query import Window, window_query
+from arxivist.dedup import IdBook, Sample, Selection, choose
 from arxivist.errors import ArxivistError
-from arxivist.papers import Paper, strip_version
+from arxivist.papers import ArxivId, BadArxivId, Paper, parse_id
 from arxivist.params import FetchParams, LaterParams
 
 logger = logging.getLogger(__name__)
@@ -51,26 +52,30 @@ def fetch_from_api(
     *,
     key: str = "fetch",
     backoff_seconds: float = BACKOFF_SECONDS,
-) -> list[Paper]:
+    exclude: frozenset[str] | None = None,
+) -> Sample:
     """Fetch up to wanted.categories[code] papers whose primary category is code, for each code,
     submitted from wanted.submitted_from to wanted.submitted_to.
 
     `wanted` is the sample: fetch's own (the default) or the later set's, whose params section
     `key` names in messages; `params` gives the server and how politely to ask it. Papers come
-    per category in submission order, spread over the months of the window, without duplicates;
-    fewer than asked for when the window holds fewer (the caller checks quotas).
-    Raises ArxivFetchError when the API fails.
+    per category in submission order, spread over the months of the window, each id once (its
+    newest version served); then arxivist.dedup's rules drop a repeated abstract text, one without
+    words and (given `exclude`) one whose text is in it, so fewer than asked for may remain, as
+    when the window holds fewer (the caller checks quotas). Raises ArxivFetchError when the API
+    fails.
     """
     wanted = wanted or params
     client = _Client(params, backoff_seconds, key)
     months = months_of(wanted.submitted_from, wanted.submitted_to)
     papers: list[Paper] = []
-    seen: set[str] = set()
+    ids = IdBook()
     for code, quota in wanted.categories.items():
-        streams = {month: _stream(client, code, month, seen) for month in months}
+        streams = {month: _stream(client, code, month, ids) for month in months}
         with tqdm(total=quota, desc=f"{key} {code}", unit="paper") as progress:
             papers += _sample(key, code, streams, quota, progress)
-    return papers
+    newest = (ids.winner(paper.id) for paper in papers)
+    return choose(newest, ids, Selection(wanted.categories, exclude))
 
 
 def months_of(first: dt.date, last: dt.date) -> list[Window]:
@@ -128,8 +133,9 @@ def _sample(
     return [paper for papers in taken.values() for paper in papers]
 
 
-def _stream(client: _Client, code: str, month: Window, seen: set[str]) -> Iterator[Paper]:
-    """The month's papers with primary category `code`, by submission date, each id once.
+def _stream(client: _Client, code: str, month: Window, ids: IdBook) -> Iterator[Paper]:
+    """The month's papers with primary category `code`, by submission date, each id once (the
+    first served; `ids` notes a newer version served later).
 
     Lazy: the first request goes out when the first paper is asked for.
     """
@@ -142,9 +148,11 @@ def _stream(client: _Client, code: str, month: Window, seen: set[str]) -> Iterat
     )
     try:
         for result in client.results(search):
-            paper = _to_paper(result)
-            if paper.primary_category == code and paper.id not in seen:
-                seen.add(paper.id)
+            raw_id = result.get_short_id()
+            parsed = _parse_id(client.key, code, raw_id)
+            paper = _to_paper(result, parsed.id)
+            version = parsed.version or 1
+            if paper.primary_category == code and ids.offer(raw_id, parsed, version, paper):
                 yield paper
     except _PageError as err:
         raise ArxivFetchError(
@@ -154,9 +162,16 @@ def _stream(client: _Client, code: str, month: Window, seen: set[str]) -> Iterat
         ) from None
 
 
-def _to_paper(result: arxiv.Result) -> Paper:
+def _parse_id(key: str, code: str, raw_id: str) -> ArxivId:
+    try:
+        return parse_id(raw_id)
+    except BadArxivId as err:
+        raise ArxivFetchError(f"{key} {code}: the arXiv API served a bad id: {err}") from None
+
+
+def _to_paper(result: arxiv.Result, arxiv_id: str) -> Paper:
     return Paper(
-        id=strip_version(result.get_short_id()),
+        id=arxiv_id,
         title=" ".join(result.title.split()),
         abstract=" ".join(result.summary.split()),
         primary_category=result.primary_category,

@@ -1,0 +1,189 @@
+"""The sweeps' runs as charts for docs/benchmarks.md, from their results in bench/results/.
+
+One chart a sweep, of the evaluate stage's template `intervals` (.dvc/plots/), a panel per
+metric: every run a point with its 95% bootstrap interval over papers and, for a recipe run at
+several training seeds, the mean over them with its 95% t interval (Student's t with n - 1
+degrees of freedom, from the seeds' spread alone: where the recipe's own mean may lie; with 2
+seeds t is 12.7; held within [0, 1]). Drawn by `dvc plots show` through the project's page in
+Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
+
+- the noise floor: the defaults at 5 seeds, on the later set;
+- the levers: each setting at train.seed 42 and, where it was rerun, 43, out of fold on train +
+  validation;
+- the learning curve: each sample size's one run (train.seed 42), the fine-tuned model beside
+  both baselines, on the later set.
+
+    make bench-charts
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from scipy.stats import t as student_t
+
+from arxivist.atomic import write_json
+from arxivist.eval_plots import SYSTEM_NAMES, interval_rows
+from arxivist.metrics import HEADLINE, round_value
+from bench.learning_curve import sample_label
+from standins.workspace import BIN, ROOT, dvc
+from web.screenshot import save
+
+RESULTS = ROOT / "bench" / "results"
+LEVERS = ("levers.json", "levers_seed43.json")  # the same folds at train.seed 42 and 43
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One sweep's chart: the rows it draws and how dvc.yaml's `plots` names their fields."""
+
+    name: str  # the PNG is docs/img/bench-<name>.png
+    title: str  # {set_papers} becomes the rows' paper count
+    x: str
+    x_label: str
+    y_label: str
+    rows: list[dict[str, Any]]
+
+    def plot(self) -> dict[str, Any]:
+        """Its entry in a dvc.yaml's top-level `plots`."""
+        fields = {"x": self.x, "y": "value", "x_label": self.x_label, "y_label": self.y_label}
+        return {f"{self.name}.json": {"template": "intervals", "title": self.title, **fields}}
+
+
+def mean_interval(values: Sequence[float]) -> dict[str, float]:
+    """The mean score of runs at several seeds and its t interval at LEVEL, held within [0, 1]
+    (where a score lies)."""
+    mean = statistics.fmean(values)
+    quantile = student_t.ppf((1 + LEVEL) / 2, len(values) - 1)
+    half = quantile * statistics.stdev(values) / len(values) ** 0.5
+    low, high = max(mean - half, 0.0), min(mean + half, 1.0)
+    return {"value": round_value(mean), "low": round_value(low), "high": round_value(high)}
+
+
+def seed_rows(
+    field: str, name: str, runs: Mapping[str, Mapping[str, Any]], papers: int
+) -> list[dict[str, Any]]:
+    """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and, from
+    two seeds on, the mean over them with its t interval."""
+    rows = [
+        row
+        for run, by_metric in runs.items()
+        for row in interval_rows(field, name, by_metric, papers, run=run)
+    ]
+    if len(runs) > 1:
+        mean = {
+            m: mean_interval([by_metric[m]["value"] for by_metric in runs.values()])
+            for m in HEADLINE
+        }
+        rows += interval_rows(field, name, mean, papers, run=f"mean of {len(runs)} seeds")
+    return rows
+
+
+def noise_floor_chart(result: dict[str, Any]) -> Chart:
+    """bench/results/noise_floor.json: the defaults at each seed, on the later set."""
+    runs = {f"seed {seed['seed']}": seed["later"] for seed in result["seeds"]}
+    return Chart(
+        "noise-floor",
+        f"The noise floor: the defaults at {len(runs)} training seeds, "
+        "later set ({set_papers} papers)",
+        "recipe",
+        "recipe",
+        "later score, 95% interval",
+        seed_rows("recipe", "defaults", runs, result["later_papers"]),
+    )
+
+
+def levers_chart(results: Sequence[dict[str, Any]]) -> Chart:
+    """bench/results/levers*.json (a training seed each, the same papers and folds: LEVERS):
+    each setting at every seed it was run with, out of fold."""
+    settings = dict.fromkeys(
+        row["setting"] for result in results for row in result["crossval"]["rows"]
+    )
+    rows = []
+    for setting in settings:
+        runs = {
+            f"seed {result['params']['train']['seed']}": row["intervals"]
+            for result in results
+            for row in result["crossval"]["rows"]
+            if row["setting"] == setting
+        }
+        rows += seed_rows("setting", setting, runs, results[0]["crossval"]["papers"])
+    seeds = " and ".join(str(result["params"]["train"]["seed"]) for result in results)
+    return Chart(
+        "levers",
+        f"The levers at training seeds {seeds}, "
+        "out of fold on train + validation ({set_papers} papers)",
+        "setting",
+        "setting",
+        "out-of-fold score, 95% interval",
+        rows,
+    )
+
+
+def learning_curve_chart(result: dict[str, Any]) -> Chart:
+    """bench/results/learning_curve.json: each size's run, every system, on the later set."""
+    rows = [
+        row
+        for size in result["sizes"]
+        for system, label in SYSTEM_NAMES.items()
+        for row in interval_rows(
+            "sample", sample_label(size), size["later"][system], result["later_papers"], run=label
+        )
+    ]
+    return Chart(
+        "learning-curve",
+        "The learning curve: one run a sample size, later set ({set_papers} papers)",
+        "sample",
+        "training sample, papers (per category)",
+        "later score, 95% interval",
+        rows,
+    )
+
+
+def draw(charts: Sequence[Chart], out: Path) -> list[Path]:
+    """Each chart's PNG in `out`, drawn by `dvc plots show` in a scratch DVC project that holds
+    the project's templates and page and the charts' rows."""
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        dvc(project, "init", "--no-scm", "-q")
+        shutil.copytree(ROOT / ".dvc" / "plots", project / ".dvc" / "plots")
+        dvc(project, "config", "plots.html_template", "plots/page.html")
+        for chart in charts:
+            write_json(project / f"{chart.name}.json", chart.rows)
+        plots = {"plots": [chart.plot() for chart in charts]}
+        (project / "dvc.yaml").write_text(yaml.safe_dump(plots, sort_keys=False), encoding="utf-8")
+        pictures = {f"{chart.name}_json": out / f"bench-{chart.name}.png" for chart in charts}
+        save([str(BIN / "dvc"), "plots", "show"], charts=pictures, cwd=project)
+    return list(pictures.values())
+
+
+def read(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the sweeps' JSON results")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="where the PNGs go")
+    args = parser.parse_args()
+    charts = [
+        noise_floor_chart(read(args.results / "noise_floor.json")),
+        levers_chart([read(args.results / name) for name in LEVERS]),
+        learning_curve_chart(read(args.results / "learning_curve.json")),
+    ]
+    for picture in draw(charts, args.out):
+        print(f"wrote {picture}")
+
+
+if __name__ == "__main__":
+    main()
