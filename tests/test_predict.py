@@ -564,6 +564,7 @@ def test_predict_imports_only_what_predicting_needs(
     assert sorted(imported & (NEVER_FOR_PREDICT | also_never)) == []
     assert {"tokenizers", "numpy"} <= imported
 
+
 @pytest.mark.parametrize("entry", ["dotdot", "absolute", "symlink"])
 def test_a_manifest_entry_outside_the_folder_is_one_line_naming_it(
     model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str

@@ -455,9 +455,10 @@ def test_int8_false_exports_nothing_and_needs_no_onnx(
     published = run_publish(workdir)
 
     assert not (published / "onnx").exists()
-    assert "## ONNX int8 model\n\nNot exported (publish.int8: false)." in (
-        published / "README.md"
-    ).read_text()
+    assert (
+        "## ONNX int8 model\n\nNot exported (publish.int8: false)."
+        in (published / "README.md").read_text()
+    )
 
 
 def test_model_without_display_names_is_refused(workdir: Path) -> None:
