@@ -153,7 +153,10 @@ def test_evaluate_stopped_midway_keeps_the_previous_reports(
     assert outputs(workspace) == before
     set_param(workspace, "evaluate.bootstrap_resamples", 300)
     repro_again(workspace, scratch)
-    assert outputs(workspace)["reports/eval/details.json"] != before["reports/eval/details.json"]
+    # The next run finishes evaluate: its outputs match a lock that records the new param (the
+    # tiny model's intervals may not move with the resample count, so the bytes may not either).
+    assert dvc(workspace, "status").stdout.strip().endswith("Data and pipelines are up to date.")
+    assert "bootstrap_resamples: 300" in (workspace / "dvc.lock").read_text()
 
 
 def test_a_full_disk_at_the_model_save_leaves_model_and_reports_as_they_were(
