@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import yaml
 
 from arxivist.params import (
     LaterParams,
+    Params,
     ParamsError,
     available_devices,
     check_devices,
@@ -143,23 +145,42 @@ def test_unknown_top_level_key() -> None:
         params_from_dict({**COMMITTED, "trian": {}})
 
 
+def test_every_key_has_help_and_docs_params_md_is_generated_from_it(tmp_path: Path) -> None:
+    """Each key is described once, in its field's help; the page is that help, rendered."""
+    no_help = [
+        key for key in leaves(Params()) if not field_of(key).metadata.get("help", "").strip()
+    ]
+    assert no_help == [], f"keys without help in src/arxivist/params.py: {no_help}"
+    page = tmp_path / "params.md"
+    ran = subprocess.run(
+        [sys.executable, "-m", "arxivist.params_doc", str(page)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout == f"wrote {page}\n"
+    rendered = page.read_text(encoding="utf-8")
+    committed = (ROOT / "docs" / "params.md").read_text(encoding="utf-8")
+    assert committed == rendered, "docs/params.md is stale: run `make params-doc` and commit it"
+    assert [key for key in leaves(Params()) if f"| `{key}` |" not in rendered] == []
+    assert rendered.count(field_of("train.processes").metadata["help"]) == 1
+
+
+def field_of(key: str) -> dataclasses.Field:
+    """The dataclass field behind a dotted key, e.g. 'train.seed'."""
+    group: object = Params()
+    *groups, name = key.split(".")
+    for part in groups:
+        group = getattr(group, part)
+    return next(f for f in dataclasses.fields(group) if f.name == name)
+
+
 def test_snapshot_source_needs_a_path() -> None:
     raw = with_value("fetch/source", "snapshot")
     raw["fetch"]["snapshot_path"] = ""
     with pytest.raises(ParamsError, match=r"fetch\.snapshot_path: is required"):
         params_from_dict(raw)
-
-
-def test_the_old_shared_seed_says_where_its_jobs_went() -> None:
-    with pytest.raises(ParamsError, match=r"seed: no longer a param: use split\.seed.*train\.seed"):
-        params_from_dict({**COMMITTED, "seed": 42})
-
-
-def test_the_old_push_to_hub_points_to_the_upload_command() -> None:
-    with pytest.raises(
-        ParamsError, match=r"publish\.push_to_hub: no longer a param: .*`arxivist push-to-hub`"
-    ):
-        params_from_dict({"publish": {"push_to_hub": False}})
 
 
 def test_every_fetched_category_needs_a_label_and_vice_versa() -> None:
