@@ -10,6 +10,11 @@ export HF_HUB_OFFLINE ?= 1
 export NO_GCE_CHECK := true
 export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT := false
 export DVC_NO_ANALYTICS := 1
+# The shared real snapshot the benchmarks read (`make bench SNAPSHOT=...`); exported, the tests that
+# read it too find it here (standins/corpus.py: REAL_SNAPSHOT).
+export SNAPSHOT ?= ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+
+.DEFAULT_GOAL := help
 
 # The offline demo: the shipped demo corpus (370 real arXiv records, 120 of them the later set) and
 # the packaged MiniLM, as a DVC experiment. Its 156 training texts are few enough to train every
@@ -39,7 +44,7 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-noise bench-curve bench-scale \
+.PHONY: help venv params-doc demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-noise bench-curve bench-scale \
 	bench-charts lint \
 	format lock gcs-up gcs-down clean-venv
 
@@ -48,7 +53,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' 2>&1 | $(PIP_QUIET)
 	touch $@
 
-venv: $(VENV)/.installed
+help:  ## list the targets (this)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(VENV)/.installed  ## create or update .venv from pyproject.toml and requirements.lock
 
 demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<time>" (or DEMO_NAME)
 	dvc exp run --name $(DEMO_NAME) $(DEMO_PARAMS)
@@ -84,36 +92,39 @@ plots-screenshot: venv browser  ## docs/img/plots.png: this workspace's `dvc plo
 	$(BIN)/python -m web.screenshot
 
 bench: venv  ## time to quality on real abstracts: the default pipeline against the seed recipe
-	$(BIN)/python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
+	$(BIN)/python -m bench.time_to_quality --snapshot $(SNAPSHOT) \
 		--model-out bench/results/model
-	$(BIN)/python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
+	$(BIN)/python -m bench.ceilings --snapshot $(SNAPSHOT) \
 		--model bench/results/model
 
 bench-levers: venv  ## each lever's step time, and the defaults chosen by cross-validation on train + validation
-	$(BIN)/python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(BIN)/python -m bench.levers --snapshot $(SNAPSHOT)
 
 # Queued DVC experiments in a persistent work folder under bench/results/work/: rerunning resumes
 # (finished experiments are kept, only missing ones are queued).
 bench-noise: venv  ## the noise floor: the default with 5 values of train.seed, spread on the later set
-	$(BIN)/python -m bench.noise_floor --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(BIN)/python -m bench.noise_floor --snapshot $(SNAPSHOT)
 
 bench-curve: venv  ## the learning curve: 100, 300, 1000 and all papers a category, on one later set
-	$(BIN)/python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(BIN)/python -m bench.learning_curve --snapshot $(SNAPSHOT)
 
 # Draws what bench/results/*.json hold (no benchmark is run): half a minute of Chromium.
 bench-charts: venv browser  ## docs/img/bench-*.png: each sweep's runs over seeds with the recipe's mean and interval
 	$(BIN)/python -m bench.charts
 
 bench-scale: venv  ## time and peak memory of the data stages and predict on 20k-2M replicated lines
-	$(BIN)/python -m bench.scale --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(BIN)/python -m bench.scale --snapshot $(SNAPSHOT)
 
-lint: venv
+lint: venv  ## ruff check and ruff format --check (what .ci/run checks)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: venv
+format: venv  ## ruff's fixes and formatting, applied
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+params-doc: venv  ## docs/params.md from the params' fields and their help (src/arxivist/params.py)
+	$(BIN)/python -m arxivist.params_doc docs/params.md
 
 lock: venv  ## refresh requirements.lock from the installed environment (public versions only)
 	{ head -n 2 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -v '^arxivist' \
@@ -123,8 +134,8 @@ lock: venv  ## refresh requirements.lock from the installed environment (public 
 gcs-up: venv  ## start a local GCS emulator and point this workspace's `gcs` remote at it
 	$(BIN)/python -m standins.localgcs start
 
-gcs-down:
+gcs-down:  ## stop the local GCS emulator
 	$(BIN)/python -m standins.localgcs stop
 
-clean-venv:
+clean-venv:  ## delete .venv
 	rm -rf $(VENV)
