@@ -54,6 +54,24 @@ def test_the_sampler_writes_the_committed_file_again() -> None:
     assert OUT.read_text(encoding="utf-8") == expected
 
 
+def test_the_docs_state_the_demo_corpus_counts() -> None:
+    """What README.md, demo/README.md and the Makefile say the file holds, counted."""
+    demo = records()
+    later = sum(record["id"] >= LATER_FROM for record in demo)
+    texts = {
+        name: " ".join((ROOT / name).read_text(encoding="utf-8").split())
+        for name in ("README.md", "demo/README.md", "Makefile")
+    }
+    stated = {
+        name: re.findall(r"(\d+) (?:\*\*)?real arXiv records", t) for name, t in texts.items()
+    }
+    assert stated == {name: [str(len(demo))] for name in texts}
+    assert f"{len(demo) - later} to train on and {later} for the later set" in texts["README.md"]
+    assert f"training part**, {len(demo) - later} records" in texts["demo/README.md"]
+    assert f"later part**, {later} records" in texts["demo/README.md"]
+    assert f"{later} of them the later set" in texts["Makefile"]
+
+
 def demo_params() -> dict[str, Any]:
     """The fetch and later overrides of the Makefile's DEMO_PARAMS, as params.yaml holds them."""
     text = (ROOT / "Makefile").read_text(encoding="utf-8")

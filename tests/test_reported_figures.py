@@ -1,6 +1,7 @@
 """The figures that README.md and docs/benchmarks.md report come from the benchmarks' results: every
 "value [low, high]" in them is an interval recorded in bench/results/*.json, at the decimals shown,
-and the README's results table gives no figure without its interval."""
+the README's results table gives no figure without its interval, and its glossary's blog sample
+and seed recipe are what the benchmarks run."""
 
 from __future__ import annotations
 
@@ -83,3 +84,27 @@ def test_the_readme_results_table_gives_every_figure_with_its_interval() -> None
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")][1:]
         assert len(cells) == 4 and all(FIGURE.fullmatch(cell) for cell in cells), row
+
+
+def test_the_glossary_s_blog_sample_and_seed_recipe_are_what_the_benchmarks_run() -> None:
+    """README.md says what the blog sample and the seed recipe are; bench/ runs them."""
+    from bench.harness import BENCH_PARAMS
+    from bench.time_to_quality import SEED_RECIPE
+
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    samples = re.findall(
+        r"the first (\d+) cs\.AI, (\d+) cs\.IR and (\d+) cs\.RO papers by id", readme
+    )
+    wanted = tuple(str(count) for count in BENCH_PARAMS["fetch"]["categories"].values())
+    assert len(samples) >= 2 and set(samples) == {wanted}
+    recipe = re.search(
+        r"at (\d+) tokens, batch (\d+), AdamW at lr (\S+) \(.*?\), (\d+) epochs", readme
+    )
+    assert recipe, "the README's glossary states the seed recipe"
+    max_length, batch_size, learning_rate, epochs = recipe.groups()
+    assert (int(max_length), int(batch_size), float(learning_rate), int(epochs)) == (
+        SEED_RECIPE["max_length"],
+        SEED_RECIPE["batch_size"],
+        SEED_RECIPE["learning_rate"],
+        SEED_RECIPE["epochs"],
+    )
