@@ -456,7 +456,17 @@ def _build(cls: type, raw: Any, key: str) -> Any:
     return obj
 
 
+# What a scalar of each type accepts (true and false are no numbers) and what it must be otherwise.
+_SCALARS: dict[type, tuple[type | tuple[type, ...], str]] = {
+    bool: (bool, "true or false"),
+    int: (int, "an integer"),
+    float: ((int, float), "a number"),
+    str: (str, "a string"),
+}
+
+
 def _convert(hint: Any, value: Any, key: str) -> Any:
+    """`value` as the type `hint` of the field at `key`, or a ParamsError naming the key."""
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, key)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -485,24 +495,13 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         }
     if hint is dt.date:
         return _to_date(value, key)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ParamsError(key, f"must be true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamsError(key, f"must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParamsError(key, f"must be a number, got {value!r}")
-        if not math.isfinite(value):
+    if hint in _SCALARS:
+        accepted, kind = _SCALARS[hint]
+        if not isinstance(value, accepted) or (hint is not bool and isinstance(value, bool)):
+            raise ParamsError(key, f"must be {kind}, got {value!r}")
+        if hint is float and not math.isfinite(value):
             raise ParamsError(key, f"must be a finite number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ParamsError(key, f"must be a string, got {value!r}")
-        return value
+        return hint(value)
     raise TypeError(f"unsupported params type {hint!r} for {key}")
 
 
