@@ -41,7 +41,7 @@ from typing import Any
 
 from arxivist.arguments import positive_int
 from arxivist.bootstrap import Difference
-from arxivist.compare import RecipeResult, Side, compare, compare_sides
+from arxivist.compare import RecipeResult, Side, compare_sides
 from arxivist.metrics import HEADLINE, round_value
 from arxivist.params import load_params
 from arxivist.recipe_compare import PICKED_BY, REPORTED, Pick, choose_recipe, reported
@@ -144,17 +144,13 @@ def levers(sides: Mapping[str, Side], count: int, seed: int) -> dict[str, Any]:
         "pick": chosen.winner,
         "why": chosen.why,
         "validation": {
-            name: record(
-                versus, paired_half_widths(sides[BASE], sides[name], versus.set, count, seed)
-            )
+            name: record(sides[BASE], sides[name], versus, count, seed)
             for name, versus in chosen.versus.items()
         },
         REPORTED: (
             {m: spread_record(s) for m, s in later.items()}
             if isinstance(later, dict)
-            else record(
-                later, paired_half_widths(sides[BASE], sides[chosen.winner], REPORTED, count, seed)
-            )
+            else record(sides[BASE], sides[chosen.winner], later, count, seed)
         ),
     }
 
@@ -162,20 +158,20 @@ def levers(sides: Mapping[str, Side], count: int, seed: int) -> dict[str, Any]:
 def comparisons(a: Side, b: Side, count: int, seed: int) -> list[dict[str, Any]]:
     """B against A on every set both scored."""
     results, _ = compare_sides(a, b, count, seed)
-    half = {r.set: paired_half_widths(a, b, r.set, count, seed) for r in results}
-    return [record(result, half[result.set]) for result in results]
+    return [record(a, b, result, count, seed) for result in results]
 
 
 def paired_half_widths(a: Side, b: Side, name: str, count: int, seed: int) -> dict[str, float]:
     """Per metric, the half-width of the paired bootstrap interval of one run a side (each
     side's first) on the set `name`: the papers' share of a recipe difference's noise."""
-    results, _ = compare(a.runs[0], b.runs[0], count, seed)
-    (found,) = [result for result in results if result.set == name]
-    return {m: (d.high - d.low) / 2 for m, d in found.difference.items()}
+    one = [Side(side.label, side.runs[:1]) for side in (a, b)]
+    (found,), _ = compare_sides(*one, count, seed, only=name)
+    return {m: (d.difference.high - d.difference.low) / 2 for m, d in found.metrics.items()}
 
 
-def record(result: RecipeResult, half: Mapping[str, float]) -> dict[str, Any]:
-    """A comparison of recipes on one set, as the JSON keeps it."""
+def record(a: Side, b: Side, result: RecipeResult, count: int, seed: int) -> dict[str, Any]:
+    """Recipes A and B compared on one set (`result`), as the JSON keeps it."""
+    half = paired_half_widths(a, b, result.set, count, seed)
     return {
         "set": result.set,
         "papers": result.papers,
