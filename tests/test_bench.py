@@ -38,6 +38,7 @@ from bench.experiments import (
     categories_override,
     finished,
     missing,
+    queue_status,
     recipe,
     seed_sweep,
     work_workspace,
@@ -262,6 +263,23 @@ def test_finished_lists_the_saved_experiments_through_dvc(tmp_path: Path) -> Non
     assert finished(tmp_path) == {}
     git(tmp_path, "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/seed-42", head)
     assert finished(tmp_path) == {"seed-42": head}
+
+
+def test_the_queue_is_read_through_dvc_and_a_queued_experiment_is_not_queued_again(
+    tmp_path: Path,
+) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    dvc(tmp_path, "init", "-q")
+    (tmp_path / "params.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")
+    stage = "stages:\n  s:\n    cmd: echo ran > out\n    params: [train.seed]\n    outs: [out]\n"
+    (tmp_path / "dvc.yaml").write_text(stage, encoding="utf-8")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "a stage")
+    assert queue_status(tmp_path) == ({}, 0)
+    dvc(tmp_path, "exp", "run", "--queue", "--name", "s-s2", "-S", "train.seed=2")
+    tasks, workers = queue_status(tmp_path)
+    assert (tasks, workers) == ({"s-s2": "Queued"}, 0)
+    assert missing(["s-s1", "s-s2"], finished(tmp_path), tasks) == ["s-s1"]
 
 
 def test_a_seed_sweep_names_each_run_and_sets_the_seed_last() -> None:
