@@ -174,17 +174,18 @@ def size_record(
     """One size: its sample, and per evaluation set each system's mean [95% CI] (the model's over
     its seeds, with their SD) and the differences model - each baseline of the same runs."""
     model = recipe(name, experiments)
-    found = {}
+    found, identical = {}, {}
     for system in BASELINES:
-        side, _ = baseline(workspace, experiments, system)
+        side, identical[system] = baseline(workspace, experiments, system)
         found[system] = {r["set"]: r for r in comparisons(side, model, count, seed)}
     record: dict[str, Any] = {
         "experiment": name,
         "runs": [experiment.name for experiment in experiments],
         "per_category": dict(sample),
         "papers": sum(sample.values()),
+        "baselines_identical_across_seeds": identical,
     }
-    for set_name in SETS:
+    for set_name in (name for name in SETS if name in found[BASELINES[0]]):
         by_system = {system: found[system][set_name] for system in BASELINES}
         first = by_system[BASELINES[0]]
         record[set_name] = {

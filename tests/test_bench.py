@@ -11,6 +11,7 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ from bench.harness import (
     parse_set,
     spread,
 )
-from bench.learning_curve import answer, category_pools, parse_sizes, sample_plan
+from bench.learning_curve import answer, category_pools, parse_sizes, sample_plan, size_record
 from bench.learning_curve import markdown as curve_markdown
 from bench.noise_floor import markdown as noise_markdown
 from bench.noise_floor import noise_floor, pair_differences, seed_record
@@ -711,32 +712,58 @@ def baseline_records(shift: float) -> str:
     return "".join(json.dumps(line) + "\n" for line in lines)
 
 
-def test_the_encoder_baseline_is_read_from_each_run_and_checked_identical(tmp_path: Path) -> None:
-    git(tmp_path, "init", "-q", "-b", "main")
-    dvc(tmp_path, "init", "-q")
-    predictions = tmp_path / "data" / "baselines" / "predictions.jsonl"
+def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Experiment]:
+    """A run per shift, each at a commit of `root` (a DVC repository) whose baselines stage wrote
+    predictions shifted by it."""
+    git(root, "init", "-q", "-b", "main")
+    dvc(root, "init", "-q")
+    predictions = root / "data" / "baselines" / "predictions.jsonl"
     predictions.parent.mkdir(parents=True)
-    commits = []
-    for shift in (0.0, 0.0, 0.1):
-        predictions.write_text(baseline_records(shift), encoding="utf-8")
-        git(tmp_path, "add", "-A")
-        git(tmp_path, "commit", "-q", "--allow-empty", "-m", f"shift {shift}")
-        commits.append(git(tmp_path, "rev-parse", "HEAD").strip())
     runs = []
-    for i, commit in enumerate(commits):
+    for i, shift in enumerate(shifts):
+        predictions.write_text(baseline_records(shift), encoding="utf-8")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "--allow-empty", "-m", f"shift {shift}")
+        commit = git(root, "rev-parse", "HEAD").strip()
         run = experiment(f"n300-s{i}", noisy_probabilities(i, 0.2), seed=i).run
         runs.append(Experiment({}, Revision(run.name, commit, run.sets, run.params)))
+    return runs
+
+
+def test_the_encoder_baseline_is_read_from_each_run_and_checked_identical(tmp_path: Path) -> None:
+    runs = baseline_runs(tmp_path, (0.0, 0.0, 0.1))
     side, identical = baseline(tmp_path, runs[:2], "encoder")
     assert identical and side.label == "encoder" and len(side.runs) == 1
     assert list(side.runs[0].sets) == ["later"]  # the baseline scored no validation papers
     assert side.runs[0].sets["later"].probabilities[0].tolist() == [0.4, 0.4, 0.2]
     assert not baseline(tmp_path, runs, "encoder")[1]
+    predictions = tmp_path / "data" / "baselines" / "predictions.jsonl"
     predictions.write_text(baseline_records(0.0).replace("2508.00059", "2508.99999"))
     stray = Experiment({}, Revision("n300-s9", None, runs[0].run.sets, runs[0].run.params))
     with pytest.raises(
         CompareError, match=r"^encoder of n300-s9: .* has no later paper 2508\.00059$"
     ):
         baseline(tmp_path, [stray], "encoder")
+
+
+def test_a_size_of_the_curve_is_its_seeds_mean_against_each_baseline_of_the_same_runs(
+    tmp_path: Path,
+) -> None:
+    runs = baseline_runs(tmp_path, (0.0, 0.0))
+    sample = {"cs.AI": 30, "cs.IR": 30, "cs.RO": 30}
+    found = size_record("size-30", sample, tmp_path, runs, count=200, seed=0)
+    assert (found["papers"], found["runs"]) == (90, ["n300-s0", "n300-s1"])
+    assert found["baselines_identical_across_seeds"] == {"encoder": True, "tfidf": True}
+    assert "test" not in found  # no run scored it here
+    later = found["later"]
+    assert later["papers"] == 60 and set(later["differences"]) == {
+        "model - encoder",
+        "model - tfidf",
+    }
+    assert len(later["model_seeds"]["roc_auc_ovr"]["scores"]) == 2
+    assert set(later["encoder"]["macro_f1"]) == {"value", "low", "high"}
+    better = later["differences"]["model - encoder"]["macro_f1"]
+    assert better["verdict"] == "better" and better["p_b_beats_a"] == 1.0  # the encoder: constant
 
 
 def test_the_recipes_markdown_gives_every_figure_with_its_interval() -> None:
