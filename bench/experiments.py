@@ -115,12 +115,12 @@ def finished(workspace: Path) -> dict[str, str]:
 
 
 def queue_status(workspace: Path) -> tuple[dict[str, str], int]:
-    """Task name -> status (Queued, Running, Success, Failed, ...), and the active workers, as
-    `dvc queue status` has them."""
+    """Task name -> status (Queued, Running, Success, Failed, ...), and the queue's workers, busy
+    or between two tasks, as `dvc queue status` has them."""
     with Repo(str(workspace)) as repo:
         queue = repo.experiments.celery_queue
         tasks = {task["name"]: task["status"] for task in queue.status() if task.get("name")}
-        workers = sum(1 for running in queue.worker_status().values() if running)
+        workers = len(queue.worker_status())
     return tasks, workers
 
 
