@@ -233,9 +233,12 @@ def markdown(result: dict[str, Any]) -> str:
     later = result["later_papers"]
     parts = [machine_line(result["machine"]), scores_table(result), differences_table(result)]
     pools = ", ".join(f"{code} {n}" for code, n in result["pools"].items())
+    seeds = ", ".join(map(str, result["seeds"]))
     notes = (
-        f"Every size scored on the same {later} later papers. Pools before the later window: "
-        f"{pools}. Answer: {result['answer']}."
+        f"Every size scored on the same {later} later papers; the fine-tuned model: the mean over "
+        f"its runs (train.seed {seeds}), differences from the two-level "
+        f"bootstrap over seeds and papers. Pools before the later window: {pools}. Answer: "
+        f"{result['answer']}."
     )
     return "\n\n".join([*parts, notes]) + "\n"
 
