@@ -1,10 +1,9 @@
 """The sweeps' runs as charts for docs/benchmarks.md, from their results in bench/results/.
 
 One chart a sweep, of the evaluate stage's template `intervals` (.dvc/plots/), a panel per
-metric: every run a point with its 95% bootstrap interval over papers and, for a recipe run at
-several training seeds, the mean over them with its 95% t interval (Student's t with n - 1
-degrees of freedom, from the seeds' spread alone: where the recipe's own mean may lie; with 2
-seeds t is 12.7; held within [0, 1]). Drawn by `dvc plots show` through the project's page in
+metric: every run a point with its 95% bootstrap interval over papers and, where the result
+records it (`recipe`: arxivist.recipes' two-level bootstrap over seeds and papers), the recipe's
+mean over its seeds with its 95% interval. Drawn by `dvc plots show` through the project's page in
 Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
 
 - the noise floor: the defaults at 5 seeds, on the later set;
@@ -21,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,18 +27,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from scipy.stats import t as student_t
 
 from arxivist.atomic import write_json
 from arxivist.eval_plots import SYSTEM_NAMES, interval_rows
-from arxivist.metrics import HEADLINE, round_value
+from arxivist.metrics import HEADLINE
 from bench.learning_curve import sample_label
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save
 
 RESULTS = ROOT / "bench" / "results"
 LEVERS = ("levers.json", "levers_seed43.json")  # the same folds at train.seed 42 and 43
-LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -60,32 +56,23 @@ class Chart:
         return {f"{self.name}.json": {"template": "intervals", "title": self.title, **fields}}
 
 
-def mean_interval(values: Sequence[float]) -> dict[str, float]:
-    """The mean score of runs at several seeds and its t interval at LEVEL, held within [0, 1]
-    (where a score lies)."""
-    mean = statistics.fmean(values)
-    quantile = student_t.ppf((1 + LEVEL) / 2, len(values) - 1)
-    half = quantile * statistics.stdev(values) / len(values) ** 0.5
-    low, high = max(mean - half, 0.0), min(mean + half, 1.0)
-    return {"value": round_value(mean), "low": round_value(low), "high": round_value(high)}
-
-
 def seed_rows(
-    field: str, name: str, runs: Mapping[str, Mapping[str, Any]], papers: int
+    field: str,
+    name: str,
+    runs: Mapping[str, Mapping[str, Any]],
+    papers: int,
+    mean: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and, from
-    two seeds on, the mean over them with its t interval."""
+    """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and the
+    recipe's `mean` over them with its interval, where one is recorded."""
     rows = [
         row
         for run, by_metric in runs.items()
         for row in interval_rows(field, name, by_metric, papers, run=run)
     ]
-    if len(runs) > 1:
-        mean = {
-            m: mean_interval([by_metric[m]["value"] for by_metric in runs.values()])
-            for m in HEADLINE
-        }
-        rows += interval_rows(field, name, mean, papers, run=f"mean of {len(runs)} seeds")
+    if mean is not None:
+        shown = {m: {key: mean[m][key] for key in ("value", "low", "high")} for m in HEADLINE}
+        rows += interval_rows(field, name, shown, papers, run=f"mean of {len(runs)} seeds")
     return rows
 
 
@@ -99,7 +86,7 @@ def noise_floor_chart(result: dict[str, Any]) -> Chart:
         "recipe",
         "recipe",
         "later score, 95% interval",
-        seed_rows("recipe", "defaults", runs, result["later_papers"]),
+        seed_rows("recipe", "defaults", runs, result["later_papers"], result.get("recipe")),
     )
 
 

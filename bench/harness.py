@@ -85,6 +85,22 @@ def parse_list(
     return values
 
 
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """'1,2,3' -> (1, 2, 3): at least two distinct train.seed values, integers >= 0."""
+    return parse_list(text, parse_seed, "seeds", at_least=2)
+
+
+def parse_seed(text: str) -> int:
+    """A train.seed value: an integer >= 0."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
+    return seed
+
+
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """The parsed command line, its --set overrides merged into one mapping."""
     args = parser.parse_args()

@@ -1,24 +1,27 @@
-"""What more data buys: the pipeline on samples of several sizes, all scored on the same later set.
+"""What more data buys: a size x seed sweep of the pipeline, every run scored on one later set.
 
 In a persistent work folder (git-ignored; a rerun reuses what is done and queues only what is
-missing), on the bench's params (`--set` changes them), one queued experiment per sample size
-(`dvc exp run --queue -S fetch.categories={...} --name size-N`), run by `dvc queue start`. A size
-is papers per category, capped at the category's pool: the papers of the snapshot whose arXiv id
-month is before later.submitted_from (the fetch stage takes the first N by id, so a sample within
-the pool never reaches the later window); `max` takes each whole pool. The later set's window and
-counts are fixed, so every size is scored on the same later papers (checked by id).
+missing), on the bench's params (`--set` changes them), one queued experiment per sample size and
+seed (`dvc exp run --queue -S fetch.categories={...} -S train.seed=N --name size-<size>-s<N>`),
+run by `dvc queue start`: a size x seed sweep. A size is papers per category, capped at the
+category's pool: the papers of the snapshot whose arXiv id month is before later.submitted_from
+(the fetch stage takes the first N by id, so a sample within the pool never reaches the later
+window); `max` takes each whole pool. The later set's window and counts are fixed, so every size
+is scored on the same later papers (`arxivist compare` refuses other papers).
 
-For each size, from the experiment's reports/eval/details.json: the fine-tuned model, the frozen
-encoder + LR and TF-IDF + LR on the later set (and the test split) with their bootstrap
-intervals, and the paired differences model - encoder and model - TF-IDF with their verdicts.
-Writes --out (JSON) and markdown; `make bench-charts` draws it (bench/charts.py).
+For each size, by `arxivist compare`'s two-level bootstrap over seeds and papers
+(arxivist.recipes): the fine-tuned recipe's mean over its seeds, the frozen encoder + LR and
+TF-IDF + LR of the same runs (the baselines stage, which does not depend on train.seed: one run),
+on the later set and the test split, and the differences model - each baseline with their
+verdicts. Writes --out (JSON) and markdown; `make bench-charts` draws it (bench/charts.py).
 
     python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
-A dry run of minutes (two tiny sizes, a small later set, short texts, its own work folder):
+A dry run of minutes (two tiny sizes, two seeds, a small later set, short texts, its own work
+folder):
 
     python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --work /tmp/curve-smoke --out /tmp/curve-smoke.json --sizes 30,50 \\
+        --work /tmp/curve-smoke --out /tmp/curve-smoke.json --sizes 30,50 --seeds 1,2 \\
         --set 'later.categories={cs.AI: 30, cs.IR: 30, cs.RO: 30}' --set tokenize.max_length=64
 """
 
@@ -26,14 +29,25 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from arxivist.arguments import positive_int
+from arxivist.evaluation_sets import BASELINES, SETS
 from arxivist.metrics import HEADLINE
 from arxivist.papers import submission_month
 from arxivist.params import Params, load_params
 from arxivist.sources.snapshot import read_snapshot
-from bench.experiments import Experiment, run_experiments, work_workspace
+from bench.experiments import (
+    Experiment,
+    baseline,
+    by_recipe,
+    categories_override,
+    recipe,
+    run_experiments,
+    seed_sweep,
+    work_workspace,
+)
 from bench.harness import (
     add_work_folder,
     arguments,
@@ -43,7 +57,9 @@ from bench.harness import (
     params_record,
     parse,
     parse_list,
+    parse_seeds,
 )
+from bench.recipes import comparisons
 from bench.report import (
     METRIC_NAMES,
     SYSTEMS,
@@ -55,10 +71,7 @@ from bench.report import (
 )
 
 SIZES = ("100", "300", "1000", "max")
-
-
-class CurveError(ValueError):
-    """A size that is not a count or `max`, or experiments scored on different later papers."""
+SEEDS = (42, 43, 44)
 
 
 def main() -> None:
@@ -69,18 +82,23 @@ def main() -> None:
     pools = category_pools(str(params.fetch.snapshot_path), params)
     samples = sample_plan(args.sizes, pools)
     print(f"pools before {params.later.submitted_from}: {pools}; samples: {samples}", flush=True)
-    runs = {name: [categories_override(sample)] for name, sample in samples.items()}
-    log = args.work / "queue.log"
-    experiments, waited = run_experiments(workspace, runs, log, list(params.labels))
-    later_ids = check_same_later_set(experiments)
+    overrides = {name: [categories_override(sample)] for name, sample in samples.items()}
+    runs = seed_sweep(overrides, args.seeds)
+    experiments, waited = run_experiments(workspace, runs, args.work / "queue.log")
+    count, seed = params.evaluate.bootstrap_resamples, params.evaluate.bootstrap_seed
+    sizes = [
+        size_record(name, samples[name], workspace, group, count, seed)
+        for name, group in by_recipe(experiments, samples).items()
+    ]
     result = {
         "machine": machine,
         "params": params_record(params),
         "work": str(args.work),
         "queue_wait_seconds": round(waited, 1),
         "pools": pools,
-        "later_papers": len(later_ids),
-        "sizes": [size_record(samples[exp.name], exp) for exp in experiments],
+        "seeds": list(args.seeds),
+        "later_papers": sizes[0]["later"]["papers"],
+        "sizes": sizes,
     }
     result["answer"] = answer(result["sizes"])
     finish(args.out, result, markdown)
@@ -95,6 +113,13 @@ def parse_args() -> argparse.Namespace:
         metavar="N,N,...,max",
         help=f"papers per category of each sample; max: every paper before the later window "
         f"(default: {','.join(SIZES)})",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        default=SEEDS,
+        metavar="N,N,...",
+        help=f"train.seed values, an experiment each a size (default: {','.join(map(str, SEEDS))})",
     )
     add_work_folder(parser, "learning-curve")
     return parse(parser)
@@ -138,39 +163,55 @@ def sample_plan(sizes: Sequence[str], pools: Mapping[str, int]) -> dict[str, dic
     return plan
 
 
-def categories_override(sample: Mapping[str, int]) -> str:
-    """The `dvc exp run -S` override of fetch.categories: 'fetch.categories={cs.AI:100,...}'."""
-    return "fetch.categories={" + ",".join(f"{code}:{n}" for code, n in sample.items()) + "}"
-
-
-def check_same_later_set(experiments: Sequence[Experiment]) -> list[str]:
-    """The later set's ids, the same in every experiment (else CurveError)."""
-    first = experiments[0].predictions["later"].ids
-    for experiment in experiments[1:]:
-        if experiment.predictions["later"].ids != first:
-            raise CurveError(
-                f"{experiment.name} was scored on other later papers than {experiments[0].name}"
-            )
-    return first
-
-
-def size_record(sample: Mapping[str, int], experiment: Experiment) -> dict[str, Any]:
-    """One size: its sample, and per evaluation set each system's intervals and the paired
-    differences (as details.json has them)."""
-    details = experiment.details
-    return {
-        "experiment": experiment.name,
-        "commit": experiment.commit,
+def size_record(
+    name: str,
+    sample: Mapping[str, int],
+    workspace: Path,
+    experiments: Sequence[Experiment],
+    count: int,
+    seed: int,
+) -> dict[str, Any]:
+    """One size: its sample, and per evaluation set each system's mean [95% CI] (the model's over
+    its seeds, with their SD) and the differences model - each baseline of the same runs."""
+    model = recipe(name, experiments)
+    found, identical = {}, {}
+    for system in BASELINES:
+        side, identical[system] = baseline(workspace, experiments, system)
+        found[system] = {r["set"]: r for r in comparisons(side, model, count, seed)}
+    record: dict[str, Any] = {
+        "experiment": name,
+        "runs": [experiment.name for experiment in experiments],
         "per_category": dict(sample),
         "papers": sum(sample.values()),
-        **{
-            name: {
-                "papers": details[name]["papers"],
-                **{system: details[name][system]["intervals"] for system in SYSTEMS},
-                "differences": details[name]["differences"],
-            }
-            for name in ("later", "test")
-        },
+        "baselines_identical_across_seeds": identical,
+    }
+    for set_name in (name for name in SETS if name in found[BASELINES[0]]):
+        by_system = {system: found[system][set_name] for system in BASELINES}
+        first = by_system[BASELINES[0]]
+        record[set_name] = {
+            "papers": first["papers"],
+            "model": {m: interval(first[m]["b"]) for m in HEADLINE},
+            "model_seeds": {m: first[m]["b"] for m in HEADLINE},
+            **{s: {m: interval(r[m]["a"]) for m in HEADLINE} for s, r in by_system.items()},
+            "differences": {
+                f"model - {s}": {m: difference(r[m]) for m in HEADLINE}
+                for s, r in by_system.items()
+            },
+        }
+    return record
+
+
+def interval(spread: Mapping[str, Any]) -> dict[str, float]:
+    """A one-run side's interval alone (no seed spread)."""
+    return {key: spread[key] for key in ("value", "low", "high")}
+
+
+def difference(found: Mapping[str, Any]) -> dict[str, Any]:
+    """A difference of recipes with its verdict, P(B>A) and the seeds a side needed."""
+    return {
+        **found["difference"],
+        "p_b_beats_a": found["p_b_beats_a"],
+        "seeds_needed": found["seeds_needed"],
     }
 
 
@@ -192,9 +233,12 @@ def markdown(result: dict[str, Any]) -> str:
     later = result["later_papers"]
     parts = [machine_line(result["machine"]), scores_table(result), differences_table(result)]
     pools = ", ".join(f"{code} {n}" for code, n in result["pools"].items())
+    seeds = ", ".join(map(str, result["seeds"]))
     notes = (
-        f"Every size scored on the same {later} later papers. Pools before the later window: "
-        f"{pools}. Answer: {result['answer']}."
+        f"Every size scored on the same {later} later papers; the fine-tuned model: the mean over "
+        f"its runs (train.seed {seeds}), differences from the two-level "
+        f"bootstrap over seeds and papers. Pools before the later window: {pools}. Answer: "
+        f"{result['answer']}."
     )
     return "\n\n".join([*parts, notes]) + "\n"
 

@@ -6,12 +6,12 @@ missing), on the bench's params (the blog sample, a later set after it; `--set` 
 1. the data stages, the later set and both baselines reproduced once and committed, so every
    experiment restores them from the cache and reruns only train, evaluate and publish;
 2. one queued experiment per seed (`dvc exp run --queue -S train.seed=N --name seed-N`), run by
-   `dvc queue start`;
+   `dvc queue start`: a seed sweep of the defaults;
 3. from each experiment's reports/eval/details.json: the model's later-set macro-F1 and ROC-AUC
-   with their bootstrap intervals; their spread over seeds (SD, min-max); and, for every pair of
-   seeds, the paired bootstrap difference on the same later papers (`arxivist.bootstrap.intervals`
-   over both experiments' reports/eval/predictions.jsonl), whose half-width is what the evaluation
-   set alone can resolve;
+   with their bootstrap intervals; the recipe's mean over the seeds with its two-level interval
+   and seed SD (`arxivist.recipes`); and, for every pair of seeds, `arxivist compare`'s paired
+   bootstrap difference on the same later papers, whose half-width is what the evaluation set
+   alone can resolve;
 4. the smallest difference the setup can resolve, per metric: max(1.96 x sqrt(2) x SD over seeds,
    the median paired half-width). Two single runs that differ in one lever differ by seed noise
    alone with SD sqrt(2) x SD_seed, so a 95% call needs 1.96 times that; and no difference inside
@@ -36,16 +36,12 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from arxivist.bootstrap import intervals, resamples
+from arxivist.compare import compare
 from arxivist.metrics import HEADLINE
 from arxivist.params import load_params
-from bench.experiments import (
-    Experiment,
-    commit_all,
-    run_experiments,
-    timed_repro,
-    work_workspace,
-)
+from arxivist.recipe_compare import recipe_on
+from arxivist.recipes import Z_LEVEL as Z95
+from bench.experiments import Experiment, recipe, run_experiments, shared_stages, work_workspace
 from bench.harness import (
     add_work_folder,
     arguments,
@@ -54,26 +50,24 @@ from bench.harness import (
     finish,
     params_record,
     parse,
-    parse_list,
+    parse_seeds,
 )
+from bench.recipes import spread_record
 from bench.report import METRIC_NAMES, interval_text, machine_line, table
 
 SEEDS = (42, 43, 44, 45, 46)  # the committed default (42) and the next four
-SHARED_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
-Z95 = 1.959964
 
 
 def main() -> None:
     args = parse_args()
     machine = begin()
     workspace = work_workspace(args.work, bench_overrides(args.snapshot, args.set))
-    shared = timed_repro(workspace, *SHARED_STAGES)
-    commit_all(workspace, "The data stages, the later set and the baselines")
+    shared = shared_stages(workspace)
     params = load_params(workspace / "params.yaml")
     runs = {f"seed-{seed}": [f"train.seed={seed}"] for seed in args.seeds}
-    log = args.work / "queue.log"
-    experiments, waited = run_experiments(workspace, runs, log, list(params.labels))
-    evaluate = params.evaluate
+    experiments, waited = run_experiments(workspace, runs, args.work / "queue.log")
+    count, seed = params.evaluate.bootstrap_resamples, params.evaluate.bootstrap_seed
+    spreads = recipe_on(recipe("defaults", experiments), "later", count, seed)
     result = {
         "machine": machine,
         "params": params_record(params),
@@ -85,11 +79,10 @@ def main() -> None:
             seed_record(seed, exp) for seed, exp in zip(args.seeds, experiments, strict=True)
         ],
         "baselines_identical": baselines_identical(experiments),
-        "pairs": pair_differences(
-            experiments, evaluate.bootstrap_resamples, evaluate.bootstrap_seed
-        ),
+        "recipe": {metric: spread_record(spread) for metric, spread in spreads.items()},
+        "pairs": pair_differences(experiments, count, seed),
     }
-    result["floor"] = noise_floor(result["seeds"], result["pairs"])
+    result["floor"] = noise_floor(result["recipe"], result["pairs"])
     finish(args.out, result, markdown)
 
 
@@ -106,29 +99,13 @@ def parse_args() -> argparse.Namespace:
     return parse(parser)
 
 
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """'1,2,3' -> (1, 2, 3): at least two distinct non-negative integers."""
-    return parse_list(text, parse_seed, "seeds", at_least=2)
-
-
-def parse_seed(text: str) -> int:
-    """A train.seed value: an integer >= 0."""
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = -1
-    if seed < 0:
-        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
-    return seed
-
-
 def seed_record(seed: int, experiment: Experiment) -> dict[str, Any]:
     """The experiment's model intervals on the later set and the test split."""
     details = experiment.details
     return {
         "seed": seed,
         "experiment": experiment.name,
-        "commit": experiment.commit,
+        "commit": experiment.run.sha,
         **{name: details[name]["model"]["intervals"] for name in ("later", "test")},
     }
 
@@ -145,24 +122,18 @@ def baselines_identical(experiments: Sequence[Experiment]) -> bool:
 def pair_differences(
     experiments: Sequence[Experiment], count: int, seed: int
 ) -> list[dict[str, Any]]:
-    """For each pair of experiments, the paired bootstrap difference A - B of the model on the
-    same later papers: value, interval, verdict and half-width per HEADLINE metric."""
+    """For each pair of experiments A, B: `arxivist compare`'s paired bootstrap difference B - A
+    of the model on the same later papers, per HEADLINE metric with its half-width."""
     pairs = []
     for first, second in itertools.combinations(experiments, 2):
-        a, b = first.predictions["later"], second.predictions["later"]
-        if a.ids != b.ids:
-            raise ValueError(f"{first.name} and {second.name} scored different later papers")
-        draws = resamples(a.labels, a.probabilities.shape[1], count, seed)
-        _, differences = intervals({"a": a.probabilities, "b": b.probabilities}, draws)
+        results, _ = compare(first.run, second.run, count, seed)
+        (later,) = [result for result in results if result.set == "later"]
         pairs.append(
             {
-                "pair": f"{first.name} - {second.name}",
+                "pair": f"{second.name} - {first.name}",
                 **{
-                    metric: {
-                        **difference.record(),
-                        "half_width": round((difference.high - difference.low) / 2, 6),
-                    }
-                    for metric, difference in differences["a - b"].items()
+                    metric: {**d.record(), "half_width": round((d.high - d.low) / 2, 6)}
+                    for metric, d in later.difference.items()
                 },
             }
         )
@@ -170,22 +141,22 @@ def pair_differences(
     return pairs
 
 
-def noise_floor(seeds: Sequence[dict[str, Any]], pairs: Sequence[dict[str, Any]]) -> dict:
-    """Per HEADLINE metric on the later set: the seed-to-seed mean, SD, min and max, the median
-    paired half-width, and the smallest resolvable difference (module docstring)."""
+def noise_floor(recipe: dict[str, Any], pairs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Per HEADLINE metric on the later set: the seeds' mean, SD, min and max (the recipe's
+    spread), the median paired half-width, and the smallest resolvable difference (module
+    docstring)."""
     floor = {}
     for metric in HEADLINE:
-        values = [record["later"][metric]["value"] for record in seeds]
-        sd = statistics.stdev(values)
+        spread = recipe[metric]
         half = statistics.median(pair[metric]["half_width"] for pair in pairs)
         floor[metric] = {
-            "mean": round(statistics.fmean(values), 6),
-            "sd": round(sd, 6),
-            "min": min(values),
-            "max": max(values),
-            "seed_noise_95": round(Z95 * math.sqrt(2) * sd, 6),
+            "mean": spread["value"],
+            "sd": spread["sd"],
+            "min": min(spread["scores"]),
+            "max": max(spread["scores"]),
+            "seed_noise_95": round(Z95 * math.sqrt(2) * spread["sd"], 6),
             "median_paired_half_width": round(half, 6),
-            "smallest_resolvable": round(max(Z95 * math.sqrt(2) * sd, half), 6),
+            "smallest_resolvable": round(max(Z95 * math.sqrt(2) * spread["sd"], half), 6),
         }
     return floor
 
@@ -213,7 +184,7 @@ def seeds_table(result: dict[str, Any]) -> str:
 
 def pairs_table(result: dict[str, Any]) -> str:
     """One row per pair of seeds: the paired difference on the later set, with its verdict."""
-    header = ["seeds, model A - B (later set)"]
+    header = ["seeds, model B - A (later set)"]
     header += [f"{METRIC_NAMES[m]} difference [95% CI]" for m in HEADLINE] + ["verdicts"]
     rows = [
         [pair["pair"]]
@@ -228,7 +199,7 @@ def floor_table(result: dict[str, Any]) -> str:
     """Per metric: the seeds' mean, SD and range, the paired half-width, the smallest step."""
     header = [
         "later set",
-        "mean over seeds",
+        "mean over seeds [95% CI, two-level]",
         "SD over seeds",
         "min - max",
         "1.96 x sqrt(2) x SD",
@@ -238,7 +209,7 @@ def floor_table(result: dict[str, Any]) -> str:
     rows = [
         [
             METRIC_NAMES[metric],
-            f"{floor['mean']:.4f}",
+            interval_text(result["recipe"][metric]),
             f"{floor['sd']:.4f}",
             f"{floor['min']:.4f} - {floor['max']:.4f}",
             f"{floor['seed_noise_95']:.4f}",

@@ -1,6 +1,6 @@
 """How the benchmarks time work: the wall seconds of a call, and a training step of the pipeline's
 model as the Trainer takes it, on a batch encoded as its collator pads one (`bench.time_to_quality`
-times the seed recipe's steps with them, `bench.levers` each lever's)."""
+times the seed recipe's steps with them)."""
 
 from __future__ import annotations
 

@@ -1,24 +1,27 @@
-"""The pure parts of the benchmarks: the bench's params and command line, the report's targets and
-tables (every figure with its interval, every comparison a paired difference with its verdict),
-the levers' checks and tables, the queued-experiment helpers, the noise floor's and the learning
-curve's arithmetic and tables. No benchmark is run here."""
+"""The benchmarks' own logic: the bench's params and command line, the report's targets and tables
+(every figure with its interval, every comparison a paired difference with its verdict), the
+queued-experiment helpers on real DVC repositories, the recipes' report, the noise floor's and the
+learning curve's arithmetic and tables, from arxivist's compare and recipes on simulated
+predictions. No benchmark is run here."""
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from arxivist.bootstrap import Difference
-from arxivist.compute import Capability
+from arxivist.compare import CompareError, Revision, Scored, Side
 from arxivist.params import params_from_dict
+from arxivist.runs import RunsError
 from bench.charts import (
     Chart,
     draw,
@@ -31,44 +34,34 @@ from bench.charts import (
 from bench.experiments import (
     Experiment,
     ExperimentError,
-    Predictions,
+    baseline,
+    by_recipe,
+    categories_override,
     finished,
     missing,
-    predictions_by_set,
+    queue_status,
+    recipe,
+    seed_sweep,
     work_workspace,
 )
-from bench.harness import BENCH_PARAMS, bench_overrides, bench_params, parse_set, spread
-from bench.learning_curve import (
-    CurveError,
-    answer,
-    categories_override,
-    category_pools,
-    check_same_later_set,
-    parse_sizes,
-    sample_plan,
-    size_record,
+from bench.harness import (
+    BENCH_PARAMS,
+    bench_overrides,
+    bench_params,
+    parse_seeds,
+    parse_set,
+    spread,
 )
+from bench.learning_curve import answer, category_pools, parse_sizes, sample_plan, size_record
 from bench.learning_curve import markdown as curve_markdown
-from bench.levers import (
-    AS_IS,
-    RULE,
-    LeverError,
-    StepLever,
-    adopted,
-    check_variants,
-    open_work,
-    parse_variants,
-    read_floor,
-    skip_reason,
-    step_levers,
-)
-from bench.levers import markdown as levers_markdown
 from bench.noise_floor import markdown as noise_markdown
-from bench.noise_floor import noise_floor, pair_differences, parse_seeds, seed_record
+from bench.noise_floor import noise_floor, pair_differences, seed_record
+from bench.recipes import LEVERS, comparisons, levers
+from bench.recipes import markdown as recipes_markdown
 from bench.report import duration, evaluate_targets, interval_text, markdown
 from bench.time_to_quality import pipeline_costs
 from standins.corpus import snapshot_records, write_snapshot
-from standins.workspace import git
+from standins.workspace import dvc, git
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 MACHINE = {
@@ -251,174 +244,6 @@ def test_spread_keeps_the_order_and_reaches_the_end() -> None:
     assert spread(texts, 4) == ["0", "2", "5", "7"]
 
 
-def test_step_levers_add_one_lever_a_row_from_the_seed_recipe() -> None:
-    seed, as_is, no_dropout, frozen, bf16 = step_levers(checkpoint_dropout=0.1)
-    assert (seed.max_length, seed.attention_dropout, seed.frozen_layers) == (512, 0.1, 0)
-    assert as_is == StepLever(AS_IS, 256, 0.1, 0)
-    assert (no_dropout.attention_dropout, no_dropout.frozen_layers) == (0.0, 0)
-    assert (frozen.attention_dropout, frozen.frozen_layers, frozen.bf16) == (0.0, 3, False)
-    assert (bf16.frozen_layers, bf16.bf16) == (3, True)
-
-
-def test_bf16_is_timed_only_where_native() -> None:
-    avx2 = Capability("cpu", "AMD EPYC (AVX2)", native_bf16=False)
-    h100 = Capability("cuda", "NVIDIA H100", native_bf16=True)
-    *fp32, bf16 = step_levers(checkpoint_dropout=0.1)
-    assert skip_reason(bf16, avx2) == "no native bf16 on AMD EPYC (AVX2)"
-    assert skip_reason(bf16, h100) is None
-    assert not any(skip_reason(lever, avx2) for lever in fp32)
-
-
-def test_parse_variants() -> None:
-    assert parse_variants("train.epochs=2, train.head_init=random,") == (
-        "train.epochs=2",
-        "train.head_init=random",
-    )
-    for bad in ("", "train.epochs", "train.epochs=2,=random"):
-        with pytest.raises(argparse.ArgumentTypeError):
-            parse_variants(bad)
-
-
-def test_check_variants_wants_one_real_change_each() -> None:
-    params = {"train": {"epochs": 1, "group_by_length": True, "attention_dropout": 0.0}}
-    check_variants(["train.epochs=2", "train.group_by_length=false"], params)
-    check_variants(["train.attention_dropout=0.1"], params)
-    with pytest.raises(LeverError, match=r"train\.epochs=1 changes nothing"):
-        check_variants(["train.epochs=1"], params)
-    with pytest.raises(LeverError, match=r"no param train\.frozen_layer$"):
-        check_variants(["train.frozen_layer=0"], params)
-    with pytest.raises(LeverError, match=r"no param train\.epochs\.x"):
-        check_variants(["train.epochs.x=0"], params)
-    with pytest.raises(LeverError, match="given twice"):
-        check_variants(["train.epochs=2", "train.epochs=2"], params)
-
-
-FLOOR = {"roc_auc_ovr": 0.003, "macro_f1": 0.015}
-
-
-def test_a_lever_is_adopted_only_above_the_floor_and_worse_on_nothing() -> None:
-    clear = difference(0.004, 0.003)  # better by more than the ROC-AUC floor
-    small = difference(0.002, 0.001)  # better on these papers, but under the floor
-    tie = difference(0.0, 0.01)
-    worse = difference(-0.02, 0.01)
-    assert adopted({"roc_auc_ovr": clear, "macro_f1": tie}, FLOOR)
-    assert not adopted({"roc_auc_ovr": small, "macro_f1": tie}, FLOOR)
-    assert not adopted({"roc_auc_ovr": clear, "macro_f1": worse}, FLOOR)
-    assert not adopted({"roc_auc_ovr": tie, "macro_f1": tie}, FLOOR)
-    assert adopted({"roc_auc_ovr": tie, "macro_f1": difference(0.02, 0.015)}, FLOOR)
-
-
-def test_the_floor_comes_from_the_noise_floor_result(tmp_path: Path) -> None:
-    path = tmp_path / "noise_floor.json"
-    floor = {m: {"smallest_resolvable": v, "sd": v / 3} for m, v in FLOOR.items()}
-    path.write_text(json.dumps({"floor": floor}), encoding="utf-8")
-    assert read_floor(path) == FLOOR
-    path.write_text(json.dumps({"floor": {}}), encoding="utf-8")
-    with pytest.raises(LeverError, match=r"no noise floor.*make bench-noise"):
-        read_floor(path)
-    with pytest.raises(LeverError, match="no noise floor"):
-        read_floor(tmp_path / "absent.json")
-
-
-def test_a_work_folder_serves_only_the_params_papers_and_folds_it_was_made_for(
-    tmp_path: Path,
-) -> None:
-    params = bench_params(tmp_path / "snap.jsonl", {})
-    pool = pd.DataFrame({"id": ["2401.00001", "2401.00002"]})
-    work = tmp_path / "work"
-    assert open_work(work, params, pool, 3) == work
-    assert open_work(work, params, pool, 3) == work  # a rerun resumes
-    for other in (
-        (bench_params(tmp_path / "snap.jsonl", {"train": {"epochs": 2}}), pool, 3),
-        (params, pool.iloc[:1], 3),
-        (params, pool, 5),
-    ):
-        with pytest.raises(LeverError, match="made with other params"):
-            open_work(work, *other)
-
-
-def levers_result() -> dict[str, Any]:
-    crossval_rows: list[dict[str, Any]] = [
-        {
-            "setting": "defaults",
-            "train_seconds": 600.0,
-            "intervals": {"roc_auc_ovr": interval(0.97), "macro_f1": interval(0.87, 0.02)},
-        },
-        {
-            "setting": "weight average",
-            "train_seconds": None,
-            "intervals": {"roc_auc_ovr": interval(0.975), "macro_f1": interval(0.88, 0.02)},
-            "minus_defaults": {
-                "roc_auc_ovr": difference(0.005, 0.003),
-                "macro_f1": difference(0.01, 0.02),
-            },
-            "adopted": True,
-        },
-        {
-            "setting": "train.frozen_layers=0",
-            "train_seconds": 900.0,
-            "intervals": {"roc_auc_ovr": interval(0.97), "macro_f1": interval(0.87, 0.02)},
-            "minus_defaults": {
-                "roc_auc_ovr": difference(0.0, 0.003),
-                "macro_f1": difference(-0.001, 0.019),
-            },
-            "adopted": False,
-        },
-    ]
-    steps = [
-        {
-            "lever": lever,
-            "padded_batch": [16, width],
-            "attention_dropout": dropout,
-            "frozen_layers": frozen,
-            "precision": "fp32",
-            "median_seconds": seconds,
-            "ratio": seconds / 3.2,
-        }
-        for lever, width, dropout, frozen, seconds in (
-            ("seed recipe", 366, 0.1, 0, 7.8),
-            (AS_IS, 256, 0.1, 0, 3.2),
-            ("+ 3 layers frozen", 256, 0.0, 3, 1.6),
-        )
-    ]
-    steps.append({"lever": "+ bf16 autocast", "skipped": "no native bf16 on AMD EPYC (AVX2)"})
-    return {
-        "machine": MACHINE,
-        "steps": {"batch": 16, "timed_steps": 3, "levers": steps},
-        "floor": FLOOR,
-        "crossval": {
-            "papers": 1785,
-            "folds": 3,
-            "compute": {"precision": "fp32"},
-            "rows": crossval_rows,
-        },
-        "rule": RULE,
-    }
-
-
-def test_levers_markdown_states_the_rule_and_every_difference_with_its_interval() -> None:
-    text = levers_markdown(levers_result())
-    lines = text.splitlines()
-    assert lines[0] == "**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)"
-    assert "| seed recipe | 16x366 | 0.1 | 0 | fp32 | 7.80 | 2.44 |" in lines
-    skipped = "| + bf16 autocast | skipped: no native bf16 on AMD EPYC (AVX2) |  |  |  |  |  |"
-    assert skipped in lines
-    assert (
-        "| defaults | 600 | 0.9700 [0.9600, 0.9800] | 0.8700 [0.8500, 0.8900] |  |  |  |" in lines
-    )
-    assert (
-        "| weight average | from the defaults' folds | 0.9750 [0.9650, 0.9850] "
-        "| 0.8800 [0.8600, 0.9000] | +0.0050 [+0.0020, +0.0080] better "
-        "| +0.0100 [-0.0100, +0.0300] no evidence | yes |" in lines
-    )
-    assert "| train.frozen_layers=0 | 900 | 0.9700 [0.9600, 0.9800] |" in text
-    assert "no evidence | no |" in text
-    assert "Out-of-fold predictions on 1785 papers (train + validation, 3 stratified folds" in text
-    assert "noise floor (ROC-AUC 0.0030, macro-F1 0.0150)" in text
-    assert text.rstrip().endswith(RULE)
-    assert all(line.count("|") in (0, 8) for line in lines), text
-
-
 # ---- queued experiments
 
 
@@ -431,15 +256,48 @@ def test_missing_skips_saved_and_waiting_experiments_and_requeues_failed_ones() 
     ]
 
 
-def test_finished_reads_experiment_refs(tmp_path: Path) -> None:
+def test_finished_lists_the_saved_experiments_through_dvc(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q", "-b", "main")
-    (tmp_path / "f").write_text("x")
-    git(tmp_path, "add", "f")
+    dvc(tmp_path, "init", "-q")
     git(tmp_path, "commit", "-q", "-m", "c")
     head = git(tmp_path, "rev-parse", "HEAD").strip()
     assert finished(tmp_path) == {}
     git(tmp_path, "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/seed-42", head)
     assert finished(tmp_path) == {"seed-42": head}
+
+
+def test_the_queue_is_read_through_dvc_and_a_queued_experiment_is_not_queued_again(
+    tmp_path: Path,
+) -> None:
+    git(tmp_path, "init", "-q", "-b", "main")
+    dvc(tmp_path, "init", "-q")
+    (tmp_path / "params.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")
+    stage = "stages:\n  s:\n    cmd: echo ran > out\n    params: [train.seed]\n    outs: [out]\n"
+    (tmp_path / "dvc.yaml").write_text(stage, encoding="utf-8")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "a stage")
+    assert queue_status(tmp_path) == ({}, 0)
+    dvc(tmp_path, "exp", "run", "--queue", "--name", "s-s2", "-S", "train.seed=2")
+    tasks, workers = queue_status(tmp_path)
+    assert (tasks, workers) == ({"s-s2": "Queued"}, 0)
+    assert missing(["s-s1", "s-s2"], finished(tmp_path), tasks) == ["s-s1"]
+
+
+def test_a_seed_sweep_names_each_run_and_sets_the_seed_last() -> None:
+    runs = seed_sweep({"base": (), "plain": ("train.frozen_layers=0", "a=b")}, (42, 43))
+    assert runs == {
+        "base-s42": ["train.seed=42"],
+        "base-s43": ["train.seed=43"],
+        "plain-s42": ["train.frozen_layers=0", "a=b", "train.seed=42"],
+        "plain-s43": ["train.frozen_layers=0", "a=b", "train.seed=43"],
+    }
+    runs_of = [experiment(name, noisy_probabilities(0, 0.1)) for name in ["size-1-s1", *runs]]
+    grouped = by_recipe(runs_of, ["plain", "base", "size-1"])
+    assert {name: [e.name for e in group] for name, group in grouped.items()} == {
+        "plain": ["plain-s42", "plain-s43"],
+        "base": ["base-s42", "base-s43"],
+        "size-1": ["size-1-s1"],
+    }
 
 
 def test_work_workspace_is_reused_with_the_same_params_and_refused_with_others(
@@ -456,37 +314,35 @@ def test_work_workspace_is_reused_with_the_same_params_and_refused_with_others(
         work_workspace(tmp_path, {"train": {"epochs": 3}})
 
 
-def test_predictions_by_set_orders_columns_by_code() -> None:
-    records = [
-        {
-            "set": "later",
-            "id": "1",
-            "label": "cs.IR",
-            "probabilities": {"cs.IR": 0.7, "cs.AI": 0.3},
-        },
-        {"set": "test", "id": "2", "label": "cs.AI", "probabilities": {"cs.AI": 0.6, "cs.IR": 0.4}},
-        {
-            "set": "later",
-            "id": "3",
-            "label": "cs.AI",
-            "probabilities": {"cs.AI": 0.9, "cs.IR": 0.1},
-        },
-    ]
-    by_set = predictions_by_set(records, ["cs.AI", "cs.IR"])
-    assert by_set["later"].ids == ["1", "3"]
-    assert by_set["later"].labels.tolist() == [1, 0]
-    assert by_set["later"].probabilities.tolist() == [[0.3, 0.7], [0.9, 0.1]]
-    assert by_set["test"].ids == ["2"]
-
-
 # ---- the noise floor
 
 
-def experiment(name: str, probabilities: np.ndarray, later: dict[str, Any]) -> Experiment:
-    labels = np.repeat(np.arange(3), 20)
-    details = {"later": later, "test": evaluation_set(30)}
-    ids = [f"2508.{i:05d}" for i in range(len(labels))]
-    return Experiment(name, name * 2, details, {"later": Predictions(ids, labels, probabilities)})
+LABELS = tuple(code for code in CODES for _ in range(20))  # 60 papers, 20 a class
+
+
+def experiment(
+    name: str, probabilities: np.ndarray, later: dict[str, Any] | None = None, seed: int = 0
+) -> Experiment:
+    """A run scored on the same 60 later and validation papers (validation: `probabilities`
+    shifted by one paper), with details.json's sets as given."""
+    scored = {
+        name: Scored(
+            tuple(f"{prefix}.{i:05d}" for i in range(60)),
+            LABELS,
+            CODES,
+            np.roll(probabilities, k, 0),
+        )
+        for name, prefix, k in (("later", "2508", 0), ("validation", "2401", 1))
+    }
+    scored["validation"] = Scored(
+        scored["validation"].ids,
+        tuple(np.roll(LABELS, 1)),
+        CODES,
+        scored["validation"].probabilities,
+    )
+    details = {"later": later or evaluation_set(60), "test": evaluation_set(30)}
+    params = {"train.seed": seed, "tokenize.max_length": 256}
+    return Experiment(details, Revision(name, name * 2, scored, params))
 
 
 def noisy_probabilities(seed: int, flip: float) -> np.ndarray:
@@ -501,9 +357,9 @@ def noisy_probabilities(seed: int, flip: float) -> np.ndarray:
 
 def test_pair_differences_of_identical_runs_are_zero() -> None:
     same = noisy_probabilities(0, 0.2)
-    runs = [experiment(f"seed-{i}", same, evaluation_set(60)) for i in (1, 2)]
+    runs = [experiment(f"seed-{i}", same, seed=i) for i in (1, 2)]
     (pair,) = pair_differences(runs, count=100, seed=0)
-    assert pair["pair"] == "seed-1 - seed-2"
+    assert pair["pair"] == "seed-2 - seed-1"
     for metric in ("roc_auc_ovr", "macro_f1"):
         assert pair[metric] == {
             "value": 0.0,
@@ -515,10 +371,11 @@ def test_pair_differences_of_identical_runs_are_zero() -> None:
 
 
 def test_pair_differences_refuse_other_papers() -> None:
-    first = experiment("seed-1", noisy_probabilities(0, 0.2), evaluation_set(60))
-    second = experiment("seed-2", noisy_probabilities(1, 0.2), evaluation_set(60))
-    second.predictions["later"].ids[0] = "2601.99999"
-    with pytest.raises(ValueError, match="different later papers"):
+    first = experiment("seed-1", noisy_probabilities(0, 0.2))
+    second = experiment("seed-2", noisy_probabilities(1, 0.2))
+    later = second.run.sets["later"]
+    second.run.sets["later"] = dataclasses.replace(later, ids=("2601.99999", *later.ids[1:]))
+    with pytest.raises(CompareError, match="scored different papers on the later set"):
         pair_differences([first, second], count=50, seed=0)
 
 
@@ -528,6 +385,10 @@ def noise_result() -> dict[str, Any]:
         later = evaluation_set(60)
         later["model"] = system(auc, f1)
         seeds.append(seed_record(seed, experiment(f"seed-{seed}", np.zeros((60, 3)), later)))
+    recipe = {
+        "roc_auc_ovr": {**interval(0.98), "sd": 0.01, "scores": [0.98, 0.97, 0.99]},
+        "macro_f1": {**interval(0.91, 0.02), "sd": 0.01, "scores": [0.91, 0.90, 0.92]},
+    }
     pairs = [
         {
             "pair": f"seed-{a} - seed-{b}",
@@ -542,7 +403,8 @@ def noise_result() -> dict[str, Any]:
         "seeds": seeds,
         "pairs": pairs,
         "baselines_identical": True,
-        "floor": noise_floor(seeds, pairs),
+        "recipe": recipe,
+        "floor": noise_floor(recipe, pairs),
     }
 
 
@@ -566,7 +428,10 @@ def test_noise_markdown_prints_intervals_and_the_floor() -> None:
         "| seed-1 - seed-2 | +0.0100 [+0.0060, +0.0140] | +0.0100 [-0.0100, +0.0300] "
         "| better, no evidence |" in lines
     )
-    assert "| ROC-AUC | 0.9800 | 0.0100 | 0.9700 - 0.9900 | 0.0277 | 0.0040 | **0.0277** |" in lines
+    assert (
+        "| ROC-AUC | 0.9800 [0.9700, 0.9900] | 0.0100 | 0.9700 - 0.9900 | 0.0277 | 0.0040 "
+        "| **0.0277** |" in lines
+    )
     assert "identical in every experiment (cached)" in text
     assert {line.count("|") for line in lines if line.startswith("|")} == {6, 5, 8}, text
 
@@ -621,24 +486,35 @@ def test_parse_sizes() -> None:
             parse_sizes(bad)
 
 
+def size(per_category: dict[str, int], later: dict[str, Any]) -> dict[str, Any]:
+    """A size's record: each system's intervals and the differences, as the curve keeps them."""
+    return {
+        "experiment": f"size-{next(iter(per_category.values()))}",
+        "per_category": per_category,
+        "papers": sum(per_category.values()),
+        "later": {
+            "papers": later["papers"],
+            **{name: later[name]["intervals"] for name in ("model", "encoder", "tfidf")},
+            "differences": later["differences"],
+        },
+    }
+
+
 def curve_result() -> dict[str, Any]:
-    probabilities = noisy_probabilities(0, 0.1)
-    small = experiment("size-100", probabilities, evaluation_set(60))
     large_later = evaluation_set(60)
     large_later["differences"]["model - encoder"] = {
         "roc_auc_ovr": difference(0.01, 0.005),
         "macro_f1": difference(0.03, 0.01),
     }
-    large = experiment("size-max", probabilities, large_later)
     sizes = [
-        size_record({"cs.AI": 100, "cs.IR": 100, "cs.RO": 100}, small),
-        size_record({"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419}, large),
+        size({"cs.AI": 100, "cs.IR": 100, "cs.RO": 100}, evaluation_set(60)),
+        size({"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419}, large_later),
     ]
-    assert check_same_later_set([small, large]) == small.predictions["later"].ids
     return {
         "machine": MACHINE,
         "later_papers": 60,
         "pools": {"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419},
+        "seeds": [42, 43],
         "sizes": sizes,
         "answer": answer(sizes),
     }
@@ -652,14 +528,6 @@ def test_the_curve_answers_from_which_size_fine_tuning_beats_the_encoder() -> No
     assert answer(result["sizes"][:1]).startswith("at no size measured")
 
 
-def test_the_curve_refuses_experiments_on_other_later_papers() -> None:
-    first = experiment("size-100", noisy_probabilities(0, 0.1), evaluation_set(60))
-    second = experiment("size-300", noisy_probabilities(0, 0.1), evaluation_set(60))
-    second.predictions["later"].ids[-1] = "2601.99999"
-    with pytest.raises(CurveError, match="size-300 was scored on other later papers"):
-        check_same_later_set([first, second])
-
-
 def test_the_curve_markdown() -> None:
     result = curve_result()
     text = curve_markdown(result)
@@ -670,18 +538,25 @@ def test_the_curve_markdown() -> None:
         "| +0.0100 [+0.0050, +0.0150] | +0.0300 [+0.0200, +0.0400] "
         "| ROC-AUC better, macro-F1 better |" in lines
     )
-    assert "Every size scored on the same 60 later papers." in text
+    assert (
+        "Every size scored on the same 60 later papers; the fine-tuned model: the mean over its "
+        "runs (train.seed 42, 43)" in text
+    )
     assert {line.count("|") for line in lines if line.startswith("|")} == {5, 6}, text
 
 
-def test_a_recipe_at_several_seeds_gets_the_mean_of_its_runs_and_its_t_interval() -> None:
-    values = (0.90, 0.91, 0.92, 0.93, 0.94)
+def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None:
+    values = (0.90, 0.91, 0.92)
     runs = {
         f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v - 0.1)}
         for i, v in enumerate(values)
     }
-    rows = seed_rows("recipe", "defaults", runs, 100)
-    assert len(rows) == 2 * (len(values) + 1)
+    assert len(seed_rows("recipe", "defaults", runs, 100)) == 2 * len(values)  # no mean recorded
+    mean = {
+        "roc_auc_ovr": {**interval(0.91, 0.02), "sd": 0.01, "scores": list(values)},
+        "macro_f1": {**interval(0.81, 0.03), "sd": 0.01, "scores": [v - 0.1 for v in values]},
+    }
+    rows = seed_rows("recipe", "defaults", runs, 100, mean)
     assert rows[0] == {
         "recipe": "defaults",
         "metric": "ROC-AUC",
@@ -689,30 +564,16 @@ def test_a_recipe_at_several_seeds_gets_the_mean_of_its_runs_and_its_t_interval(
         "set_papers": 100,
         "run": "seed 0",
     }
-    mean = [row for row in rows if row["run"] == "mean of 5 seeds"]
-    half = 2.776445 * 0.0158114 / 5**0.5  # t(0.975, 4 degrees of freedom) x SD / sqrt(n)
-    assert [(row["metric"], row["value"], row["low"], row["high"]) for row in mean] == [
-        (
-            "ROC-AUC",
-            0.92,
-            pytest.approx(0.92 - half, abs=1e-6),
-            pytest.approx(0.92 + half, abs=1e-6),
-        ),
-        (
-            "macro-F1",
-            0.82,
-            pytest.approx(0.82 - half, abs=1e-6),
-            pytest.approx(0.82 + half, abs=1e-6),
-        ),
+    assert rows[-2:] == [
+        {
+            "recipe": "defaults",
+            "metric": metric,
+            **shown,
+            "set_papers": 100,
+            "run": "mean of 3 seeds",
+        }
+        for metric, shown in (("ROC-AUC", interval(0.91, 0.02)), ("macro-F1", interval(0.81, 0.03)))
     ]
-    near_one = {
-        f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v)}
-        for i, v in enumerate((0.98, 0.99))
-    }
-    assert (
-        max(row["high"] for row in seed_rows("recipe", "x", near_one, 1)) == 1.0
-    )  # a score's range
-    assert len(seed_rows("recipe", "one", dict(list(runs.items())[:1]), 100)) == 2  # no mean of one
 
 
 def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> None:
@@ -720,7 +581,7 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
     noise = noise_floor_chart(read(results / "noise_floor.json"))
     assert [(r["run"], r["metric"]) for r in noise.rows] == [
         (run, metric)
-        for run in ("seed 42", "seed 43", "seed 44", "seed 45", "seed 46", "mean of 5 seeds")
+        for run in ("seed 42", "seed 43", "seed 44", "seed 45", "seed 46")
         for metric in ("ROC-AUC", "macro-F1")
     ]
     assert (
@@ -732,12 +593,9 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
     assert {run for setting, run in runs if setting == "tokenize.max_length=512"} == {
         "seed 42",
         "seed 43",
-        "mean of 2 seeds",
     }
     assert {run for setting, run in runs if setting == "train.epochs=2"} == {"seed 42"}
-    assert len(levers.rows) == 2 * (
-        4 * 3 + 3
-    )  # 4 settings at both seeds (and their mean), 3 at one
+    assert len(levers.rows) == 2 * (4 * 2 + 3)  # 4 settings at both seeds, 3 at one
     curve = learning_curve_chart(read(results / "learning_curve.json"))
     assert len(curve.rows) == 2 * 3 * 3  # 3 sizes, 3 systems, 2 metrics
     assert curve.rows[0] == {
@@ -771,3 +629,173 @@ def test_the_charts_are_drawn_offline_in_chromium_one_picture_each(tmp_path: Pat
     )
     assert draw([chart], tmp_path) == [tmp_path / "bench-toy.png"]
     assert (tmp_path / "bench-toy.png").read_bytes().startswith(b"\x89PNG")
+
+
+# ---- the recipes
+
+
+def runs_of(name: str, flip: float, seeds: tuple[int, ...] = (1, 2, 3)) -> list[Experiment]:
+    """A recipe's runs: one per seed, each flipping about `flip` of the papers."""
+    return [
+        experiment(f"{name}-s{seed}", noisy_probabilities(seed + 10 * len(name), flip), seed=seed)
+        for seed in seeds
+    ]
+
+
+def sweep(len512_flip: float) -> dict[str, Side]:
+    flips = {"base": 0.3, "len512": len512_flip, "plain": 0.3}
+    return {name: recipe(name, runs_of(name, flips[name])) for name in LEVERS}
+
+
+def test_a_lever_better_on_validation_is_picked_and_reported_once_on_the_later_set() -> None:
+    sides = sweep(len512_flip=0.02)
+    found = levers(sides, count=200, seed=0)
+    assert (found["pick"], found["why"], found["picked_by"]) == ("len512", "better", "roc_auc_ovr")
+    assert list(found["validation"]) == ["len512", "plain"]
+    assert {r["set"] for r in found["validation"].values()} == {"validation"}
+    later = found["later"]
+    assert later["set"] == "later" and later["roc_auc_ovr"]["difference"]["verdict"] == "better"
+    assert later["macro_f1"]["p_b_beats_a"] == 1.0
+    assert len(later["macro_f1"]["a"]["scores"]) == 3 and later["macro_f1"]["a"]["sd"] > 0
+
+
+def test_the_later_set_cannot_change_the_pick() -> None:
+    sides = sweep(len512_flip=0.02)
+    worse = []
+    for run in sides["len512"].runs:
+        scored = run.sets["later"]
+        later = dataclasses.replace(scored, probabilities=np.roll(scored.probabilities, 1, 1))
+        sets = {**run.sets, "later": later}
+        worse.append(Revision(run.name, run.sha, sets, run.params))
+    sides["len512"] = Side("len512", tuple(worse))
+    found = levers(sides, count=200, seed=0)
+    assert found["pick"] == "len512"
+    assert found["later"]["roc_auc_ovr"]["difference"]["verdict"] == "worse"
+
+
+def test_with_no_better_lever_the_base_stays_and_the_later_set_reports_its_spread() -> None:
+    found = levers(sweep(len512_flip=0.3), count=200, seed=0)
+    assert (found["pick"], found["why"]) == ("base", "baseline")
+    assert set(found["later"]) == {"roc_auc_ovr", "macro_f1"}
+    assert len(found["later"]["roc_auc_ovr"]["scores"]) == 3
+
+
+def test_a_recipe_against_one_run_keeps_no_seed_sd_for_the_run_and_counts_seeds_needed() -> None:
+    (one,) = runs_of("encoder", 0.3, seeds=(1,))
+    tuned = recipe("n300", runs_of("n300", 0.25))
+    (later, validation) = comparisons(recipe("encoder", [one]), tuned, count=200, seed=0)
+    assert (later["set"], validation["set"]) == ("later", "validation")
+    auc = later["roc_auc_ovr"]
+    assert auc["a"]["sd"] is None and auc["b"]["sd"] > 0
+    assert auc["a"]["value"] == auc["a"]["scores"][0]
+    assert auc["seeds_needed"] is None or auc["seeds_needed"] >= 2
+    assert 0 <= auc["p_b_beats_a"] <= 1
+
+
+def test_a_recipe_of_runs_that_differ_in_more_than_the_seed_is_refused() -> None:
+    first, second = runs_of("base", 0.3, seeds=(1, 2))
+    changed = Experiment(
+        second.details,
+        Revision(second.name, second.run.sha, second.run.sets, {"train.seed": 2, "x": 1}),
+    )
+    with pytest.raises(RunsError, match=r"differ in tokenize\.max_length, x"):
+        recipe("base", [first, changed])
+
+
+def baseline_records(shift: float) -> str:
+    lines = [
+        {
+            "set": "later",
+            "system": system_name,
+            "id": f"2508.{i:05d}",
+            "probabilities": {"cs.RO": 0.2, "cs.AI": 0.4 + shift, "cs.IR": 0.4 - shift},
+        }
+        for system_name in ("encoder", "tfidf")
+        for i in range(60)
+    ]
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
+def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Experiment]:
+    """A run per shift, each at a commit of `root` (a DVC repository) whose baselines stage wrote
+    predictions shifted by it."""
+    git(root, "init", "-q", "-b", "main")
+    dvc(root, "init", "-q")
+    predictions = root / "data" / "baselines" / "predictions.jsonl"
+    predictions.parent.mkdir(parents=True)
+    runs = []
+    for i, shift in enumerate(shifts):
+        predictions.write_text(baseline_records(shift), encoding="utf-8")
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "--allow-empty", "-m", f"shift {shift}")
+        commit = git(root, "rev-parse", "HEAD").strip()
+        run = experiment(f"n300-s{i}", noisy_probabilities(i, 0.2), seed=i).run
+        runs.append(Experiment({}, Revision(run.name, commit, run.sets, run.params)))
+    return runs
+
+
+def test_the_encoder_baseline_is_read_from_each_run_and_checked_identical(tmp_path: Path) -> None:
+    runs = baseline_runs(tmp_path, (0.0, 0.0, 0.1))
+    side, identical = baseline(tmp_path, runs[:2], "encoder")
+    assert identical and side.label == "encoder" and len(side.runs) == 1
+    assert list(side.runs[0].sets) == ["later"]  # the baseline scored no validation papers
+    assert side.runs[0].sets["later"].probabilities[0].tolist() == [0.4, 0.4, 0.2]
+    assert not baseline(tmp_path, runs, "encoder")[1]
+    predictions = tmp_path / "data" / "baselines" / "predictions.jsonl"
+    predictions.write_text(baseline_records(0.0).replace("2508.00059", "2508.99999"))
+    stray = Experiment({}, Revision("n300-s9", None, runs[0].run.sets, runs[0].run.params))
+    with pytest.raises(
+        CompareError, match=r"^encoder of n300-s9: .* has no later paper 2508\.00059$"
+    ):
+        baseline(tmp_path, [stray], "encoder")
+
+
+def test_a_size_of_the_curve_is_its_seeds_mean_against_each_baseline_of_the_same_runs(
+    tmp_path: Path,
+) -> None:
+    runs = baseline_runs(tmp_path, (0.0, 0.0))
+    sample = {"cs.AI": 30, "cs.IR": 30, "cs.RO": 30}
+    found = size_record("size-30", sample, tmp_path, runs, count=200, seed=0)
+    assert (found["papers"], found["runs"]) == (90, ["n300-s0", "n300-s1"])
+    assert found["baselines_identical_across_seeds"] == {"encoder": True, "tfidf": True}
+    assert "test" not in found  # no run scored it here
+    later = found["later"]
+    assert later["papers"] == 60 and set(later["differences"]) == {
+        "model - encoder",
+        "model - tfidf",
+    }
+    assert len(later["model_seeds"]["roc_auc_ovr"]["scores"]) == 2
+    assert set(later["encoder"]["macro_f1"]) == {"value", "low", "high"}
+    better = later["differences"]["model - encoder"]["macro_f1"]
+    assert better["verdict"] == "better" and better["p_b_beats_a"] == 1.0  # the encoder: constant
+
+
+def test_the_recipes_markdown_gives_every_figure_with_its_interval() -> None:
+    sides = sweep(len512_flip=0.02)
+    (one,) = runs_of("encoder", 0.3, seeds=(1,))
+    result = {
+        "machine": MACHINE,
+        "seeds": [1, 2, 3],
+        "resamples": {"count": 200, "seed": 0},
+        "levers": levers(sides, count=200, seed=0),
+        "few": {
+            "recipe": "n300",
+            "encoder_identical_across_seeds": True,
+            "results": comparisons(recipe("encoder", [one]), sides["plain"], 200, 0)[:1],
+        },
+    }
+    text = recipes_markdown(result)
+    lines = text.splitlines()
+    assert "Picked **len512** (better) by ROC-AUC on validation" in text
+    rows = [line for line in lines if line.startswith("| len512 - base")]
+    assert [row.split(" | ")[1:3] for row in rows] == [
+        ["validation (60)", "ROC-AUC"],
+        ["validation (60)", "macro-F1"],
+        ["later (60)", "ROC-AUC"],
+        ["later (60)", "macro-F1"],
+    ]
+    auc = result["levers"]["later"]["roc_auc_ovr"]
+    assert f"| {interval_text(auc['a'])} | {auc['a']['sd']:.4f} |" in rows[2]
+    assert f"| {interval_text(auc['difference'], signed=True)} |" in rows[2]
+    assert "| n300 fine-tuned - frozen encoder | later (60) | ROC-AUC |" in text
+    assert "identical across the n300 runs' seeds" in text

@@ -43,6 +43,7 @@ HELP = (
     "seeds (two-level bootstrap); default: workspace vs HEAD"
 )
 PREDICTIONS = "reports/eval/predictions.jsonl"
+BASELINE_PREDICTIONS = "data/baselines/predictions.jsonl"  # the baselines stage's, by "system"
 DEFAULT_SET = "test"  # records written before the evaluate stage named their set
 VERDICTS = {"better": "B better", "worse": "B worse", "no evidence": "no evidence"}
 
@@ -182,28 +183,59 @@ def run(args: argparse.Namespace) -> int:
 def load(root: str, run: Run) -> Revision:
     """`run` with its predictions, read through DVC."""
     revision = Revision(run.name, run.sha, {}, run.params)
-    return Revision(run.name, run.sha, _read(root, revision), run.params)
+    return Revision(run.name, run.sha, _read(root, revision, PREDICTIONS), run.params)
 
 
-def _read(root: str, revision: Revision) -> dict[str, Scored]:
-    """The revision's predictions file, from the workspace, the cache or the remote, read."""
+def load_baseline(root: str, model: Revision, system: str) -> Revision:
+    """The baseline `system` ("encoder", "tfidf") of `model`'s run, from its baselines stage's
+    predictions at the same commit, on the sets both scored, labelled as `model`'s papers."""
+    source = Revision(f"{system} of {model.name}", model.sha, {}, model.params)
+    found = _read(root, source, BASELINE_PREDICTIONS)
+    sets = {}
+    for name, scored in model.sets.items():
+        if (system, name) not in found:
+            continue
+        rows = found[system, name]
+        if missing := [paper for paper in scored.ids if paper not in rows]:
+            raise CompareError(
+                f"{source.label}: {BASELINE_PREDICTIONS} has no {name} paper {missing[0]}"
+            )
+        probabilities = [[rows[paper][code] for code in scored.codes] for paper in scored.ids]
+        sets[name] = Scored(scored.ids, scored.labels, scored.codes, np.array(probabilities))
+    return Revision(source.name, source.sha, sets, source.params)
+
+
+def _baseline_rows(lines: Iterable[str], source: str) -> dict[tuple[str, str], dict[str, Any]]:
+    """{(system, set): {id: {code: probability}}} of a baselines predictions file."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for where, record in parse_objects(lines, source, CompareError):
+        try:
+            rows = found.setdefault((record["system"], record["set"]), {})
+            rows[record["id"]] = dict(record["probabilities"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise CompareError(f"{where}: not a baseline record ({_one_line(err)})") from None
+    return found
+
+
+def _read(root: str, revision: Revision, path: str) -> Any:
+    """The revision's predictions file `path`, from the workspace, the cache or the remote, read
+    (`path` PREDICTIONS: by read_predictions, else as a baselines file)."""
     import dvc.api
     from dvc.exceptions import DvcException, PathMissingError
 
+    parse = read_predictions if path == PREDICTIONS else _baseline_rows
     try:
-        with (
-            _quiet_remote(),
-            dvc.api.open(PREDICTIONS, repo=root, rev=revision.sha, mode="rb") as raw,
-        ):
-            source = f"{revision.label}: {PREDICTIONS}"
-            return read_predictions(decode_lines(raw, source, CompareError), source)
+        with _quiet_remote(), dvc.api.open(path, repo=root, rev=revision.sha, mode="rb") as raw:
+            source = f"{revision.label}: {path}"
+            return parse(decode_lines(raw, source, CompareError), source)
     except PathMissingError:
+        stage = "evaluate" if path == PREDICTIONS else "baselines"
         raise CompareError(
-            f"{revision.label} has no {PREDICTIONS} (no evaluate stage in its dvc.lock)"
+            f"{revision.label} has no {path} (no {stage} stage in its dvc.lock)"
         ) from None
     except (DvcException, OSError) as err:
         raise CompareError(
-            f"{revision.label}: cannot read {PREDICTIONS} from the DVC cache or the remote "
+            f"{revision.label}: cannot read {path} from the DVC cache or the remote "
             f"({_one_line(err)}); `dvc pull` or `dvc exp pull` it, or check the remote"
         ) from None
 

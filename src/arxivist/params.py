@@ -233,7 +233,7 @@ class TrainParams:
     learning_rate: float = param(
         1e-4,
         "AdamW peak learning rate (linear warmup, then linear decay), > 0; chosen by "
-        "cross-validation on train + validation (`make bench-levers`, the README's results)",
+        "cross-validation on train + validation (bench/results/levers.json)",
     )
     train_batch_size: int = param(
         16, "rows a training step takes, per process (see `processes`), >= 1"

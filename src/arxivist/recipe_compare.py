@@ -349,20 +349,30 @@ def pick(
     chosen = choose_recipe(sides, base and base.label, args.resamples, args.seed)
     lines = [*pick_table(sides, chosen, args), "", picked(chosen, args), ""]
     winner = chosen.winner
-    if chosen.base is None or winner == chosen.base:
-        later = recipe_on(sides[winner], REPORTED, args.resamples, args.seed)
+    later = reported(sides, chosen, args.resamples, args.seed)
+    if isinstance(later, dict):
         lines.append(f"{winner} on the {REPORTED} set, once:")
         rows = [("metric", "mean ± SD", "95% CI")]
         rows += [(m, str(s), f"[{s.mean.low:.4f}, {s.mean.high:.4f}]") for m, s in later.items()]
         lines += table(rows, args.md)
     else:
         lines.append(f"{winner} on the {REPORTED} set, once, against the baseline's:")
-        (result,), _ = compare_sides(
-            sides[chosen.base], sides[winner], args.resamples, args.seed, only=REPORTED
-        )
         header = ("metric", "baseline mean ± SD", "pick mean ± SD", "pick - baseline [95% CI]")
-        lines += table([(*header, "P(pick>baseline)", "verdict"), *recipe_rows(result)], args.md)
+        lines += table([(*header, "P(pick>baseline)", "verdict"), *recipe_rows(later)], args.md)
     return [*lines, "", *wrapped([rule(args)])]
+
+
+def reported(
+    sides: Mapping[str, Side], chosen: Pick, count: int, seed: int
+) -> dict[str, Spread] | RecipeResult:
+    """The pick on the later set, once: its Spread per metric when it is the baseline's recipe
+    (or there is none), else its comparison with the baseline's (A = baseline, B = pick)."""
+    if chosen.base is None or chosen.winner == chosen.base:
+        return recipe_on(sides[chosen.winner], REPORTED, count, seed)
+    (result,), _ = compare_sides(
+        sides[chosen.base], sides[chosen.winner], count, seed, only=REPORTED
+    )
+    return result
 
 
 def recipe_on(side: Side, name: str, count: int, seed: int) -> dict[str, Spread]:

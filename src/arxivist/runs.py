@@ -161,16 +161,16 @@ class Runs:
 
 
 @contextmanager
-def repository() -> Iterator[Runs]:
-    """The DVC repository around the current directory, open."""
+def repository(root: str | None = None) -> Iterator[Runs]:
+    """The DVC repository at or around `root` (default: the current directory), open."""
     from dvc.exceptions import NotDvcRepoError
     from dvc.repo import Repo
 
     try:
-        root = Repo.find_root()
+        found = Repo.find_root(root)
     except NotDvcRepoError:
         raise RunsError("not inside a DVC repository") from None
-    with Repo(root) as repo:
+    with Repo(found) as repo:
         yield Runs(repo)
 
 
