@@ -40,7 +40,7 @@ DEMO_TEXTS := \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
 .PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-levers bench-noise bench-curve bench-scale \
-	bench-charts lint \
+	bench-charts lint deps \
 	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -110,6 +110,9 @@ bench-scale: venv  ## time and peak memory of the data stages and predict on 20k
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+deps: venv  ## rewrite dvc.yaml's code deps from each stage's import closure (tools/dvc_deps.py)
+	$(BIN)/python -m tools.dvc_deps
 
 format: venv
 	$(BIN)/ruff check --fix .

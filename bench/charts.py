@@ -32,8 +32,8 @@ import yaml
 from scipy.stats import t as student_t
 
 from arxivist.atomic import write_json
-from arxivist.eval_plots import SYSTEM_NAMES, interval_rows
-from arxivist.metrics import HEADLINE, round_value
+from arxivist.evaluation.metrics import HEADLINE, round_value
+from arxivist.evaluation.plots import SYSTEM_NAMES, interval_rows
 from bench.learning_curve import sample_label
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save

@@ -27,12 +27,12 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 from transformers import DataCollatorWithPadding, PreTrainedModel, set_seed
 
-from arxivist.compute import Compute
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.data.tokenization import TEXT, load_tokenizer, tokenize_splits
 from arxivist.labels import LabelSet
+from arxivist.model.compute import Compute
+from arxivist.model.inference import load_classifier, predict_proba
+from arxivist.model.training import VALIDATION, FineTuned, fine_tune, fit_head, load_model
 from arxivist.params import TrainParams
-from arxivist.tokenization import TEXT, load_tokenizer, tokenize_splits
-from arxivist.training import VALIDATION, FineTuned, fine_tune, fit_head, load_model
 
 PROBE_AVERAGE, WEIGHT_AVERAGE = "probe average", "weight average"
 

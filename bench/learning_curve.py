@@ -29,10 +29,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from arxivist.arguments import positive_int
-from arxivist.metrics import HEADLINE
-from arxivist.papers import submission_month
+from arxivist.data.papers import submission_month
+from arxivist.data.sources.snapshot import read_snapshot
+from arxivist.evaluation.metrics import HEADLINE
 from arxivist.params import Params, load_params
-from arxivist.sources.snapshot import read_snapshot
 from bench.experiments import Experiment, run_experiments, work_workspace
 from bench.harness import (
     add_work_folder,

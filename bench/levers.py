@@ -55,13 +55,13 @@ from transformers import AutoConfig, AutoTokenizer
 
 from arxivist.arguments import positive_int
 from arxivist.atomic import atomic_path, write_json
-from arxivist.bootstrap import intervals, resamples
-from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import Capability, Compute, probe, resolve
+from arxivist.evaluation.bootstrap import intervals, resamples
+from arxivist.evaluation.metrics import HEADLINE
 from arxivist.labels import LabelSet
-from arxivist.metrics import HEADLINE
+from arxivist.model.checkpoints import resolve_checkpoint
+from arxivist.model.compute import Capability, Compute, probe, resolve
+from arxivist.model.training import load_model
 from arxivist.params import Params, TrainParams
-from arxivist.training import load_model
 from bench.crossval import PROBE_AVERAGE, Setting, fold_indices, fold_predictions
 from bench.harness import (
     add_work_folder,

@@ -36,8 +36,8 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from arxivist.bootstrap import intervals, resamples
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.bootstrap import intervals, resamples
+from arxivist.evaluation.metrics import HEADLINE
 from arxivist.params import load_params
 from bench.experiments import (
     Experiment,

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from arxivist.bootstrap import Difference
-from arxivist.compute import Capability
+from arxivist.evaluation.bootstrap import Difference
+from arxivist.model.compute import Capability
 from arxivist.params import params_from_dict
 from bench.charts import (
     Chart,

@@ -10,7 +10,7 @@ import pytest
 from scipy.stats import rankdata
 from sklearn.metrics import f1_score, roc_auc_score
 
-from arxivist.bootstrap import (
+from arxivist.evaluation.bootstrap import (
     Difference,
     headline_draws,
     intervals,
@@ -19,7 +19,7 @@ from arxivist.bootstrap import (
     set_report,
     weights,
 )
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.metrics import HEADLINE
 
 CODES = ("a", "b", "c")
 PRIORS = (0.5, 0.3, 0.2)

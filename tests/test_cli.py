@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from arxivist import cli
-from arxivist.datacheck import DataCheckError
 from arxivist.errors import ArxivistError
+from arxivist.integrity.status_check import DataCheckError
 
 
 @pytest.mark.parametrize(("error", "status"), [(ArxivistError, 1), (DataCheckError, 2)])
@@ -23,7 +23,7 @@ def test_a_user_error_from_any_command_is_one_line_and_its_status(
     def run(args: argparse.Namespace) -> int:
         raise error("compare: something to fix")
 
-    monkeypatch.setattr("arxivist.compare.run", run)
+    monkeypatch.setattr("arxivist.evaluation.compare.run", run)
 
     assert cli.main(["compare"]) == status
     assert capsys.readouterr() == ("", "error: compare: something to fix\n")
@@ -35,7 +35,7 @@ def test_a_reader_that_went_away_ends_the_command_quietly(
     def run(args: argparse.Namespace) -> int:
         raise BrokenPipeError
 
-    monkeypatch.setattr("arxivist.compare.run", run)
+    monkeypatch.setattr("arxivist.evaluation.compare.run", run)
     with (tmp_path / "stdout").open("w", encoding="utf-8") as stdout:  # a real file descriptor
         monkeypatch.setattr("sys.stdout", stdout)
         assert cli.main(["compare"]) == cli.CLOSED_PIPE == 141
@@ -79,12 +79,12 @@ def test_a_full_disk_in_any_command_is_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The forms a full disk takes in the libraries the commands and stages write with
-    (arxivist.errors.disk_full, which arxivist.stage.run_stage shares)."""
+    (arxivist.errors.disk_full, which arxivist.stage_runner.run_stage shares)."""
 
     def run(args: argparse.Namespace) -> int:
         raise error
 
-    monkeypatch.setattr("arxivist.compare.run", run)
+    monkeypatch.setattr("arxivist.evaluation.compare.run", run)
 
     assert cli.main(["compare"]) == 1
     assert capsys.readouterr() == ("", f"error: arxivist compare: {says}; free space and rerun\n")
@@ -96,6 +96,6 @@ def test_any_other_os_error_stays_a_traceback(monkeypatch: pytest.MonkeyPatch) -
     def run(args: argparse.Namespace) -> int:
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr("arxivist.compare.run", run)
+    monkeypatch.setattr("arxivist.evaluation.compare.run", run)
     with pytest.raises(OSError, match="Input/output error"):
         cli.main(["compare"])

@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arxivist import cli, compare, recipe_compare, runs
-from arxivist.compare import PREDICTIONS, CompareError, Revision, Side, read_predictions
-from arxivist.metrics import HEADLINE
-from arxivist.runs import Group, Run, RunsError, by_values, check_recipe
+from arxivist import cli
+from arxivist.evaluation import compare, recipe_compare, runs
+from arxivist.evaluation.compare import PREDICTIONS, CompareError, Revision, Side, read_predictions
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.runs import Group, Run, RunsError, by_values, check_recipe
 from standins.workspace import dvc, git
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")

@@ -5,15 +5,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from arxivist.compute import (
+from arxivist.model.compute import (
     Capability,
     Compute,
+    available_devices,
+    check_devices,
     choose_precision,
     cpu_bf16_unit,
     cpu_name,
     probe,
     resolve,
 )
+from arxivist.params import ParamsError, TrainParams
 
 AMX_CPU = Capability("cpu", "Intel Xeon (AVX512, AMX)", native_bf16=True)
 AVX2_CPU = Capability("cpu", "AMD EPYC (AVX2, no native bf16)", native_bf16=False)
@@ -98,3 +101,24 @@ def test_cpu_name_reads_the_model_name(tmp_path: Path) -> None:
 
     assert cpu_name(cpuinfo) == "AMD EPYC 7B13"
     assert cpu_name(tmp_path / "missing")  # falls back to the platform's name, never empty
+
+
+def test_more_processes_than_devices_are_refused_naming_the_count() -> None:
+    with pytest.raises(ParamsError) as caught:
+        check_devices(TrainParams(processes=64), devices=2)
+    assert caught.value.key == "train.processes"
+    assert "is 64 but this machine has 2 " in str(caught.value) and "at most 2" in str(caught.value)
+    check_devices(TrainParams(processes=2), devices=2)
+
+
+def test_the_devices_here_are_the_cpu_cores_without_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("arxivist.model.compute._cuda_devices", lambda: 0)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert available_devices() == 2
+    with pytest.raises(ParamsError, match=r"is 3 but this machine has 2 CPU core\(s\) available"):
+        check_devices(TrainParams(processes=3))
+    monkeypatch.setattr("arxivist.model.compute._cuda_devices", lambda: 1)
+    assert available_devices() == 1
+    with pytest.raises(ParamsError, match=r"is 2 but this machine has 1 GPU\(s\)"):
+        check_devices(TrainParams(processes=2))

@@ -10,10 +10,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, pipeline
 
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.data.tokenization import load_tokenizer, tokenize_splits
+from arxivist.model.inference import load_classifier, predict_proba
+from arxivist.model.training import fine_tune
 from arxivist.params import TrainParams
-from arxivist.tokenization import load_tokenizer, tokenize_splits
-from arxivist.training import fine_tune
 from bench.crossval import (
     PROBE_AVERAGE,
     WEIGHT_AVERAGE,

@@ -14,17 +14,17 @@ import pandas as pd
 import pytest
 
 from arxivist.atomic import atomic_path, write_parquet
-from arxivist.checkpoints import (
+from arxivist.data.splits import SplitError, split_papers
+from arxivist.data.tokenization import TokenizeError, load_tokenizer, tokenize_splits
+from arxivist.labels import LabelError, LabelSet
+from arxivist.model.checkpoints import (
     TOKENIZER,
     CheckpointError,
     PickledWeights,
     folder_hash,
     resolve_checkpoint,
 )
-from arxivist.labels import LabelError, LabelSet
 from arxivist.params import DEFAULT_CHECKPOINT, ModelParams, SplitParams
-from arxivist.splits import SplitError, split_papers
-from arxivist.tokenization import TokenizeError, load_tokenizer, tokenize_splits
 from standins.tiny_bert import model_params, save_pickled_payload
 from standins.workspace import ROOT
 

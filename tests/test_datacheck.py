@@ -1,4 +1,4 @@
-"""arxivist.datacheck (`arxivist check-data`) against a pushed git + DVC repo on a local GCS."""
+"""arxivist.integrity (`arxivist check-data`) against a pushed git + DVC repo on a local GCS."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import yaml
 from configobj import ConfigObj
 
 from arxivist import cli
-from arxivist.contentcheck import check_content, open_repo
-from arxivist.datacheck import check, problems_from_status
-from arxivist.remotecheck import PROBE_TIMEOUT_S, Progress, RemoteCheckError, reach
+from arxivist.integrity.content_check import check_content, open_repo
+from arxivist.integrity.remote_check import PROBE_TIMEOUT_S, Progress, RemoteCheckError, reach
+from arxivist.integrity.status_check import check, problems_from_status
 from standins.gcs import FakeGCS, init_repo, running_gcs
 from standins.workspace import ROOT, arxivist, dvc
 

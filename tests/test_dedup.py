@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from arxivist.dedup import has_words, normalized_text
-from arxivist.papers import BadArxivId, Paper, parse_id, sort_papers
+from arxivist.data.dedup import has_words, normalized_text
+from arxivist.data.fetching import fetch_sample
+from arxivist.data.papers import BadArxivId, Paper, parse_id, sort_papers
+from arxivist.data.sources.snapshot import SnapshotError, read_snapshot
 from arxivist.params import params_from_dict
-from arxivist.sources import fetch_sample
-from arxivist.sources.snapshot import SnapshotError, read_snapshot
 from standins.corpus import REAL_SNAPSHOT, write_snapshot
 
 

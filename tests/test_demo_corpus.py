@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from arxivist.later import later_sample
+from arxivist.data.fetching import fetch_papers
+from arxivist.data.later import later_sample
 from arxivist.params import params_from_dict
-from arxivist.sources import fetch_papers
 from demo.sample import FIELDS, LATER_FROM, LATER_PER_CATEGORY, OUT, PER_CATEGORY, sample
 from standins.corpus import REAL_SNAPSHOT
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from arxivist.params import Params, params_from_dict
+from tools.dvc_deps import declared_code, import_closure, rewrite
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
@@ -23,59 +24,6 @@ STAGES = [
     "evaluate",
     "publish",
 ]
-OWN_PACKAGES = {"arxivist": ROOT / "src", "stages": ROOT}
-
-
-def module_files(name: str) -> list[Path]:
-    """The files Python runs to import `name` from this repository: each package's __init__.py
-    on the way, then the module; [] for a name that is not a module (an imported function)."""
-    top, *rest = name.split(".")
-    folder = OWN_PACKAGES[top] / top
-    files = [folder / "__init__.py"]
-    for part in rest:
-        if (folder / part / "__init__.py").is_file():
-            folder = folder / part
-            files.append(folder / "__init__.py")
-        elif (folder / f"{part}.py").is_file():
-            files.append(folder / f"{part}.py")
-            break
-        else:
-            break
-    return files
-
-
-def import_closure(module: str) -> set[str]:
-    """Every file of this repository that running `python -m module` can import, following
-    imports anywhere in a file (also inside functions), as paths relative to the root."""
-    seen: set[Path] = set()
-    todo = module_files(module)
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-            else:
-                continue
-            for name in names:
-                if name.split(".")[0] in OWN_PACKAGES:
-                    todo.extend(module_files(name))
-    return {path.relative_to(ROOT).as_posix() for path in seen}
-
-
-def declared_code(stage: dict) -> set[str]:
-    """The stage's code deps, folders expanded into the Python files under them."""
-    files = set()
-    for dep in stage["deps"]:
-        if dep.startswith(("stages/", "src/")):
-            path = ROOT / dep
-            found = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-            files |= {file.relative_to(ROOT).as_posix() for file in found}
-    return files
 
 
 def test_nine_stages_in_design_order() -> None:
@@ -113,16 +61,36 @@ def test_code_deps_are_exactly_the_stage_import_closure(name: str) -> None:
 
 
 def test_import_closure_follows_imports_inside_functions() -> None:
-    closure = import_closure("arxivist.sources")
-    assert {"src/arxivist/sources/snapshot.py", "src/arxivist/sources/arxiv_api.py"} <= closure
+    closure = import_closure("arxivist.data.fetching")
+    assert {
+        "src/arxivist/data/sources/snapshot.py",
+        "src/arxivist/data/sources/arxiv_api.py",
+    } <= closure
 
 
 def test_publish_states_the_api_queries_without_the_arxiv_client() -> None:
-    """The card names the queries (arxivist.arxiv_query) but an edit to the client that sends
-    them (arxivist.sources) does not rerun publish."""
+    """The card names the queries (arxivist.data.sources.query) but an edit to the client that
+    sends them (arxivist.data.sources.arxiv_api) or to fetch_sample does not rerun publish."""
     closure = import_closure("stages.publish")
-    assert "src/arxivist/arxiv_query.py" in closure
-    assert not {path for path in closure if path.startswith("src/arxivist/sources/")}
+    assert "src/arxivist/data/sources/query.py" in closure
+    assert not {"src/arxivist/data/sources/arxiv_api.py", "src/arxivist/data/fetching.py"} & closure
+
+
+def test_make_deps_leaves_the_committed_dvc_yaml_as_it_is() -> None:
+    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    assert rewrite(text) == text
+
+
+def test_make_deps_restores_a_dropped_dep_and_drops_a_stray_one_keeping_the_comments() -> None:
+    text = (ROOT / "dvc.yaml").read_text(encoding="utf-8")
+    drifted = text.replace("      - src/arxivist/data/splits.py\n", "", 1).replace(
+        "      - stages/encode.py\n", "      - stages/encode.py\n      - src/arxivist/cli.py\n", 1
+    )
+    assert drifted != text
+    assert rewrite(drifted) == text
+    assert [line for line in text.splitlines() if "#" in line] == [
+        line for line in rewrite(drifted).splitlines() if "#" in line
+    ]
 
 
 def test_declared_params_exist_in_params_yaml() -> None:

@@ -12,14 +12,14 @@ import torch
 import yaml
 
 from arxivist.atomic import write_jsonl
-from arxivist.baselines import FrozenEncoder, fit_encoder_probe, fit_tfidf
-from arxivist.compute import resolve
 from arxivist.errors import ArxivistError
-from arxivist.eval_plots import SYSTEM_NAMES, pair_label
-from arxivist.inference import InferenceError
+from arxivist.evaluation.baselines import FrozenEncoder, fit_encoder_probe, fit_tfidf
+from arxivist.evaluation.metrics import HEADLINE, MetricsError, classification_metrics
+from arxivist.evaluation.plots import SYSTEM_NAMES, pair_label
 from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
-from arxivist.metrics import HEADLINE, MetricsError, classification_metrics
+from arxivist.model.compute import resolve
+from arxivist.model.inference import InferenceError
 from arxivist.params import BaselinesParams
 from stages.baselines import baselines
 from stages.evaluate import evaluate

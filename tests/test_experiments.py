@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from arxivist.eval_plots import SYSTEM_NAMES, pair_label
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.plots import SYSTEM_NAMES, pair_label
 from arxivist.params import load_params
 from standins.workspace import (
     BIN,

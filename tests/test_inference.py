@@ -15,8 +15,8 @@ import pytest
 import torch
 
 from arxivist.cli import main
-from arxivist.compute import resolve
-from arxivist.inference import (
+from arxivist.model.compute import resolve
+from arxivist.model.inference import (
     InferenceError,
     iter_proba,
     load_classifier,

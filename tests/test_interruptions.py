@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist.processes import SCRATCH_PREFIX
-from arxivist.training import FineTuned
+from arxivist.model.processes import SCRATCH_PREFIX
+from arxivist.model.training import FineTuned
 from standins.workspace import (
     BIN,
     copy_workspace,

@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from arxivist.atomic import write_jsonl
-from arxivist.later import OverlapError, later_sample
-from arxivist.papers import BadArxivId, NotEnoughPapers, Paper, submission_month
+from arxivist.data.fetching import fetch_papers
+from arxivist.data.later import OverlapError, later_sample
+from arxivist.data.papers import BadArxivId, NotEnoughPapers, Paper, submission_month
 from arxivist.params import Params, ParamsError, params_from_dict
-from arxivist.sources import fetch_papers
 from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
 from standins.corpus import snapshot_records, write_snapshot
 from standins.workspace import dvc, git, make_workspace

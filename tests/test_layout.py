@@ -4,8 +4,8 @@ benchmarks stand on the stand-ins, not on the tests.
 `src/arxivist` ships in the wheel and is installed without the [dev] extra, so each of its imports
 (at the top or inside a function) must be the standard library, arxivist itself, or a distribution
 that `[project].dependencies` brings, directly or through what those require; never a development
-package of this repository (`standins`, `tests`, `bench`, none of them in the wheel). `bench/` uses
-`standins` for its workspaces and tiny models, and never imports `tests`.
+package of this repository (`standins`, `tests`, `bench`, `tools`, none of them in the wheel).
+`bench/` uses `standins` for its workspaces and tiny models, and never imports `tests`.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNTIME = ROOT / "src" / "arxivist"
 BENCH = ROOT / "bench"
 # This repository's packages that are not in the wheel: importing one works only in a checkout.
-DEVELOPMENT = {"standins", "tests", "bench"}
+DEVELOPMENT = {"standins", "tests", "bench", "tools"}
 
 
 def module_name(path: Path, root: Path) -> str:
-    """'src/arxivist/sources/snapshot.py' under 'src' -> 'arxivist.sources.snapshot'."""
+    """'src/arxivist/data/sources/snapshot.py' under 'src' -> 'arxivist.data.sources.snapshot'."""
     parts = list(path.relative_to(root).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 

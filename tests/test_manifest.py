@@ -9,17 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from arxivist.manifest import (
-    MANIFEST,
+from arxivist.integrity.checksums import (
+    CHECKSUMS,
     ModelIntegrityError,
     sha256_file,
     verify_folder,
-    write_manifest,
+    write_checksums,
 )
 
 SECRET = b"root:x:0:0:root:/root:/bin/bash\n"
-TAIL = "a manifest lists only files inside its folder; this folder is not as publish writes it: "
-TAIL += "do not use it"
+TAIL = (
+    "a checksum list names only files inside its folder; "
+    "this folder is not as publish writes it: do not use it"
+)
 
 
 @pytest.fixture
@@ -32,19 +34,19 @@ def folder(tmp_path: Path) -> Path:
     (model / "onnx").mkdir(parents=True)
     (model / "config.json").write_text('{"model_type": "bert"}\n')
     (model / "onnx" / "model.onnx").write_bytes(b"\x08\x07graph")
-    write_manifest(model)
+    write_checksums(model)
     return model
 
 
 def add_entry(folder: Path, name: str, digest: str | None = None) -> int:
-    """Append `name` to the folder's manifest, with the true sha256 of what it would open (when
+    """Append `name` to the folder's checksum list, with the true sha256 of what it would open (when
     it opens anything) or `digest`; return its line number."""
     target = folder / name
     if digest is None:
         digest = sha256_file(target) if target.is_file() else "0" * 64
-    with (folder / MANIFEST).open("a", encoding="utf-8") as manifest:
-        manifest.write(f"{digest}  {name}\n")
-    return len((folder / MANIFEST).read_text(encoding="utf-8").splitlines())
+    with (folder / CHECKSUMS).open("a", encoding="utf-8") as listed:
+        listed.write(f"{digest}  {name}\n")
+    return len((folder / CHECKSUMS).read_text(encoding="utf-8").splitlines())
 
 
 def refusal(folder: Path) -> str:
@@ -54,7 +56,7 @@ def refusal(folder: Path) -> str:
 
 
 def test_a_nested_entry_verifies_and_its_damage_is_named(folder: Path) -> None:
-    assert "onnx/model.onnx" in (folder / MANIFEST).read_text()
+    assert "onnx/model.onnx" in (folder / CHECKSUMS).read_text()
     assert verify_folder(folder) is True
     (folder / "onnx" / "model.onnx").write_bytes(b"changed")
     assert refusal(folder).startswith(f"{folder / 'onnx' / 'model.onnx'}: damaged")
@@ -82,7 +84,7 @@ def test_a_name_that_is_not_plain_and_relative_is_refused_naming_entry_and_line(
     name = name.replace("ABSOLUTE", str(folder.parent / "secret"))
     line = add_entry(folder, name)
     assert refusal(folder) == (
-        f"{folder / MANIFEST}, line {line}: refused entry {name!r} ({problem}): {TAIL}"
+        f"{folder / CHECKSUMS}, line {line}: refused entry {name!r} ({problem}): {TAIL}"
     )
 
 
@@ -100,7 +102,7 @@ def test_a_symlink_that_leaves_the_folder_is_refused(folder: Path, link: str) ->
         name = "a"
     line = add_entry(folder, name)
     assert refusal(folder).startswith(
-        f"{folder / MANIFEST}, line {line}: refused entry {name!r} (a symlink that does not "
+        f"{folder / CHECKSUMS}, line {line}: refused entry {name!r} (a symlink that does not "
         "resolve inside the folder): "
     )
 
@@ -121,28 +123,30 @@ def test_every_entry_is_checked_before_any_file_is_hashed(folder: Path) -> None:
     assert "refused entry '../secret'" in refusal(folder)
 
 
-def test_a_manifest_that_is_a_symlink_out_of_the_folder_is_refused(folder: Path) -> None:
+def test_a_checksum_list_that_is_a_symlink_out_of_the_folder_is_refused(folder: Path) -> None:
     outside = folder.parent / "manifest"
-    (folder / MANIFEST).rename(outside)
-    (folder / MANIFEST).symlink_to(outside)
+    (folder / CHECKSUMS).rename(outside)
+    (folder / CHECKSUMS).symlink_to(outside)
     assert refusal(folder).startswith(
-        f"{folder / MANIFEST}: a symlink that does not resolve inside the folder; "
+        f"{folder / CHECKSUMS}: a symlink that does not resolve inside the folder; "
     )
 
 
 @pytest.mark.parametrize("link", ["file", "folder"])
-def test_writing_a_manifest_refuses_a_symlink_out_of_the_folder(folder: Path, link: str) -> None:
-    """write_manifest (the publish stage) hashes nothing outside the folder either."""
+def test_writing_a_checksum_list_refuses_a_symlink_out_of_the_folder(
+    folder: Path, link: str
+) -> None:
+    """write_checksums (the publish stage) hashes nothing outside the folder either."""
     target = folder.parent / ("secret" if link == "file" else "etc")
     (folder / "linked").symlink_to(target)
-    before = (folder / MANIFEST).read_bytes()
+    before = (folder / CHECKSUMS).read_bytes()
     with pytest.raises(ModelIntegrityError, match=r"linked: a symlink that does not resolve"):
-        write_manifest(folder)
-    assert (folder / MANIFEST).read_bytes() == before
+        write_checksums(folder)
+    assert (folder / CHECKSUMS).read_bytes() == before
 
 
 def test_a_symlink_inside_the_folder_is_listed_and_verified(folder: Path) -> None:
     os.symlink("config.json", folder / "config.link.json")
-    write_manifest(folder)
-    assert "  config.link.json\n" in (folder / MANIFEST).read_text()
+    write_checksums(folder)
+    assert "  config.link.json\n" in (folder / CHECKSUMS).read_text()
     assert verify_folder(folder) is True

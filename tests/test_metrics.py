@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from arxivist.metrics import (
+from arxivist.evaluation.metrics import (
     MetricsError,
     classification_metrics,
     confusion_cells,

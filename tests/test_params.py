@@ -14,8 +14,6 @@ import yaml
 from arxivist.params import (
     LaterParams,
     ParamsError,
-    available_devices,
-    check_devices,
     load_params,
     params_from_dict,
 )
@@ -263,28 +261,6 @@ def test_two_labels_with_one_display_name_are_refused_naming_both(twin: str) -> 
     raw = with_value("labels", {**COMMITTED["labels"], "cs.IR": twin})
     with pytest.raises(ParamsError, match=r"labels\.cs\.RO: cs\.RO and cs\.IR share the display"):
         params_from_dict(raw)
-
-
-def test_more_processes_than_devices_are_refused_naming_the_count() -> None:
-    train = params_from_dict(with_value("train/processes", 64)).train
-    with pytest.raises(ParamsError) as caught:
-        check_devices(train, devices=2)
-    assert caught.value.key == "train.processes"
-    assert "is 64 but this machine has 2 " in str(caught.value) and "at most 2" in str(caught.value)
-    check_devices(params_from_dict(with_value("train/processes", 2)).train, devices=2)
-
-
-def test_the_devices_here_are_the_cpu_cores_without_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("arxivist.params._cuda_devices", lambda: 0)
-    monkeypatch.setattr("os.sched_getaffinity", lambda pid: {0, 1}, raising=False)
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert available_devices() == 2
-    with pytest.raises(ParamsError, match=r"is 3 but this machine has 2 CPU core\(s\) available"):
-        check_devices(params_from_dict(with_value("train/processes", 3)).train)
-    monkeypatch.setattr("arxivist.params._cuda_devices", lambda: 1)
-    assert available_devices() == 1
-    with pytest.raises(ParamsError, match=r"is 2 but this machine has 1 GPU\(s\)"):
-        check_devices(params_from_dict(with_value("train/processes", 2)).train)
 
 
 @pytest.mark.parametrize(

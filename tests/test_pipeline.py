@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from datasets import load_from_disk
 
-from arxivist.evaluation_sets import SETS
+from arxivist.evaluation.sets import SETS
 from arxivist.jsonlines import read_jsonl
 from standins.tiny_bert import TOLERANCE
 from standins.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.metrics import HEADLINE
 from standins import localgcs
 from standins.gcs import running_gcs
 from standins.workspace import (

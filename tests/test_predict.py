@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from arxivist.cli import main
-from arxivist.inference import CHUNK_SIZE
-from arxivist.manifest import MANIFEST, write_manifest
+from arxivist.integrity.checksums import CHECKSUMS, write_checksums
+from arxivist.model.inference import CHUNK_SIZE
 from standins.tiny_bert import (
     BF16_TOLERANCE,
     LABELS,
@@ -168,7 +168,7 @@ def test_bf16_agrees_with_fp32_at_bf16_tolerance_and_auto_follows_the_probe(
     `auto` runs bf16 exactly where the probe reports a native bf16 unit."""
     import torch
 
-    from arxivist.compute import probe
+    from arxivist.model.compute import probe
 
     if not torch.cuda.is_available():  # as an AVX512-BF16 CPU, on any CPU
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
@@ -177,7 +177,7 @@ def test_bf16_agrees_with_fp32_at_bf16_tolerance_and_auto_follows_the_probe(
 
     for precision in ("bf16", "auto"):
         caplog.clear()
-        with caplog.at_level("INFO", logger="arxivist.compute"):
+        with caplog.at_level("INFO", logger="arxivist.model.compute"):
             code, out, _ = predict(capsys, *argv, precision=precision)
 
         assert code == 0 and f", bf16 (precision {precision} requested)" in caplog.text
@@ -440,12 +440,12 @@ def test_a_damaged_file_of_a_checked_folder_is_one_line_before_any_output(
     model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage, name: str
 ) -> None:
     folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
-    write_manifest(folder)
+    write_checksums(folder)
     assert predict(capsys, "--model", folder, TEXTS[0])[0] == 0
     damage(folder / name)
     code, out, err = predict(capsys, "--model", folder, *TEXTS)
     assert (code, out) == (1, "")
-    assert err.startswith(f"error: {folder / name}: damaged (its sha256 differs from {MANIFEST}")
+    assert err.startswith(f"error: {folder / name}: damaged (its sha256 differs from {CHECKSUMS}")
     assert err.count("\n") == 1
 
 
@@ -453,17 +453,17 @@ def test_a_file_missing_from_a_checked_folder_is_named(
     model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
-    write_manifest(folder)
+    write_checksums(folder)
     (folder / "tokenizer.json").unlink()
     code, out, err = predict(capsys, "--model", folder, TEXTS[0])
     assert (code, out) == (1, "")
-    assert err.startswith(f"error: {folder / 'tokenizer.json'}: missing (listed in {MANIFEST})")
+    assert err.startswith(f"error: {folder / 'tokenizer.json'}: missing (listed in {CHECKSUMS})")
 
 
 def test_a_truncated_file_of_an_unchecked_folder_is_one_line(
     model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    folder = Path(shutil.copytree(model_dir, tmp_path / "model"))  # no manifest: models/model
+    folder = Path(shutil.copytree(model_dir, tmp_path / "model"))  # no checksum list: models/model
     damage_by_truncating(folder / "model.safetensors")
     code, out, err = predict(capsys, "--model", folder, TEXTS[0])
     assert (code, out) == (1, "")
@@ -472,7 +472,7 @@ def test_a_truncated_file_of_an_unchecked_folder_is_one_line(
 
 
 @pytest.mark.parametrize("entry", ["dotdot", "absolute", "symlink"])
-def test_a_manifest_entry_outside_the_folder_is_one_line_naming_it(
+def test_a_checksum_list_entry_outside_the_folder_is_one_line_naming_it(
     model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], entry: str
 ) -> None:
     """A downloaded folder whose checksums.sha256 lists another file of the machine, with its
@@ -480,19 +480,19 @@ def test_a_manifest_entry_outside_the_folder_is_one_line_naming_it(
     entry and its line, before any output."""
     (tmp_path / "secret").write_text("root:x:0:0:root:/root:/bin/bash\n")
     folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
-    write_manifest(folder)
+    write_checksums(folder)
     name = {"dotdot": "../secret", "absolute": str(tmp_path / "secret"), "symlink": "notes.txt"}
     (folder / "notes.txt").symlink_to(tmp_path / "secret")
     digest = hashlib.sha256((tmp_path / "secret").read_bytes()).hexdigest()
-    with (folder / MANIFEST).open("a") as manifest:
-        manifest.write(f"{digest}  {name[entry]}\n")
-    line = len((folder / MANIFEST).read_text().splitlines())
+    with (folder / CHECKSUMS).open("a") as listed:
+        listed.write(f"{digest}  {name[entry]}\n")
+    line = len((folder / CHECKSUMS).read_text().splitlines())
 
     code, out, err = predict(capsys, "--model", folder, *TEXTS)
 
     assert (code, out) == (1, "")
     assert err.startswith(
-        f"error: {folder / MANIFEST}, line {line}: refused entry {name[entry]!r} ("
+        f"error: {folder / CHECKSUMS}, line {line}: refused entry {name[entry]!r} ("
     )
     assert err.count("\n") == 1
 
@@ -503,8 +503,8 @@ def test_a_nested_file_of_a_checked_folder_is_verified(
     folder = Path(shutil.copytree(model_dir, tmp_path / "published"))
     (folder / "onnx").mkdir()
     (folder / "onnx" / "model.onnx").write_bytes(b"\x08\x07graph")
-    write_manifest(folder)
-    assert "  onnx/model.onnx\n" in (folder / MANIFEST).read_text()
+    write_checksums(folder)
+    assert "  onnx/model.onnx\n" in (folder / CHECKSUMS).read_text()
     assert predict(capsys, "--model", folder, TEXTS[0])[0] == 0
     damage_by_flipping(folder / "onnx" / "model.onnx")
     code, out, err = predict(capsys, "--model", folder, TEXTS[0])

@@ -20,11 +20,11 @@ import pytest
 import yaml
 from huggingface_hub import ModelCard
 
-from arxivist.cards import CardError, check_eval_metrics
 from arxivist.cli import main
-from arxivist.manifest import MANIFEST, verify_folder
-from arxivist.metrics import HEADLINE
-from arxivist.publishing import PublishError, check_model
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.integrity.checksums import CHECKSUMS, verify_folder
+from arxivist.publishing.card_data import CardError, check_eval_metrics
+from arxivist.publishing.folder import PublishError, check_model
 from stages.publish import publish
 from standins.hub import DROP, FakeHub
 from standins.tiny_bert import LABELS
@@ -182,14 +182,14 @@ def test_published_folder_loads_offline_in_pipeline_with_display_names(workdir: 
     assert (published / "tokenizer.json").is_file()
 
 
-def test_published_folder_lists_every_file_in_a_sha256sum_manifest(workdir: Path) -> None:
+def test_published_folder_lists_every_file_in_its_sha256sum_checksums(workdir: Path) -> None:
     published = run_publish(workdir)
-    listed = (published / MANIFEST).read_text(encoding="utf-8").splitlines()
-    names = sorted(p.name for p in published.iterdir() if p.name != MANIFEST)
+    listed = (published / CHECKSUMS).read_text(encoding="utf-8").splitlines()
+    names = sorted(p.name for p in published.iterdir() if p.name != CHECKSUMS)
     assert [line.split("  ", 1)[1] for line in listed] == names
     assert "README.md" in names and "model.safetensors" in names
     checked = subprocess.run(
-        ["sha256sum", "--check", "--strict", MANIFEST],
+        ["sha256sum", "--check", "--strict", CHECKSUMS],
         cwd=published,
         capture_output=True,
         text=True,
@@ -501,7 +501,7 @@ def test_ctrl_c_during_the_push_is_one_line_and_status_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("arxivist.hub_upload.upload", interrupted)
+    monkeypatch.setattr("arxivist.publishing.hub_upload.upload", interrupted)
 
     code, said = push_to_hub(capsys=capsys, caplog=caplog)
 

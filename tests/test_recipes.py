@@ -9,9 +9,9 @@ import math
 import numpy as np
 import pytest
 
-from arxivist.bootstrap import Difference, intervals, point, resamples
-from arxivist.metrics import HEADLINE
-from arxivist.recipes import choose, compare_recipes, pooled_sd, seeds_needed
+from arxivist.evaluation.bootstrap import Difference, intervals, point, resamples
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.recipes import choose, compare_recipes, pooled_sd, seeds_needed
 
 PRIORS = (0.5, 0.3, 0.2)
 SKILL = 1.5  # the true class's extra logit: ROC-AUC about 0.8

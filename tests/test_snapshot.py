@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from arxivist.papers import NotEnoughPapers, check_quotas
+from arxivist.data.fetching import fetch_papers
+from arxivist.data.papers import NotEnoughPapers, check_quotas
+from arxivist.data.sources.snapshot import SnapshotError, read_snapshot
 from arxivist.params import params_from_dict
-from arxivist.sources import fetch_papers
-from arxivist.sources.snapshot import SnapshotError, read_snapshot
 from standins.corpus import REAL_SNAPSHOT, snapshot_records, write_snapshot
 from standins.workspace import ROOT
 
@@ -285,7 +285,7 @@ def test_the_fetch_stage_logs_and_reports_what_it_repaired_and_dropped(tmp_path:
     snapshot = write_snapshot(tmp_path / "s.jsonl", records)
     done = run_fetch(tmp_path, snapshot, {"cs.AI": 4, "cs.IR": 2})
     assert done.returncode == 0, done.stderr
-    logged = [line.split(" arxivist.dedup: ", 1)[1] for line in done.stderr.splitlines()]
+    logged = [line.split(" arxivist.data.dedup: ", 1)[1] for line in done.stderr.splitlines()]
     assert logged == [
         "fetch: 6 papers",
         "fetch: ids that had lost trailing zeros (an id once read as a number), padded to their "

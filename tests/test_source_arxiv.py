@@ -9,11 +9,11 @@ from dataclasses import replace
 
 import pytest
 
-from arxivist.arxiv_query import Window
-from arxivist.papers import NotEnoughPapers, Paper
+from arxivist.data.fetching import fetch_papers
+from arxivist.data.papers import NotEnoughPapers, Paper
+from arxivist.data.sources.arxiv_api import ArxivFetchError, allot, fetch_from_api, months_of
+from arxivist.data.sources.query import Window
 from arxivist.params import FetchParams
-from arxivist.sources import fetch_papers
-from arxivist.sources.arxiv_api import ArxivFetchError, allot, fetch_from_api, months_of
 from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
 
 # Paging, faults and filtering are tested in a one-month window: one query per category.

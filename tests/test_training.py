@@ -20,14 +20,13 @@ import yaml
 from datasets import DatasetDict
 from transformers import AutoModelForSequenceClassification
 
-from arxivist.compute import Compute, probe
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.data.tokenization import load_tokenizer, tokenize_splits
+from arxivist.evaluation.metrics import MetricsError, classification_metrics
 from arxivist.labels import LabelSet
-from arxivist.metrics import MetricsError, classification_metrics
-from arxivist.params import ParamsError, TrainParams
-from arxivist.processes import SCRATCH_PREFIX
-from arxivist.tokenization import load_tokenizer, tokenize_splits
-from arxivist.training import (
+from arxivist.model.compute import Compute, probe
+from arxivist.model.inference import load_classifier, predict_proba
+from arxivist.model.processes import SCRATCH_PREFIX
+from arxivist.model.training import (
     TrainError,
     balanced_class_weights,
     fine_tune,
@@ -35,6 +34,7 @@ from arxivist.training import (
     load_model,
     pooled_features,
 )
+from arxivist.params import ParamsError, TrainParams
 from stages.train import train as train_stage
 from standins.tiny_bert import WORDS, model_params
 from standins.workspace import ROOT, tool_env
