@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import errno
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,45 @@ def test_any_other_os_error_stays_a_traceback(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr("arxivist.evaluation.compare.run", run)
     with pytest.raises(OSError, match="Input/output error"):
         cli.main(["compare"])
+
+
+HEAVY = ("torch", "transformers", "dvc")
+
+
+def imported_modules(*args: str, cwd: Path) -> tuple[set[str], str]:
+    """The top-level modules that `arxivist ARGS` imports (python -X importtime), and its stderr
+    less that report."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "arxivist.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    report = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    names = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in report[1:]}
+    rest = [line for line in done.stderr.splitlines() if not line.startswith("import time:")]
+    return names, "\n".join(rest)
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("--help",), ""),
+        (("push-to-hub", "--model", "missing", "--repo-id", "a/b"), "error: missing: not a saved"),
+    ],
+)
+def test_help_and_a_light_command_import_no_heavy_library(
+    args: tuple[str, ...], said: str, tmp_path: Path
+) -> None:
+    """The parser is built from a table: only the chosen command's module is imported, so
+    `arxivist --help` (and push-to-hub, which needs no model) never loads torch, transformers
+    or dvc."""
+    names, stderr = imported_modules(*args, cwd=tmp_path)
+    assert "arxivist" in names and stderr.startswith(said)
+    assert not names & set(HEAVY)
+
+
+def test_a_chosen_command_imports_its_own_module(tmp_path: Path) -> None:
+    names, _ = imported_modules("compare", "--help", cwd=tmp_path)
+    assert {"numpy", "yaml"} <= names
