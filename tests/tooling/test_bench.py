@@ -716,7 +716,7 @@ def test_a_recipe_at_several_seeds_gets_the_mean_of_its_runs_and_its_t_interval(
 
 
 def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> None:
-    results = Path(__file__).resolve().parents[1] / "bench" / "results"
+    results = Path(__file__).resolve().parents[2] / "bench" / "results"
     noise = noise_floor_chart(read(results / "noise_floor.json"))
     assert [(r["run"], r["metric"]) for r in noise.rows] == [
         (run, metric)

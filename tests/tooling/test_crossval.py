@@ -22,7 +22,7 @@ from bench.crossval import (
     fold_indices,
     fold_predictions,
 )
-from tests.test_training import FP32, LABELS, MAX_LENGTH, TRAIN, frame
+from tests.unit.model.test_training import FP32, LABELS, MAX_LENGTH, TRAIN, frame
 
 POOL = pd.concat([frame([14, 14, 6], seed=1), frame([5, 5, 3], seed=2)], ignore_index=True)
 

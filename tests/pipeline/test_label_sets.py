@@ -34,7 +34,7 @@ from standins.workspace import (
     reproduced_tiny_workspace,
     tiny_pipeline_workspace,
 )
-from tests.test_cleanup_docs import commands
+from tests.tooling.test_cleanup_docs import commands
 
 pytestmark = pytest.mark.slow
 

@@ -37,7 +37,7 @@ from standins.workspace import (
     reproduced_tiny_workspace,
     tool_env,
 )
-from tests.test_experiments import start_queue, stop_workers, wait_for_queue
+from tests.pipeline.test_experiments import start_queue, stop_workers, wait_for_queue
 
 DOC = ROOT / "docs" / "data-versioning.md"
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

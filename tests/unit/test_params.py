@@ -18,7 +18,7 @@ from arxivist.params import (
     params_from_dict,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def committed_params_text() -> str:

@@ -9,9 +9,8 @@ import pytest
 import yaml
 
 from arxivist.params import Params, params_from_dict
-from tools.dvc_deps import declared_code, import_closure, rewrite
+from tools.dvc_deps import ROOT, declared_code, import_closure, rewrite
 
-ROOT = Path(__file__).resolve().parents[1]
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
 STAGES = [
     "fetch",

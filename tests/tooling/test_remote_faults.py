@@ -44,7 +44,7 @@ from standins.workspace import (
     reproduced_tiny_workspace,
     tool_env,
 )
-from tests.test_cleanup_docs import DOC, commands
+from tests.tooling.test_cleanup_docs import DOC, commands
 
 FILES = {"a.txt": b"alpha\r\n", "b.bin": bytes(range(256))}
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = ROOT / "src" / "arxivist"
 BENCH = ROOT / "bench"
 # This repository's packages that are not in the wheel: importing one works only in a checkout.

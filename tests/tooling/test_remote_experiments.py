@@ -28,7 +28,7 @@ from standins.workspace import (
     git,
     reproduced_tiny_workspace,
 )
-from tests.test_experiments import experiments
+from tests.pipeline.test_experiments import experiments
 
 pytestmark = pytest.mark.slow
 

@@ -25,7 +25,12 @@ from standins.workspace import (
     reproduced_tiny_workspace,
     tool_env,
 )
-from tests.test_experiments import QUEUE_TIMEOUT_S, start_queue, stop_workers, wait_for_queue
+from tests.pipeline.test_experiments import (
+    QUEUE_TIMEOUT_S,
+    start_queue,
+    stop_workers,
+    wait_for_queue,
+)
 
 WORKFLOW = ROOT / ".github" / "workflows" / "pr-experiment.yml"
 SCRIPT = "ci/pr_experiment.sh"

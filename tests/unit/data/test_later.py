@@ -26,7 +26,7 @@ from standins.arxiv_api import FakeArxivApi, spread, synthetic_papers
 from standins.corpus import snapshot_records, write_snapshot
 from standins.workspace import dvc, git, make_workspace
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 
 

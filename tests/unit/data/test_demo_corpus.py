@@ -17,7 +17,7 @@ from arxivist.params import params_from_dict
 from demo.sample import FIELDS, LATER_FROM, LATER_PER_CATEGORY, OUT, PER_CATEGORY, sample
 from standins.corpus import REAL_SNAPSHOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 needs_real_snapshot = pytest.mark.skipif(
     not REAL_SNAPSHOT.exists(), reason=f"{REAL_SNAPSHOT} is not on this machine"
 )
