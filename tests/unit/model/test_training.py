@@ -280,7 +280,11 @@ def prepare_run(
         "train": TRAIN | {"train_batch_size": 8 // processes, "processes": processes} | overrides,
     }
     (out / "params.yaml").write_text(yaml.safe_dump(params), encoding="utf-8")
-    return {**tool_env(), "PYTHONPATH": str(ROOT), "TMPDIR": str(out / "scratch")}
+    return {
+        **tool_env(),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]),
+        "TMPDIR": str(out / "scratch"),
+    }
 
 
 def listening_addresses(root: psutil.Process) -> set[str]:
