@@ -57,7 +57,7 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 
 # The second run makes the probe report an AVX512-BF16 CPU, so an AVX2 machine takes the bf16 paths
 # that `precision: auto` takes on a bf16 machine (emulated there: only the small in-process tests).
-BF16_TESTS := tests/test_compute.py tests/test_inference.py tests/test_predict.py tests/test_training.py
+BF16_TESTS := $(addprefix tests/unit/model/,test_compute.py test_inference.py test_predict.py test_training.py)
 
 # Two processes, a module each at a time (its module fixtures built once): most of the suite's time
 # is dvc, git and stage processes starting up on one core, so two cut its wall time (docs/development.md).
@@ -67,8 +67,10 @@ test: venv browser  ## the whole test suite, offline, then the bf16 paths on any
 	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --durations=25
 	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
 
-test-fast: venv  ## the tests that take seconds
-	$(BIN)/python -m pytest -m "not slow"
+# The suite in three tiers (docs/development.md): tests/unit/ (a folder per room of src/arxivist),
+# tests/pipeline/ (stages under DVC) and tests/tooling/ (remotes, CI, docs, bench, layout).
+test-fast: venv  ## the unit tier, tests/unit/, less its slow-marked tests: seconds
+	$(BIN)/python -m pytest tests/unit -m "not slow"
 
 # Debian's chromium draws the plots page in the tests; apt needs root, else sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

@@ -2,9 +2,9 @@
 
 Every knob of the pipeline is a field here, and the field's default is the one source of it:
 params.yaml is the pipeline's full copy (DVC reads the whole file), checked equal to these defaults
-by tests/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`) takes
-its default from the field. docs/params.md says what each key means. Loading checks unknown keys,
-types and ranges before any stage does work, and every error names the key.
+by tests/unit/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`)
+takes its default from the field. docs/params.md says what each key means. Loading checks unknown
+keys, types and ranges before any stage does work, and every error names the key.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 ignores how politely it fetches, and a snapshot replaced in place is seen.
 
 Each test edits a copy of one reproduced tiny workspace and asks `dvc status` which stages DVC
-would rerun; the import-closure half of "declared = read" is tests/test_dvc_yaml.py.
+would rerun; the import-closure half of "declared = read" is tests/tooling/test_dvc_yaml.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""All seven stages under `dvc repro` in a fresh git repo, with a tiny BERT, as a user runs them."""
+"""Every stage of dvc.yaml under `dvc repro` in a fresh git repo, with a tiny BERT, as users do."""
 
 from __future__ import annotations
 
@@ -8,20 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from datasets import load_from_disk
 
 from arxivist.evaluation.sets import SETS
 from arxivist.jsonlines import read_jsonl
 from standins.tiny_bert import TOLERANCE
-from standins.workspace import BIN, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
+from standins.workspace import BIN, ROOT, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
 from web.browser import visit
 
 pytestmark = pytest.mark.slow
 
-STAGES = (
-    *("fetch", "later", "encode", "split", "tokenize"),
-    *("train", "baselines", "evaluate", "publish"),
-)
+STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
 OUTPUTS = [
     "data/raw/papers.jsonl",
     "data/labeled/papers.parquet",
@@ -155,7 +153,8 @@ def test_the_plots_page_draws_every_chart_offline_in_chromium(
     reproduced: tuple[Path, str], tmp_path: Path
 ) -> None:
     """`dvc plots show` through the repository's page: every chart drawn, readable, titled with
-    its set and paper count, no network. (tests/test_evaluate.py reads the intervals drawn.)"""
+    its set and paper count, no network. (tests/unit/evaluation/test_evaluate.py reads the
+    intervals drawn.)"""
     workspace, _ = reproduced
     dvc(workspace, "plots", "show", "-o", str(tmp_path))
     page = tmp_path / "index.html"
@@ -167,7 +166,10 @@ def test_the_plots_page_draws_every_chart_offline_in_chromium(
     later = sum(TINY_PARAMS["later"]["categories"].values())
     titles = {chart_id: chart.titles[-1] for chart_id, chart in seen.charts.items()}
     sizes = {"later": f"later set ({later} papers)", "test": "test split (10 papers)"}
-    for name, size in sizes.items():  # tests/test_evaluate.py reads these titles whole
+    for (
+        name,
+        size,
+    ) in sizes.items():  # tests/unit/evaluation/test_evaluate.py reads these titles whole
         assert all(titles[c].endswith(size) for c in PLOT_IDS.values() if f"_{name}_" in c)
     assert titles["Loss_per_epoch"] == (
         "Loss per epoch, training (44 papers) and validation (11 papers)"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
 from arxivist.params import Params, params_from_dict
+from arxivist.publishing.card_text import REPRODUCE
 from tools.dvc_deps import ROOT, declared_code, import_closure, rewrite
 
 PIPELINE = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
@@ -134,3 +136,18 @@ def test_no_category_is_named_outside_params() -> None:
             texts[path.relative_to(ROOT).as_posix()] = "\n".join(string_literals(path))
     named = {name: [code for code in codes if code in text] for name, text in texts.items()}
     assert {name: found for name, found in named.items() if found} == {}
+
+
+def listed_stages(text: str) -> list[str]:
+    """The stage names a comma-separated list in `text` holds, after its 'stages:'."""
+    tail = text.split("stages:", 1)[1]
+    return [word for word in re.split(r"[\s,#]+", tail.split("```")[0]) if word]
+
+
+def test_the_card_and_the_readme_list_the_stages_of_dvc_yaml_in_order() -> None:
+    """Wherever a card or doc enumerates the stages, it names dvc.yaml's, in its order."""
+    assert listed_stages(REPRODUCE.split("dvc repro", 1)[1]) == list(PIPELINE)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| stage | reads | params | writes |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+    assert rows == list(PIPELINE)

@@ -1,7 +1,7 @@
 """The offline plots page: DVC's config names it, it loads nothing, it is the build of the lock.
 
 The pages that `dvc plots show` and `dvc plots diff` fill from it are opened in Chromium by
-tests/test_pipeline.py and tests/test_experiments.py.
+tests/pipeline/test_pipeline.py and tests/pipeline/test_experiments.py.
 """
 
 from __future__ import annotations

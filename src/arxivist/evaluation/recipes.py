@@ -12,10 +12,10 @@ probability that a run of B beats a run of A, over the seed pairs (Bouthillier e
 
 Few seeds: resampling k seeds spreads their mean by only (k - 1) / k of its variance, and the
 spread itself is guessed from k values, so where the seeds dominate, the plain bootstrap's 95%
-interval covers about 65% with 2 seeds a side and 85% with 5 (tests/test_recipes.py simulates
-it). Each draw's seed part (its recipe mean less the mean of all its runs on the same papers) is
-therefore scaled by sqrt(k / (k - 1)) x t / z, with t Student's 97.5% quantile at k_A + k_B - 2
-degrees of freedom and z the normal one: where the seeds dominate, the interval is then the
+interval covers about 65% with 2 seeds a side and 85% with 5 (tests/unit/evaluation/test_recipes.py
+simulates it). Each draw's seed part (its recipe mean less the mean of all its runs on the same
+papers) is therefore scaled by sqrt(k / (k - 1)) x t / z, with t Student's 97.5% quantile at k_A +
+k_B - 2 degrees of freedom and z the normal one: where the seeds dominate, the interval is then the
 two-sample t interval; where the papers do, it changes little.
 
 The papers are drawn exactly as arxivist.evaluation.bootstrap draws them (the same seed, the same

@@ -39,7 +39,8 @@ folder's hash under the publish stage's `models/published`:
 ```bash
 git checkout <that commit>
 dvc pull     # the exact data and model of this run from the DVC remote
-dvc repro    # or re-run the pipeline: fetch, encode, split, tokenize, train, evaluate, publish
+dvc repro    # or re-run the pipeline's stages: fetch, later, encode, split, tokenize, train,
+             # baselines, evaluate, publish
 ```"""
 
 

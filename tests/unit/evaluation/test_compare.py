@@ -1,6 +1,6 @@
 """`arxivist compare A B`: pairing two revisions' predictions, refusing what cannot be paired,
 the paired bootstrap's verdicts, and the command on git revisions (on two experiments:
-tests/test_experiments.py)."""
+tests/pipeline/test_experiments.py)."""
 
 from __future__ import annotations
 
@@ -335,8 +335,8 @@ def test_outside_a_dvc_repository(
     assert capsys.readouterr().err == "error: not inside a DVC repository\n"
 
 
-# Recipes: sides of several runs (tests/test_recipes.py tests the statistics; the slow tests in
-# tests/test_experiments.py run them on DVC experiments).
+# Recipes: sides of several runs (tests/unit/evaluation/test_recipes.py tests the statistics; the
+# slow tests in tests/pipeline/test_experiments.py run them on DVC experiments).
 
 
 def seeded_runs(recipe: str, skills: dict[str, float], seeds: range) -> Side:

@@ -1,6 +1,7 @@
 """checksums.sha256 of a downloaded model folder: it names files inside the folder only, and every
 entry is checked before any file is opened, so a folder cannot make arxivist read, hash and
-report on other files of the machine (`arxivist predict` runs it: tests/test_predict.py)."""
+report on other files of the machine (`arxivist predict` runs it:
+tests/unit/model/test_predict.py)."""
 
 from __future__ import annotations
 
