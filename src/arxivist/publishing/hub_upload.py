@@ -14,12 +14,15 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import httpx2
+import yaml
+from huggingface_hub import CommitInfo, HfApi, ModelCard, constants
+from huggingface_hub.errors import HfHubHTTPError
 
 from arxivist.errors import ArxivistError
-
-if TYPE_CHECKING:
-    from huggingface_hub import CommitInfo
+from arxivist.params import REPO_ID, load_params
+from arxivist.publishing.folder import CARD
 
 TOKEN_VARIABLE = "HF_TOKEN"
 # The card's model-index results that must meet a floor: (metric type, config) -> (name, flag).
@@ -99,25 +102,16 @@ def default_repo_id(params_path: Path) -> str:
         raise PushError(
             f"--repo-id is required: no {params_path} here to take publish.repo_id from"
         )
-    from arxivist.params import load_params
-
     return load_params(params_path).publish.repo_id
 
 
 def check_repo_id(repo_id: str) -> None:
-    from arxivist.params import REPO_ID
-
     if not REPO_ID.match(repo_id):
         raise PushError(f"--repo-id must look like 'owner/name', got {repo_id!r}")
 
 
 def card_metrics(folder: Path) -> dict[tuple[str, str | None], float]:
     """The test-split results of the model card in `folder`: (metric type, config) -> value."""
-    import yaml
-    from huggingface_hub import ModelCard
-
-    from arxivist.publishing.folder import CARD
-
     if not (folder / "config.json").is_file():
         raise PushError(f"{folder}: not a saved model (no config.json); run `dvc repro publish`")
     card_path = folder / CARD
@@ -171,10 +165,6 @@ def upload(
 
     The endpoint is HF_ENDPOINT when set (read now, so tests can point it at a local server).
     """
-    import httpx2
-    from huggingface_hub import HfApi, constants
-    from huggingface_hub.errors import HfHubHTTPError
-
     if constants.is_offline_mode():
         raise PushError(
             "huggingface_hub is in offline mode (HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE is set; "
