@@ -45,7 +45,7 @@ DEMO_TEXTS := \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
 .PHONY: help venv params-doc demo test test-fast browser plots-page plots-screenshot bench bench-recipes bench-noise bench-curve bench-scale \
-	bench-charts lint \
+	bench-charts lint deps \
 	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -65,7 +65,7 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 
 # The second run makes the probe report an AVX512-BF16 CPU, so an AVX2 machine takes the bf16 paths
 # that `precision: auto` takes on a bf16 machine (emulated there: only the small in-process tests).
-BF16_TESTS := tests/test_compute.py tests/test_inference.py tests/test_predict.py tests/test_training.py
+BF16_TESTS := $(addprefix tests/unit/model/,test_compute.py test_inference.py test_predict.py test_training.py)
 
 # Two processes, a module each at a time (its module fixtures built once): most of the suite's time
 # is dvc, git and stage processes starting up on one core, so two cut its wall time (docs/development.md).
@@ -75,8 +75,10 @@ test: venv browser  ## the whole test suite, offline, then the bf16 paths on any
 	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --durations=25
 	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
 
-test-fast: venv  ## the tests that take seconds
-	$(BIN)/python -m pytest -m "not slow"
+# The suite in three tiers (docs/development.md): tests/unit/ (a folder per room of src/arxivist),
+# tests/pipeline/ (stages under DVC) and tests/tooling/ (remotes, CI, docs, bench, layout).
+test-fast: venv  ## the unit tier, tests/unit/, less its slow-marked tests: seconds
+	$(BIN)/python -m pytest tests/unit -m "not slow"
 
 # Debian's chromium draws the plots page in the tests; apt needs root, else sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -118,6 +120,9 @@ bench-scale: venv  ## time and peak memory of the data stages and predict on 20k
 lint: venv  ## ruff check and ruff format --check (what .ci/run checks)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+deps: venv  ## rewrite dvc.yaml's code deps from each stage's import closure (tools/dvc_deps.py)
+	$(BIN)/python -m tools.dvc_deps
 
 format: venv  ## ruff's fixes and formatting, applied
 	$(BIN)/ruff check --fix .

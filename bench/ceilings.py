@@ -28,15 +28,15 @@ import numpy as np
 import torch
 
 from arxivist.arguments import positive_int
-from arxivist.baselines import fit_tfidf
-from arxivist.bootstrap import set_report
-from arxivist.compute import Compute, probe, resolve
-from arxivist.inference import Classifier, load_classifier, predict_proba
-from arxivist.metrics import HEADLINE
-from arxivist.papers import Paper
+from arxivist.data.fetching import fetch_papers
+from arxivist.data.papers import Paper
+from arxivist.data.sources.snapshot import read_snapshot
+from arxivist.evaluation.baselines import fit_tfidf
+from arxivist.evaluation.bootstrap import set_report
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.model.compute import Compute, probe, resolve
+from arxivist.model.inference import Classifier, load_classifier, predict_proba
 from arxivist.params import Params
-from arxivist.sources import fetch_papers
-from arxivist.sources.snapshot import read_snapshot
 from bench.harness import arguments, begin, bench_params, finish, parse, spread
 from bench.report import METRIC_NAMES, difference_row, interval_text, table
 

@@ -1,8 +1,8 @@
 """The sweeps' runs as charts for docs/benchmarks.md, from their results in bench/results/.
 
 One chart a sweep, of the evaluate stage's template `intervals` (.dvc/plots/), a panel per
-metric: every run a point with its 95% bootstrap interval over papers and, where the result
-records it (`recipe`: arxivist.recipes' two-level bootstrap over seeds and papers), the recipe's
+metric: every run a point with its 95% bootstrap interval over papers and, where the result records
+it (`recipe`: arxivist.evaluation.recipes' two-level bootstrap over seeds and papers), the recipe's
 mean over its seeds with its 95% interval. Drawn by `dvc plots show` through the project's page in
 Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
 
@@ -29,8 +29,8 @@ from typing import Any
 import yaml
 
 from arxivist.atomic import write_json
-from arxivist.eval_plots import SYSTEM_NAMES, interval_rows
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.plots import SYSTEM_NAMES, interval_rows
 from bench.learning_curve import sample_label
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save

@@ -3,7 +3,7 @@
 The train and validation splits are pooled and cut into stratified folds. For each fold the train
 stage's `fine_tune` trains on the other folds (the held-out fold plays the validation split: it
 picks the best epoch, as validation does in the pipeline) and the saved model scores the held-out
-fold through `arxivist.inference`, as the evaluate stage does. Every pooled paper then has a
+fold through `arxivist.model.inference`, as the evaluate stage does. Every pooled paper then has a
 prediction from a model that never saw it, so a setting is scored on all of train + validation
 (1,785 papers of the blog sample rather than the 357 of validation alone), and two settings are
 compared paired on the same papers. The test split and the later set are not touched.
@@ -27,12 +27,12 @@ import torch
 from sklearn.model_selection import StratifiedKFold
 from transformers import DataCollatorWithPadding, PreTrainedModel, set_seed
 
-from arxivist.compute import Compute
-from arxivist.inference import load_classifier, predict_proba
+from arxivist.data.tokenization import TEXT, load_tokenizer, tokenize_splits
 from arxivist.labels import LabelSet
+from arxivist.model.compute import Compute
+from arxivist.model.inference import load_classifier, predict_proba
+from arxivist.model.training import VALIDATION, FineTuned, fine_tune, fit_head, load_model
 from arxivist.params import TrainParams
-from arxivist.tokenization import TEXT, load_tokenizer, tokenize_splits
-from arxivist.training import VALIDATION, FineTuned, fine_tune, fit_head, load_model
 
 PROBE_AVERAGE, WEIGHT_AVERAGE = "probe average", "weight average"
 

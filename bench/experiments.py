@@ -7,8 +7,8 @@ and queues only the experiments that are neither finished nor waiting. Experimen
 `dvc exp run --queue` and `dvc queue start` (one worker: one experiment at a time), each in DVC's
 temporary copy of the workspace, so a stage that an experiment does not change is restored from
 the cache. What is finished and what waits is read through DVC's Python API (`Repo.experiments`
-and its queue); each run's params and per-paper predictions through `arxivist.runs` and
-`arxivist.compare`, as `arxivist compare` reads them.
+and its queue); each run's params and per-paper predictions through `arxivist.evaluation.runs` and
+`arxivist.evaluation.compare`, as `arxivist compare` reads them.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from dvc.api import read as read_versioned
 from dvc.repo import Repo
 
 from arxivist.atomic import write_json
-from arxivist.compare import Revision, Side, load, load_baseline
-from arxivist.runs import Group, Run, check_recipe, repository
+from arxivist.evaluation.compare import Revision, Side, load, load_baseline
+from arxivist.evaluation.runs import Group, Run, check_recipe, repository
 from standins.workspace import BIN, dvc, git, make_workspace, tool_env
 
 OVERRIDES = "overrides.json"  # the params the work folder's workspace was made with
@@ -226,7 +226,7 @@ def details(workspace: Path, commit: str | None) -> dict[str, Any]:
 
 
 def recipe(label: str, experiments: Sequence[Experiment]) -> Side:
-    """The experiments' runs as one side of `arxivist.compare.compare_sides`, refused (as
+    """The experiments' runs as one side of `arxivist.evaluation.compare.compare_sides`, refused (as
     `arxivist compare` refuses a group) unless they differ in train.seed only, once each."""
     runs = tuple(experiment.run for experiment in experiments)
     check_recipe(Group(label, tuple(Run(run.name, run.sha, run.params) for run in runs)))

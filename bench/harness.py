@@ -20,7 +20,7 @@ import transformers
 import yaml
 
 from arxivist.atomic import write_json
-from arxivist.compute import probe
+from arxivist.model.compute import probe
 from arxivist.params import Params, load_params, params_from_dict
 from standins.workspace import ROOT, deep_merge, make_workspace
 

@@ -10,9 +10,9 @@ window); `max` takes each whole pool. The later set's window and counts are fixe
 is scored on the same later papers (`arxivist compare` refuses other papers).
 
 For each size, by `arxivist compare`'s two-level bootstrap over seeds and papers
-(arxivist.recipes): the fine-tuned recipe's mean over its seeds, the frozen encoder + LR and
-TF-IDF + LR of the same runs (the baselines stage, which does not depend on train.seed: one run),
-on the later set and the test split, and the differences model - each baseline with their
+(arxivist.evaluation.recipes): the fine-tuned recipe's mean over its seeds, the frozen encoder + LR
+and TF-IDF + LR of the same runs (the baselines stage, which does not depend on train.seed: one
+run), on the later set and the test split, and the differences model - each baseline with their
 verdicts. Writes --out (JSON) and markdown; `make bench-charts` draws it (bench/charts.py).
 
     python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
@@ -33,11 +33,11 @@ from pathlib import Path
 from typing import Any
 
 from arxivist.arguments import positive_int
-from arxivist.evaluation_sets import BASELINES, SETS
-from arxivist.metrics import HEADLINE
-from arxivist.papers import submission_month
+from arxivist.data.papers import submission_month
+from arxivist.data.sources.snapshot import read_snapshot
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.sets import BASELINES, SETS
 from arxivist.params import Params, load_params
-from arxivist.sources.snapshot import read_snapshot
 from bench.experiments import (
     Experiment,
     baseline,

@@ -8,9 +8,9 @@ missing), on the bench's params (the blog sample, a later set after it; `--set` 
 2. one queued experiment per seed (`dvc exp run --queue -S train.seed=N --name seed-N`), run by
    `dvc queue start`: a seed sweep of the defaults;
 3. from each experiment's reports/eval/details.json: the model's later-set macro-F1 and ROC-AUC
-   with their bootstrap intervals; the recipe's mean over the seeds with its two-level interval
-   and seed SD (`arxivist.recipes`); and, for every pair of seeds, `arxivist compare`'s paired
-   bootstrap difference on the same later papers, whose half-width is what the evaluation set
+   with their bootstrap intervals; the recipe's mean over the seeds with its two-level interval and
+   seed SD (`arxivist.evaluation.recipes`); and, for every pair of seeds, `arxivist compare`'s
+   paired bootstrap difference on the same later papers, whose half-width is what the evaluation set
    alone can resolve;
 4. the smallest difference the setup can resolve, per metric: max(1.96 x sqrt(2) x SD over seeds,
    the median paired half-width). Two single runs that differ in one lever differ by seed noise
@@ -36,11 +36,11 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from arxivist.compare import compare
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.compare import compare
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.recipe_compare import recipe_on
+from arxivist.evaluation.recipes import Z_LEVEL as Z95
 from arxivist.params import load_params
-from arxivist.recipe_compare import recipe_on
-from arxivist.recipes import Z_LEVEL as Z95
 from bench.experiments import Experiment, recipe, run_experiments, shared_stages, work_workspace
 from bench.harness import (
     add_work_folder,

@@ -10,7 +10,7 @@ train.seed=N`, run by `dvc queue start`):
 - n300: fetch.categories of 300 papers a category (--few).
 
 Every statistic is arxivist's own (`arxivist compare`'s readers and its two-level bootstrap over
-seeds and papers, arxivist.recipes), per headline metric:
+seeds and papers, arxivist.evaluation.recipes), per headline metric:
 
 1. len512 and plain against base on the validation split, and the pick among the three by
    `arxivist compare --pick`'s rule (the baseline's recipe stays unless another is better on
@@ -40,12 +40,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from arxivist.arguments import positive_int
-from arxivist.bootstrap import Difference
-from arxivist.compare import RecipeResult, Side, compare_sides
-from arxivist.metrics import HEADLINE, round_value
+from arxivist.evaluation.bootstrap import Difference
+from arxivist.evaluation.compare import RecipeResult, Side, compare_sides
+from arxivist.evaluation.metrics import HEADLINE, round_value
+from arxivist.evaluation.recipe_compare import PICKED_BY, REPORTED, Pick, choose_recipe, reported
+from arxivist.evaluation.recipes import RecipeDifference, Spread, pooled_sd, seeds_needed
 from arxivist.params import load_params
-from arxivist.recipe_compare import PICKED_BY, REPORTED, Pick, choose_recipe, reported
-from arxivist.recipes import RecipeDifference, Spread, pooled_sd, seeds_needed
 from bench.experiments import (
     baseline,
     by_recipe,

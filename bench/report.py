@@ -9,9 +9,9 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from arxivist.eval_plots import METRIC_NAMES, pair_label
-from arxivist.eval_plots import SYSTEM_NAMES as SYSTEMS
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.plots import METRIC_NAMES, pair_label
+from arxivist.evaluation.plots import SYSTEM_NAMES as SYSTEMS
 
 SETS = {"later": "later", "test": "test split"}
 LATER_BOUNDS = {"roc_auc_ovr": 0.99, "macro_f1": 0.95}  # the benchmark's quality targets

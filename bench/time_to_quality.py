@@ -47,10 +47,10 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from arxivist.arguments import positive_int
 from arxivist.atomic import write_jsonl
-from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import probe
 from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
+from arxivist.model.checkpoints import resolve_checkpoint
+from arxivist.model.compute import probe
 from arxivist.params import Params
 from bench.experiments import timed_repro
 from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread

@@ -5,13 +5,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from arxivist.card_markdown import build_card
-from arxivist.cards import DataSummary, check_eval_metrics, load_fetch_report, load_report
+from arxivist.data.splits import SPLITS
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
-from arxivist.publishing import assemble, check_model
-from arxivist.splits import SPLITS
-from arxivist.stage import run_stage
+from arxivist.publishing.card_data import (
+    DataSummary,
+    check_eval_metrics,
+    load_fetch_report,
+    load_report,
+)
+from arxivist.publishing.card_text import build_card
+from arxivist.publishing.folder import assemble, check_model
+from arxivist.stage_runner import run_stage
 
 
 def publish(

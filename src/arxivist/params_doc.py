@@ -1,6 +1,6 @@
 """docs/params.md, generated from the params' fields: each section's docstring, each key's default
 and help (`arxivist.params`), between the page's prose below. `make params-doc` writes it;
-tests/test_params.py fails while the committed page differs.
+tests/unit/test_params.py fails while the committed page differs.
 
     python -m arxivist.params_doc [docs/params.md]
 """
@@ -28,11 +28,11 @@ section's docstring) and the prose in src/arxivist/params_doc.py: edit those, no
 Every key of `params.yaml` is a field of the dataclasses of `arxivist.params`
 (`src/arxivist/params.py`): the field's default is the key's default, and its help is what this page
 says about the key. `params.yaml` is the pipeline's full copy of the defaults (DVC reads the whole
-file to decide what reruns, and `dvc exp run -S` edits it), and `tests/test_params.py` checks that
-it states every key with the code's default, naming any key that differs. Commands that share a knob
-take their default from the same field: `arxivist predict --batch-tokens` and `--precision` from
-`evaluate.batch_tokens` and `evaluate.precision`, `arxivist compare --resamples` and `--seed` from
-`evaluate.bootstrap_resamples` and `evaluate.bootstrap_seed`.
+file to decide what reruns, and `dvc exp run -S` edits it), and `tests/unit/test_params.py` checks
+that it states every key with the code's default, naming any key that differs. Commands that share a
+knob take their default from the same field: `arxivist predict --batch-tokens` and `--precision`
+from `evaluate.batch_tokens` and `evaluate.precision`, `arxivist compare --resamples` and `--seed`
+from `evaluate.bootstrap_resamples` and `evaluate.bootstrap_seed`.
 
 `arxivist.params` loads `params.yaml` into those typed dataclasses and validates every key before
 any stage does work: unknown keys, wrong types and out-of-range values fail with a message that
