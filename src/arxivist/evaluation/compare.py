@@ -38,7 +38,6 @@ from arxivist.params import EvaluateParams
 
 PREDICTIONS = "reports/eval/predictions.jsonl"
 BASELINE_PREDICTIONS = "data/baselines/predictions.jsonl"  # the baselines stage's, by "system"
-DEFAULT_SET = "test"  # records written before the evaluate stage named their set
 VERDICTS = {"better": "B better", "worse": "B worse", "no evidence": "no evidence"}
 
 
@@ -252,14 +251,14 @@ def _one_line(err: BaseException) -> str:
 
 
 def read_predictions(lines: Iterable[str], source: str) -> dict[str, Scored]:
-    """The records of a predictions file, by evaluation set ("set"; absent: the test split)."""
+    """The records of a predictions file, by evaluation set ("set")."""
     columns: dict[str, tuple[list[str], list[str], list[list[float]]]] = {}
     codes: tuple[str, ...] | None = None
     for where, record in parse_objects(lines, source, CompareError):
         try:
             paper, label = record["id"], record["label"]
             probabilities = record["probabilities"]
-            name = record.get("set", DEFAULT_SET)
+            name = record["set"]
             if not all(isinstance(v, str) for v in (paper, label, name)):
                 raise TypeError("id, label and set must be strings")
             row = tuple(probabilities)

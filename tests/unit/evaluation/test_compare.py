@@ -37,11 +37,11 @@ def scored_set(seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
 def records(
     labels: np.ndarray,
     probabilities: np.ndarray,
-    name: str | None = None,
+    name: str = "test",
     ids: list[str] | None = None,
     codes: tuple[str, ...] = CODES,
 ) -> list[str]:
-    """Prediction records as the evaluate stage writes them; `name`: their "set" (None: none)."""
+    """Prediction records as the evaluate stage writes them; `name`: their "set"."""
     ids = ids or [f"2501.{i:05d}" for i in range(len(labels))]
     lines = []
     for paper, label, row in zip(ids, labels, probabilities, strict=True):
@@ -50,9 +50,8 @@ def records(
             "label": codes[label],
             "predicted": codes[int(row.argmax())],
             "probabilities": {code: round(float(p), 6) for code, p in zip(codes, row, strict=True)},
+            "set": name,
         }
-        if name is not None:
-            record["set"] = name
         lines.append(json.dumps(record) + "\n")
     return lines
 
@@ -200,32 +199,35 @@ def test_a_paper_twice_is_refused() -> None:
         compare.compare(a, revision("B", records(labels, probabilities, ids=ids)))
 
 
-def test_records_without_a_set_are_the_test_set_and_later_comes_first() -> None:
+def test_the_later_set_comes_first_and_a_set_only_one_side_scored_is_a_note() -> None:
     labels, probabilities = scored_set()
     later_ids = [f"2503.{i:05d}" for i in range(len(labels))]
     named = records(labels, probabilities, "test") + records(
         labels, probabilities, "later", ids=later_ids
     )
     new, also = revision("new", named), revision("also", named)
-    old = revision("old", records(labels, probabilities))  # before records named their set
-    assert (list(old.sets), list(new.sets)) == (["test"], ["later", "test"])
-    results, notes = compare.compare(old, new)
+    test_only = revision("test-only", records(labels, probabilities, "test"))
+    assert (list(test_only.sets), list(new.sets)) == (["test"], ["later", "test"])
+    results, notes = compare.compare(test_only, new)
     assert [r.set for r in results] == ["test"]
     assert notes == [f"the later set: only {new.label} scored it; not compared"]
     results, notes = compare.compare(new, also)
     assert ([r.set for r in results], notes) == (["later", "test"], [])
     only_later = revision("later", records(labels, probabilities, "later", ids=later_ids))
     with pytest.raises(CompareError, match=r"share no evaluation set: .* scored test; .* later$"):
-        compare.compare(old, only_later)
+        compare.compare(test_only, only_later)
 
 
 def test_bad_files_fail_naming_the_line() -> None:
     with pytest.raises(CompareError, match=r"^HEAD: x, line 2: not valid JSON"):
         read_predictions(
-            ['{"id": "1", "label": "a", "probabilities": {"a": 1}}\n', "{\n"], "HEAD: x"
+            ['{"id": "1", "label": "a", "probabilities": {"a": 1}, "set": "test"}\n', "{\n"],
+            "HEAD: x",
         )
     with pytest.raises(CompareError, match=r"line 1: not a prediction record \('probabilities'\)"):
         read_predictions(['{"id": "1", "label": "a"}\n'], "x")
+    with pytest.raises(CompareError, match=r"line 1: not a prediction record \('set'\)"):
+        read_predictions(['{"id": "1", "label": "a", "probabilities": {"a": 1}}\n'], "x")
     with pytest.raises(CompareError, match=r"^x, line 1: expected a JSON object$"):
         read_predictions(['["1", "a"]\n'], "x")
     with pytest.raises(CompareError, match="no predictions"):
