@@ -31,11 +31,10 @@ import yaml
 from arxivist.atomic import write_json
 from arxivist.eval_plots import SYSTEM_NAMES, interval_rows
 from arxivist.metrics import HEADLINE
-from bench.learning_curve import sample_label
+from bench.harness import RESULTS
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save
 
-RESULTS = ROOT / "bench" / "results"
 LEVERS = ("levers.json", "levers_seed43.json")  # the same folds at train.seed 42 and 43
 
 
@@ -135,6 +134,11 @@ def learning_curve_chart(result: dict[str, Any]) -> Chart:
         "later score, 95% interval",
         rows,
     )
+
+
+def sample_label(size: dict[str, Any]) -> str:
+    """'300 (100/100/100)': total papers and papers per category."""
+    return f"{size['papers']} ({'/'.join(str(n) for n in size['per_category'].values())})"
 
 
 def draw(charts: Sequence[Chart], out: Path) -> list[Path]:

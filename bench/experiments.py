@@ -74,10 +74,10 @@ def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
     return workspace
 
 
-def shared_stages(workspace: Path) -> dict[str, float]:
-    """The data stages, the later set and the baselines reproduced and committed (a no-op once
-    done), so every experiment restores them from the cache; seconds of each stage."""
-    seconds = timed_repro(workspace, *SHARED_STAGES)
+def shared_stages(workspace: Path, stages: Sequence[str] = SHARED_STAGES) -> dict[str, float]:
+    """The `stages` (the data stages, the later set and the baselines) reproduced and committed
+    (a no-op once done), so every experiment restores them from the cache; seconds of each."""
+    seconds = timed_repro(workspace, *stages)
     git(workspace, "add", "-A")
     if git(workspace, "status", "--porcelain").strip():
         git(workspace, "commit", "-q", "-m", "The data stages, the later set and the baselines")

@@ -24,6 +24,7 @@ from arxivist.compute import probe
 from arxivist.params import Params, load_params, params_from_dict
 from standins.workspace import ROOT, deep_merge, make_workspace
 
+RESULTS = ROOT / "bench" / "results"
 # What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
 # 1000 cs.IR and 100 cs.RO papers by id of the shared snapshot; its newest is from 2025-07) and a
 # later set from the months after it. The window holds about 627 cs.IR papers, hence allow_short.
@@ -39,13 +40,14 @@ BENCH_PARAMS: dict[str, Any] = {
 
 
 def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
-    """A parser with the flags every benchmark takes: --snapshot, --out, --set."""
+    """A parser with the flags every benchmark takes: --snapshot, --out (default
+    bench/results/`result_name` where that names a file, else None), --set."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "bench" / "results" / result_name,
+        default=RESULTS / result_name if result_name.endswith(".json") else None,
         help=f"where the numbers go (default: bench/results/{result_name})",
     )
     parser.add_argument(
@@ -59,16 +61,6 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
         "'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 40}'); repeatable",
     )
     return parser
-
-
-def add_work_folder(parser: argparse.ArgumentParser, name: str) -> None:
-    """--work: the persistent, resumable work folder of a benchmark of queued experiments."""
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=ROOT / "bench" / "results" / "work" / name,
-        help=f"the persistent work folder; a rerun resumes it (default: bench/results/work/{name})",
-    )
 
 
 def parse_list(

@@ -31,10 +31,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import subprocess
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,6 @@ from arxivist.params import Params
 from bench.experiments import timed_repro
 from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread
 from bench.report import evaluate_targets, markdown
-from bench.timing import encode_batch, timed, train_step
 from standins.workspace import BIN, ROOT, tool_env
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
@@ -79,8 +78,6 @@ def main() -> None:
         seed_recipe = measure_seed_recipe(params, splits, args.seed_recipe_steps)
         texts = spread([paper["abstract"] for paper in later], args.throughput_texts)
         speed = throughput(workspace, texts)
-        if args.model_out:
-            shutil.copytree(workspace / "models/published", args.model_out, dirs_exist_ok=True)
     result = {
         "machine": machine,
         "params": scratch.params_record(),
@@ -111,12 +108,6 @@ def parse_args() -> argparse.Namespace:
         metavar="N",
         help="later abstracts (spread over the set) timed through predict and pipeline() "
         "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--model-out",
-        type=Path,
-        metavar="DIR",
-        help="keep a copy of the published model there (e.g. for bench.ceilings --model)",
     )
     return parse(parser)
 
@@ -194,10 +185,40 @@ def sample_batches(
     truncated at its length, padded to the longest text of the batch."""
     size, max_length = SEED_RECIPE["batch_size"], SEED_RECIPE["max_length"]
     rows = frame.iloc[rng.choice(len(frame), count * size)]
-    return [
-        encode_batch(rows.iloc[start : start + size], tokenizer, max_length, device)
-        for start in range(0, len(rows), size)
-    ]
+    batches = []
+    for start in range(0, len(rows), size):
+        batch = rows.iloc[start : start + size]
+        encoded = tokenizer(
+            batch["abstract"].tolist(),
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        encoded["labels"] = torch.tensor(batch["label"].to_numpy())
+        batches.append(dict(encoded.to(device)))
+    return batches
+
+
+def train_step(
+    model: Any, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]
+) -> None:
+    """Forward, backward, clip the gradient norm at 1 and step AdamW, as the Trainer does."""
+    model(**batch).loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad()
+
+
+def timed(work: Callable[[], Any], device: str = "cpu") -> tuple[float, Any]:
+    """Wall seconds of `work()` and its result; on CUDA the queue is drained at both ends."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    value = work()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, value
 
 
 def write_inputs(path: Path, texts: Sequence[str]) -> Path:
