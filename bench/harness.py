@@ -84,13 +84,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 def parse_seed(text: str) -> int:
     """A train.seed value: an integer >= 0."""
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = -1
-    if seed < 0:
+    if not text.isdigit():
         raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
-    return seed
+    return int(text)
 
 
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -124,12 +120,9 @@ def begin() -> dict[str, Any]:
 
 
 def describe_machine() -> dict[str, Any]:
-    """The device and its name (CPU model and ISA), native bf16, threads and versions."""
-    capability = probe()
+    """arxivist's compute probe (device, name, native bf16), threads, versions, date and load."""
     return {
-        "device": capability.device,
-        "name": capability.name,
-        "native_bf16": capability.native_bf16,
+        **dataclasses.asdict(probe()),
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -161,18 +154,6 @@ def spread(texts: Sequence[str], count: int) -> list[str]:
     return [texts[int(i * len(texts) / count)] for i in range(count)]
 
 
-@dataclasses.dataclass(frozen=True)
-class Scratch:
-    """A scratch copy of this repository whose fetch and later stages read the snapshot."""
-
-    workspace: Path
-    params: Params
-
-    def params_record(self) -> dict[str, Any]:
-        """The params a result depends on, as the result records them."""
-        return params_record(self.params)
-
-
 def params_record(params: Params) -> dict[str, Any]:
     """The params a result depends on: the sample, the later set, training and tokenizing."""
     later = params.later
@@ -190,12 +171,13 @@ def params_record(params: Params) -> dict[str, Any]:
 
 
 @contextmanager
-def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[Scratch]:
-    """The workspace (params as committed, then the bench's, then --set), removed on exit."""
+def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[tuple[Path, Params]]:
+    """The workspace (params as committed, then the bench's, then --set), removed on exit, and
+    its params."""
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         overrides = bench_overrides(args.snapshot, args.set)
         workspace = make_workspace(Path(scratch) / "workspace", overrides)
-        yield Scratch(workspace, load_params(workspace / "params.yaml"))
+        yield workspace, load_params(workspace / "params.yaml")
 
 
 def finish(out: Path, result: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:

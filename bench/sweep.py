@@ -44,7 +44,7 @@ from typing import Any
 
 from arxivist.arguments import positive_int
 from arxivist.bootstrap import Difference
-from arxivist.compare import RecipeResult, Side, compare_sides
+from arxivist.compare import RecipeResult, Revision, Side, compare_sides
 from arxivist.evaluation_sets import BASELINES
 from arxivist.metrics import HEADLINE, round_value
 from arxivist.papers import submission_month
@@ -54,7 +54,6 @@ from arxivist.recipes import Z_LEVEL, RecipeDifference, Spread, pooled_sd, seeds
 from arxivist.sources.snapshot import read_snapshot
 from bench.experiments import (
     SHARED_STAGES,
-    Experiment,
     baseline,
     by_recipe,
     categories_override,
@@ -228,7 +227,7 @@ def sample_plan(sizes: Sequence[str], pools: Mapping[str, int]) -> dict[str, dic
 
 
 def compared(
-    plan: Plan, workspace: Path, grouped: Mapping[str, Sequence[Experiment]], count: int, seed: int
+    plan: Plan, workspace: Path, grouped: Mapping[str, Sequence[Revision]], count: int, seed: int
 ) -> dict[str, Any]:
     """Each recipe's spread on every set, and the plan's pick, baselines and pairs."""
     sides = {name: recipe(name, group) for name, group in grouped.items()}
@@ -289,7 +288,7 @@ def pick_record(
 
 def baselines(
     workspace: Path,
-    experiments: Sequence[Experiment],
+    runs: Sequence[Revision],
     model: Side,
     systems: Sequence[str],
     count: int,
@@ -299,7 +298,7 @@ def baselines(
     the baseline's predictions were identical across the runs."""
     found = {}
     for system in systems:
-        side, identical = baseline(workspace, experiments, system)
+        side, identical = baseline(workspace, runs, system)
         found[system] = {
             "identical_across_seeds": identical,
             "results": comparisons(side, model, count, seed),

@@ -53,7 +53,15 @@ from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.params import Params
 from bench.experiments import timed_repro
-from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread
+from bench.harness import (
+    arguments,
+    begin,
+    finish,
+    params_record,
+    parse,
+    scratch_workspace,
+    spread,
+)
 from bench.report import evaluate_targets, markdown
 from standins.workspace import BIN, ROOT, tool_env
 
@@ -66,8 +74,7 @@ SEED_RECIPE = {"max_length": 512, "batch_size": 16, "learning_rate": 1e-4, "epoc
 def main() -> None:
     args = parse_args()
     machine = begin()
-    with scratch_workspace(args, "arxivist-ttq-") as scratch:
-        workspace, params = scratch.workspace, scratch.params
+    with scratch_workspace(args, "arxivist-ttq-") as (workspace, params):
         stages = timed_repro(workspace, *STAGES)
         details = json.loads((workspace / "reports/eval/details.json").read_text("utf-8"))
         later = read_jsonl(workspace / "data/later/papers.jsonl")
@@ -80,7 +87,7 @@ def main() -> None:
         speed = throughput(workspace, texts)
     result = {
         "machine": machine,
-        "params": scratch.params_record(),
+        "params": params_record(params),
         "seed_recipe": seed_recipe,
         "pipeline": pipeline_costs(stages, details["later"]["papers"], details["test"]["papers"]),
         "later_papers": dict(Counter(paper["primary_category"] for paper in later)),

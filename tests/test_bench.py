@@ -33,7 +33,6 @@ from bench.charts import (
     seed_rows,
 )
 from bench.experiments import (
-    Experiment,
     ExperimentError,
     baseline,
     by_recipe,
@@ -323,17 +322,15 @@ def test_work_workspace_is_reused_with_the_same_params_and_refused_with_others(
         work_workspace(tmp_path, {"train": {"epochs": 3}})
 
 
-# ---- the noise floor
+# ---- the sweeps
 
 
 LABELS = tuple(code for code in CODES for _ in range(20))  # 60 papers, 20 a class
 
 
-def experiment(
-    name: str, probabilities: np.ndarray, later: dict[str, Any] | None = None, seed: int = 0
-) -> Experiment:
+def experiment(name: str, probabilities: np.ndarray, seed: int = 0) -> Revision:
     """A run scored on the same 60 later and validation papers (validation: `probabilities`
-    shifted by one paper), with details.json's sets as given."""
+    shifted by one paper)."""
     scored = {
         name: Scored(
             tuple(f"{prefix}.{i:05d}" for i in range(60)),
@@ -349,9 +346,8 @@ def experiment(
         CODES,
         scored["validation"].probabilities,
     )
-    details = {"later": later or evaluation_set(60), "test": evaluation_set(30)}
     params = {"train.seed": seed, "tokenize.max_length": 256}
-    return Experiment(details, Revision(name, name * 2, scored, params))
+    return Revision(name, name * 2, scored, params)
 
 
 def noisy_probabilities(seed: int, flip: float) -> np.ndarray:
@@ -382,8 +378,8 @@ def test_every_pair_of_identical_runs_differs_by_zero() -> None:
 def test_a_pair_of_runs_on_other_papers_is_refused() -> None:
     first = experiment("base-s1", noisy_probabilities(0, 0.2), seed=1)
     second = experiment("base-s2", noisy_probabilities(1, 0.2), seed=2)
-    later = second.run.sets["later"]
-    second.run.sets["later"] = dataclasses.replace(later, ids=("2601.99999", *later.ids[1:]))
+    later = second.sets["later"]
+    second.sets["later"] = dataclasses.replace(later, ids=("2601.99999", *later.ids[1:]))
     with pytest.raises(CompareError, match="scored different papers"):
         pairs(recipe("base", [first, second]), count=50, seed=0)
 
@@ -568,7 +564,7 @@ def test_the_charts_are_drawn_offline_in_chromium_one_picture_each(tmp_path: Pat
 # ---- the recipes
 
 
-def runs_of(name: str, flip: float, seeds: tuple[int, ...] = (1, 2, 3)) -> list[Experiment]:
+def runs_of(name: str, flip: float, seeds: tuple[int, ...] = (1, 2, 3)) -> list[Revision]:
     """A recipe's runs: one per seed, each flipping about `flip` of the papers."""
     return [
         experiment(f"{name}-s{seed}", noisy_probabilities(seed + 10 * len(name), flip), seed=seed)
@@ -629,10 +625,7 @@ def test_a_recipe_against_one_run_keeps_no_seed_sd_for_the_run_and_counts_seeds_
 
 def test_a_recipe_of_runs_that_differ_in_more_than_the_seed_is_refused() -> None:
     first, second = runs_of("base", 0.3, seeds=(1, 2))
-    changed = Experiment(
-        second.details,
-        Revision(second.name, second.run.sha, second.run.sets, {"train.seed": 2, "x": 1}),
-    )
+    changed = Revision(second.name, second.sha, second.sets, {"train.seed": 2, "x": 1})
     with pytest.raises(RunsError, match=r"differ in tokenize\.max_length, x"):
         recipe("base", [first, changed])
 
@@ -651,7 +644,7 @@ def baseline_records(shift: float) -> str:
     return "".join(json.dumps(line) + "\n" for line in lines)
 
 
-def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Experiment]:
+def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Revision]:
     """A run per shift, each at a commit of `root` (a DVC repository) whose baselines stage wrote
     predictions shifted by it."""
     git(root, "init", "-q", "-b", "main")
@@ -664,8 +657,8 @@ def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Experiment]:
         git(root, "add", "-A")
         git(root, "commit", "-q", "--allow-empty", "-m", f"shift {shift}")
         commit = git(root, "rev-parse", "HEAD").strip()
-        run = experiment(f"n300-s{i}", noisy_probabilities(i, 0.2), seed=i).run
-        runs.append(Experiment({}, Revision(run.name, commit, run.sets, run.params)))
+        run = experiment(f"n300-s{i}", noisy_probabilities(i, 0.2), seed=i)
+        runs.append(Revision(run.name, commit, run.sets, run.params))
     return runs
 
 
@@ -678,7 +671,7 @@ def test_the_encoder_baseline_is_read_from_each_run_and_checked_identical(tmp_pa
     assert not baseline(tmp_path, runs, "encoder")[1]
     predictions = tmp_path / "data" / "baselines" / "predictions.jsonl"
     predictions.write_text(baseline_records(0.0).replace("2508.00059", "2508.99999"))
-    stray = Experiment({}, Revision("n300-s9", None, runs[0].run.sets, runs[0].run.params))
+    stray = Revision("n300-s9", None, runs[0].sets, runs[0].params)
     with pytest.raises(
         CompareError, match=r"^encoder of n300-s9: .* has no later paper 2508\.00059$"
     ):
