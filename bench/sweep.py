@@ -2,28 +2,14 @@
 
     python -m bench.sweep PLAN --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
 
-In a persistent work folder (default bench/results/work/<plan's folder>, git-ignored; a rerun
-reuses what is done and queues only what is missing), on the bench's params (the blog sample, a
-later set after it; `--set` changes them): one queued experiment `<recipe>-s<seed>` per recipe
-and seed (`dvc exp run --queue -S <the recipe's overrides> -S train.seed=N`, run by `dvc queue
-start`; bench.experiments). Every statistic is arxivist's own (arxivist.compare and its
-two-level bootstrap over seeds and papers, arxivist.recipes). Each recipe's mean [95% CI] and seed
-SD on every set its runs scored, then per plan:
-
-- recipes (seeds 42,43,44): base (the defaults), len512 (tokenize.max_length=512), plain (the
-  checkpoint as is: train.frozen_layers=0, train.head_init=random) compared with base on
-  validation and picked by `arxivist compare --pick`'s rule, the pick reported once on the later
-  set (which chooses nothing); n300 (300 papers a category, --few) fine-tuned against the frozen
-  encoder + LR of the same runs (the baselines stage does not depend on train.seed: one run).
-- noise (seeds 42-46): the defaults; every pair of seeds compared run against run on the later
-  set, and the smallest difference resolvable: max(1.96 x sqrt(2) x seed SD, the median paired
-  half-width).
-- curve (seeds 42,43,44): 100, 300, 1000 and all papers a category (--sizes; capped at the
-  papers before the later window), each against both baselines of its runs, on one later set.
-
-Each difference has its verdict, P(B>A) (a run of B beats a run of A) and the seeds a side the
-measured spread would need to resolve it. Writes --out (JSON) and prints markdown. A dry run of
-minutes (tiny sample, short texts, two seeds, its own work folder):
+One queued experiment `<recipe>-s<seed>` per recipe and seed (`-S` the recipe's overrides, then
+train.seed=N) in a persistent work folder (bench.experiments: a rerun queues only what is missing).
+Every statistic is arxivist's own (arxivist.compare, arxivist.recipes): each recipe's mean [95% CI]
+and seed SD on every set its runs scored, then what the plan (PLANS) compares: recipes picks among
+the levers on validation and reports the pick once on the later set, and sets n300 against the
+frozen encoder of its runs; noise compares every pair of seeds run against run and states the
+smallest resolvable difference; curve sets each sample size against both baselines of its runs.
+docs/benchmarks.md says more. A dry run of minutes (tiny sample, short texts, two seeds):
 
     python -m bench.sweep recipes --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
         --work /tmp/recipes-smoke --out /tmp/recipes-smoke.json --seeds 1,2 --few 30 \\
@@ -109,10 +95,6 @@ def levers(params: Params, args: argparse.Namespace) -> Recipes:
     }
 
 
-def defaults(params: Params, args: argparse.Namespace) -> Recipes:
-    return {BASE: ()}
-
-
 def sizes(params: Params, args: argparse.Namespace) -> Recipes:
     """size-<size>: `--sizes` papers a category, each capped at its category's pool."""
     pools = category_pools(str(params.fetch.snapshot_path), params)
@@ -125,7 +107,13 @@ PLANS = {
     "recipes": Plan(
         levers, (42, 43, 44), "recipes.json", "recipes", pick=tuple(LEVERS), baselines=("encoder",)
     ),
-    "noise": Plan(defaults, (42, 43, 44, 45, 46), "noise_floor.json", "noise-floor", pairs=True),
+    "noise": Plan(
+        lambda params, args: {BASE: ()},
+        (42, 43, 44, 45, 46),
+        "noise_floor.json",
+        "noise-floor",
+        pairs=True,
+    ),
     "curve": Plan(
         sizes, (42, 43, 44), "learning_curve.json", "learning-curve", shared=(), baselines=BASELINES
     ),
