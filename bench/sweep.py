@@ -312,17 +312,20 @@ def comparisons(
     return [record(a, b, result, count, seed) for result in results]
 
 
-def paired_half_widths(a: Side, b: Side, name: str, count: int, seed: int) -> dict[str, float]:
-    """Per metric, the half-width of the paired bootstrap interval of one run a side (each
-    side's first) on the set `name`: the papers' share of a recipe difference's noise."""
-    one = [Side(side.label, side.runs[:1]) for side in (a, b)]
-    (found,), _ = compare_sides(*one, count, seed, only=name)
-    return {m: (d.difference.high - d.difference.low) / 2 for m, d in found.metrics.items()}
+def half_widths(result: RecipeResult) -> dict[str, float]:
+    """Per metric, the half-width of the difference's interval."""
+    return {m: (d.difference.high - d.difference.low) / 2 for m, d in result.metrics.items()}
 
 
 def record(a: Side, b: Side, result: RecipeResult, count: int, seed: int) -> dict[str, Any]:
-    """Recipes A and B compared on one set (`result`), as the JSON keeps it."""
-    half = paired_half_widths(a, b, result.set, count, seed)
+    """Recipes A and B compared on one set (`result`), as the JSON keeps it, with the half-width
+    of the paired interval of one run a side (each side's first; `result`'s own when both are
+    one run): the papers' share of the difference's noise."""
+    one = [Side(side.label, side.runs[:1]) for side in (a, b)]
+    single = len(a.runs) == len(b.runs) == 1
+    half = half_widths(
+        result if single else compare_sides(*one, count, seed, only=result.set)[0][0]
+    )
     return {
         "set": result.set,
         "papers": result.papers,

@@ -406,6 +406,11 @@ def test_the_noise_plan_takes_the_larger_of_seed_noise_and_paired_half_width() -
         assert floor_of["sd"] == spread["sd"] > 0
         assert floor_of["seed_noise_95"] == pytest.approx(1.959964 * 2**0.5 * spread["sd"], 1e-5)
         assert floor_of["median_paired_half_width"] == halves[1]
+        for pair in result["pairs"]:  # one run a side: the pair's own paired interval
+            found = pair[metric]["difference"]
+            assert pair[metric]["paired_half_width"] == pytest.approx(
+                (found["high"] - found["low"]) / 2, abs=2e-6
+            )
         assert floor_of["smallest_resolvable"] == max(halves[1], floor_of["seed_noise_95"])
 
 
