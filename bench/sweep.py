@@ -5,10 +5,11 @@
 One queued experiment `<recipe>-s<seed>` per recipe and seed (`-S` the recipe's overrides, then
 train.seed=N) in a persistent work folder (bench.experiments: a rerun queues only what is missing).
 Every statistic is arxivist's own (arxivist.compare, arxivist.recipes): each recipe's mean [95% CI]
-and seed SD on every set its runs scored, then what the plan (PLANS) compares: recipes picks among
-the levers on validation and reports the pick once on the later set, and sets n300 against the
-frozen encoder of its runs; noise compares every pair of seeds run against run and states the
-smallest resolvable difference; curve sets each sample size against both baselines of its runs.
+and seed SD on every set its runs scored (a recipe the pick chooses among: validation only), then
+what the plan (PLANS) compares: recipes picks among the levers on validation and reports the pick
+once on the later set, and sets n300 against the frozen encoder of its runs; noise compares every
+pair of seeds run against run and states the smallest resolvable difference; curve sets each sample
+size against both baselines of its runs.
 docs/benchmarks.md says more. A dry run of minutes (tiny sample, short texts, two seeds):
 
     python -m bench.sweep recipes --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
@@ -31,7 +32,7 @@ from typing import Any
 from arxivist.arguments import positive_int
 from arxivist.bootstrap import Difference
 from arxivist.compare import RecipeResult, Revision, Side, compare_sides
-from arxivist.evaluation_sets import BASELINES
+from arxivist.evaluation_sets import BASELINES, SELECTION
 from arxivist.metrics import HEADLINE, round_value
 from arxivist.papers import submission_month
 from arxivist.params import Params, load_params
@@ -220,7 +221,9 @@ def compared(
     """Each recipe's spread on every set, and the plan's pick, baselines and pairs."""
     sides = {name: recipe(name, group) for name, group in grouped.items()}
     found: dict[str, Any] = {
-        "recipes": {name: spreads(side, count, seed) for name, side in sides.items()}
+        "recipes": {
+            name: spreads(side, count, seed, name in plan.pick) for name, side in sides.items()
+        }
     }
     if plan.pick:
         found["pick"] = pick_record({name: sides[name] for name in plan.pick}, sides, count, seed)
@@ -242,11 +245,12 @@ def scored_sets(side: Side) -> list[str]:
     return [name for name in side.runs[0].sets if all(name in run.sets for run in side.runs)]
 
 
-def spreads(side: Side, count: int, seed: int) -> dict[str, dict[str, Any]]:
-    """The recipe's spread per set and metric."""
+def spreads(side: Side, count: int, seed: int, chosen: bool) -> dict[str, dict[str, Any]]:
+    """The recipe's spread per set and metric; only on validation for a recipe `chosen` among
+    on it (the pick alone is reported on the later set)."""
     return {
         name: {m: spread_record(s) for m, s in recipe_on(side, name, count, seed).items()}
-        for name in scored_sets(side)
+        for name in ([SELECTION] if chosen else scored_sets(side))
     }
 
 

@@ -716,6 +716,19 @@ def test_the_answer_is_the_first_recipe_above_the_frozen_encoder_on_both_metrics
     assert answer({"size-100": found["size-100"]}).startswith("no recipe's fine-tuning")
 
 
+def test_the_recipes_plan_shows_the_levers_on_validation_and_only_the_pick_on_the_later_set(
+    tmp_path: Path,
+) -> None:
+    sides = sweep(len512_flip=0.02)
+    grouped = {name: list(side.runs) for name, side in sides.items()}
+    plan = dataclasses.replace(PLANS["recipes"], baselines=())
+    found = compared(plan, tmp_path, grouped, count=200, seed=0)
+    assert {name: list(by_set) for name, by_set in found["recipes"].items()} == {
+        name: ["validation"] for name in LEVERS
+    }
+    assert found["pick"]["pick"] == "len512" and found["pick"]["later"]["set"] == "later"
+
+
 def test_the_recipes_plan_is_the_running_sweep_s_experiments() -> None:
     """The names and `-S` strings of the sweep queued in bench/results/work/recipes: a rerun
     finds them and queues nothing."""
