@@ -31,10 +31,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +62,7 @@ from bench.harness import (
     spread,
 )
 from bench.report import evaluate_targets, markdown
-from standins.workspace import BIN, ROOT, tool_env
+from standins.workspace import ROOT, arxivist
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
 NEW_STAGES = ("later", "baselines")  # the seed had neither: their cost is stated apart
@@ -228,30 +227,10 @@ def timed(work: Callable[[], Any], device: str = "cpu") -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def write_inputs(path: Path, texts: Sequence[str]) -> Path:
-    """Texts as `arxivist predict` input: {"id", "abstract"} lines."""
-    write_jsonl(path, ({"id": str(i), "abstract": text} for i, text in enumerate(texts)))
-    return path
-
-
 def predict_cli(model_dir: Path, inputs: Path, labels: LabelSet) -> np.ndarray:
     """Probabilities (columns in label-id order) from the real `arxivist predict` command."""
-    done = subprocess.run(
-        [
-            str(BIN / "arxivist"),
-            "predict",
-            "--model",
-            str(model_dir),
-            "--input",
-            str(inputs),
-            "--format",
-            "jsonl",
-            "--all-scores",
-        ],
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-    )
+    flags = ("--model", str(model_dir), "--input", str(inputs), "--format", "jsonl", "--all-scores")
+    done = arxivist(model_dir, "predict", *flags)
     if done.returncode != 0:
         raise RuntimeError(f"arxivist predict failed:\n{done.stderr}")
     rows = [json.loads(line)["scores"] for line in done.stdout.splitlines()]
@@ -264,7 +243,8 @@ def throughput(workspace: Path, texts: list[str]) -> dict[str, Any]:
     labels agree."""
     published, device = workspace / "models/published", probe().device
     labels = LabelSet.load(workspace / "data/labeled/labels.json")
-    inputs = write_inputs(workspace.parent / "texts.jsonl", texts)
+    inputs = workspace.parent / "texts.jsonl"
+    write_jsonl(inputs, ({"id": str(i), "abstract": text} for i, text in enumerate(texts)))
     predict_seconds, predict_proba = timed(lambda: predict_cli(published, inputs, labels))
     print(f"arxivist predict: {predict_seconds:.1f} s", flush=True)
     classify = transformers.pipeline(
@@ -276,17 +256,12 @@ def throughput(workspace: Path, texts: list[str]) -> dict[str, Any]:
     agree = np.mean([out["label"] == name for out, name in zip(outputs, predicted, strict=True)])
     return {
         "texts": len(texts),
-        "predict": {
-            "seconds": round(predict_seconds, 2),
-            "texts_per_second": rate(texts, predict_seconds),
+        **{
+            name: {"seconds": round(took, 2), "texts_per_second": round(len(texts) / took, 2)}
+            for name, took in (("predict", predict_seconds), ("pipeline", seconds))
         },
-        "pipeline": {"seconds": round(seconds, 2), "texts_per_second": rate(texts, seconds)},
         "argmax_agreement": round(float(agree), 6),
     }
-
-
-def rate(texts: Sequence[str], seconds: float) -> float:
-    return round(len(texts) / seconds, 2)
 
 
 if __name__ == "__main__":
