@@ -44,7 +44,7 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: help venv params-doc demo test test-fast browser plots-page plots-screenshot bench bench-recipes bench-noise bench-curve bench-scale \
+.PHONY: help venv params-doc demo test test-fast browser plots-page plots-screenshot bench bench-recipes bench-noise bench-curve \
 	bench-charts lint deps \
 	format lock gcs-up gcs-down clean-venv
 
@@ -94,28 +94,23 @@ plots-screenshot: venv browser  ## docs/img/plots.png: this workspace's `dvc plo
 	$(BIN)/python -m web.screenshot
 
 bench: venv  ## time to quality on real abstracts: the default pipeline against the seed recipe
-	$(BIN)/python -m bench.time_to_quality --snapshot $(SNAPSHOT) \
-		--model-out bench/results/model
-	$(BIN)/python -m bench.ceilings --snapshot $(SNAPSHOT) \
-		--model bench/results/model
+	$(BIN)/python -m bench.time_to_quality --snapshot $(SNAPSHOT)
 
-# Queued DVC experiments in a persistent work folder under bench/results/work/: rerunning resumes
-# (finished experiments are kept, only missing ones are queued).
+# Seed sweeps (bench/sweep.py, one plan each) of queued DVC experiments in a persistent work folder
+# under bench/results/work/: rerunning resumes (finished experiments are kept, only missing ones are
+# queued).
 bench-recipes: venv  ## the levers as recipes at 3 seeds: 512 tokens, the checkpoint as is, picked on validation; 300 a category vs the frozen encoder
-	$(BIN)/python -m bench.recipes --snapshot $(SNAPSHOT)
+	$(BIN)/python -m bench.sweep recipes --snapshot $(SNAPSHOT)
 
 bench-noise: venv  ## the noise floor: the default with 5 values of train.seed, spread on the later set
-	$(BIN)/python -m bench.noise_floor --snapshot $(SNAPSHOT)
+	$(BIN)/python -m bench.sweep noise --snapshot $(SNAPSHOT)
 
 bench-curve: venv  ## the learning curve: 100, 300, 1000 and all papers a category at 3 seeds, on one later set
-	$(BIN)/python -m bench.learning_curve --snapshot $(SNAPSHOT)
+	$(BIN)/python -m bench.sweep curve --snapshot $(SNAPSHOT)
 
 # Draws what bench/results/*.json hold (no benchmark is run): half a minute of Chromium.
 bench-charts: venv browser  ## docs/img/bench-*.png: each sweep's runs over seeds, with the recipe's mean where recorded
 	$(BIN)/python -m bench.charts
-
-bench-scale: venv  ## time and peak memory of the data stages and predict on 20k-2M replicated lines
-	$(BIN)/python -m bench.scale --snapshot $(SNAPSHOT)
 
 lint: venv  ## ruff check and ruff format --check (what .ci/run checks)
 	$(BIN)/ruff check .

@@ -1,10 +1,10 @@
 """The sweeps' runs as charts for docs/benchmarks.md, from their results in bench/results/.
 
 One chart a sweep, of the evaluate stage's template `intervals` (.dvc/plots/), a panel per
-metric: every run a point with its 95% bootstrap interval over papers and, where the result records
-it (`recipe`: arxivist.evaluation.recipes' two-level bootstrap over seeds and papers), the recipe's
-mean over its seeds with its 95% interval. Drawn by `dvc plots show` through the project's page in
-Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
+metric: every run a point with its 95% bootstrap interval over papers and, where the result
+records it (`recipe`: arxivist.evaluation.recipes' two-level bootstrap over seeds and papers), the
+recipe's mean over its seeds with its 95% interval. Drawn by `dvc plots show` through the project's
+page in Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
 
 - the noise floor: the defaults at 5 seeds, on the later set;
 - the levers: each setting at train.seed 42 and, where it was rerun, 43, out of fold on train +
@@ -31,11 +31,10 @@ import yaml
 from arxivist.atomic import write_json
 from arxivist.evaluation.metrics import HEADLINE
 from arxivist.evaluation.plots import SYSTEM_NAMES, interval_rows
-from bench.learning_curve import sample_label
+from bench.harness import RESULTS
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save
 
-RESULTS = ROOT / "bench" / "results"
 LEVERS = ("levers.json", "levers_seed43.json")  # the same folds at train.seed 42 and 43
 
 
@@ -135,6 +134,11 @@ def learning_curve_chart(result: dict[str, Any]) -> Chart:
         "later score, 95% interval",
         rows,
     )
+
+
+def sample_label(size: dict[str, Any]) -> str:
+    """'300 (100/100/100)': total papers and papers per category."""
+    return f"{size['papers']} ({'/'.join(str(n) for n in size['per_category'].values())})"
 
 
 def draw(charts: Sequence[Chart], out: Path) -> list[Path]:

@@ -1,14 +1,11 @@
 """Queued DVC experiments in a persistent work folder, resumable, read with arxivist's own tools.
 
-A benchmark that runs several experiments (`bench.noise_floor`, `bench.learning_curve`,
-`bench.recipes`) keeps a workspace in a work folder (git-ignored, under bench/results/work/) that
-survives the run: a rerun with the same params reuses it, its finished experiments and its queue,
-and queues only the experiments that are neither finished nor waiting. Experiments run through
-`dvc exp run --queue` and `dvc queue start` (one worker: one experiment at a time), each in DVC's
-temporary copy of the workspace, so a stage that an experiment does not change is restored from
-the cache. What is finished and what waits is read through DVC's Python API (`Repo.experiments`
-and its queue); each run's params and per-paper predictions through `arxivist.evaluation.runs` and
-`arxivist.evaluation.compare`, as `arxivist compare` reads them.
+A sweep (bench.sweep) keeps a workspace in a work folder (git-ignored) that survives the run: a
+rerun with the same params reuses it, its finished experiments and its queue, and queues only the
+experiments neither finished nor waiting. `dvc exp run --queue` and `dvc queue start` (one worker)
+run them; what is finished and what waits is read through DVC's Python API, each run's params and
+predictions through `arxivist.evaluation.runs` and `arxivist.evaluation.compare`, as `arxivist
+compare` reads them.
 """
 
 from __future__ import annotations
@@ -18,12 +15,10 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dvc.api import read as read_versioned
 from dvc.repo import Repo
 
 from arxivist.atomic import write_json
@@ -40,18 +35,6 @@ SHARED_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
 
 class ExperimentError(RuntimeError):
     """A work folder made with other params, or a queued experiment that failed."""
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A finished experiment: its evaluate report and its run (params, per-paper predictions)."""
-
-    details: dict[str, Any]  # reports/eval/details.json
-    run: Revision
-
-    @property
-    def name(self) -> str:
-        return self.run.name
 
 
 def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
@@ -74,10 +57,10 @@ def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
     return workspace
 
 
-def shared_stages(workspace: Path) -> dict[str, float]:
-    """The data stages, the later set and the baselines reproduced and committed (a no-op once
-    done), so every experiment restores them from the cache; seconds of each stage."""
-    seconds = timed_repro(workspace, *SHARED_STAGES)
+def shared_stages(workspace: Path, stages: Sequence[str] = SHARED_STAGES) -> dict[str, float]:
+    """The `stages` (the data stages, the later set and the baselines) reproduced and committed
+    (a no-op once done), so every experiment restores them from the cache; seconds of each."""
+    seconds = timed_repro(workspace, *stages)
     git(workspace, "add", "-A")
     if git(workspace, "status", "--porcelain").strip():
         git(workspace, "commit", "-q", "-m", "The data stages, the later set and the baselines")
@@ -99,12 +82,9 @@ def seed_sweep(recipes: Mapping[str, Sequence[str]], seeds: Sequence[int]) -> di
     }
 
 
-def by_recipe(
-    experiments: Sequence[Experiment], recipes: Iterable[str]
-) -> dict[str, list[Experiment]]:
-    """The experiments of `seed_sweep` by recipe, in seed order."""
-    named = list(recipes)
-    return {name: [e for e in experiments if e.name.rsplit("-s", 1)[0] == name] for name in named}
+def by_recipe(runs: Sequence[Revision], recipes: Iterable[str]) -> dict[str, list[Revision]]:
+    """The runs of `seed_sweep` by recipe, in seed order."""
+    return {name: [run for run in runs if run.name.rsplit("-s", 1)[0] == name] for name in recipes}
 
 
 def finished(workspace: Path) -> dict[str, str]:
@@ -202,7 +182,7 @@ def check_not_failed(workspace: Path, names: Sequence[str]) -> None:
 
 def run_experiments(
     workspace: Path, runs: Mapping[str, Sequence[str]], log: Path
-) -> tuple[list[Experiment], float]:
+) -> tuple[list[Revision], float]:
     """Each experiment of `runs` finished through the queue (`run_queued`) and read, in the
     order of `runs`, and the seconds waited for them."""
     start = time.perf_counter()
@@ -211,32 +191,24 @@ def run_experiments(
     return read_experiments(workspace, list(runs)), waited
 
 
-def read_experiments(workspace: Path, names: Sequence[str]) -> list[Experiment]:
-    """The saved experiments `names`: each one's reports/eval/details.json and its run as
-    `arxivist compare` reads it (params, predictions through DVC, without checking it out)."""
+def read_experiments(workspace: Path, names: Sequence[str]) -> list[Revision]:
+    """The saved experiments `names` as `arxivist compare` reads them (params, predictions through
+    DVC, without checking them out)."""
     with repository(str(workspace)) as found:
-        runs = [load(str(found.root), found.run(name)) for name in names]
-    return [Experiment(details(workspace, run.sha), run) for run in runs]
+        return [load(str(found.root), found.run(name)) for name in names]
 
 
-def details(workspace: Path, commit: str | None) -> dict[str, Any]:
-    """reports/eval/details.json as it was at `commit`."""
-    text = read_versioned("reports/eval/details.json", repo=str(workspace), rev=commit)
-    return json.loads(text)
-
-
-def recipe(label: str, experiments: Sequence[Experiment]) -> Side:
-    """The experiments' runs as one side of `arxivist.evaluation.compare.compare_sides`, refused (as
+def recipe(label: str, runs: Sequence[Revision]) -> Side:
+    """The runs as one side of `arxivist.evaluation.compare.compare_sides`, refused (as
     `arxivist compare` refuses a group) unless they differ in train.seed only, once each."""
-    runs = tuple(experiment.run for experiment in experiments)
     check_recipe(Group(label, tuple(Run(run.name, run.sha, run.params) for run in runs)))
-    return Side(label, runs)
+    return Side(label, tuple(runs))
 
 
-def baseline(workspace: Path, experiments: Sequence[Experiment], system: str) -> tuple[Side, bool]:
+def baseline(workspace: Path, runs: Sequence[Revision], system: str) -> tuple[Side, bool]:
     """The baseline `system` ("encoder", "tfidf") of the experiments' runs as a side of one run
     (it does not depend on train.seed), and whether every run's predictions are identical."""
-    found = [load_baseline(str(workspace), experiment.run, system) for experiment in experiments]
+    found = [load_baseline(str(workspace), run, system) for run in runs]
     first = found[0].sets
     same = all(
         other.sets.keys() == first.keys()

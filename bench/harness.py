@@ -24,6 +24,7 @@ from arxivist.model.compute import probe
 from arxivist.params import Params, load_params, params_from_dict
 from standins.workspace import ROOT, deep_merge, make_workspace
 
+RESULTS = ROOT / "bench" / "results"
 # What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
 # 1000 cs.IR and 100 cs.RO papers by id of the shared snapshot; its newest is from 2025-07) and a
 # later set from the months after it. The window holds about 627 cs.IR papers, hence allow_short.
@@ -39,13 +40,14 @@ BENCH_PARAMS: dict[str, Any] = {
 
 
 def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
-    """A parser with the flags every benchmark takes: --snapshot, --out, --set."""
+    """A parser with the flags every benchmark takes: --snapshot, --out (default
+    bench/results/`result_name` where that names a file, else None), --set."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "bench" / "results" / result_name,
+        default=RESULTS / result_name if result_name.endswith(".json") else None,
         help=f"where the numbers go (default: bench/results/{result_name})",
     )
     parser.add_argument(
@@ -59,16 +61,6 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
         "'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 40}'); repeatable",
     )
     return parser
-
-
-def add_work_folder(parser: argparse.ArgumentParser, name: str) -> None:
-    """--work: the persistent, resumable work folder of a benchmark of queued experiments."""
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=ROOT / "bench" / "results" / "work" / name,
-        help=f"the persistent work folder; a rerun resumes it (default: bench/results/work/{name})",
-    )
 
 
 def parse_list(
@@ -92,13 +84,9 @@ def parse_seeds(text: str) -> tuple[int, ...]:
 
 def parse_seed(text: str) -> int:
     """A train.seed value: an integer >= 0."""
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = -1
-    if seed < 0:
+    if not text.isdigit():
         raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
-    return seed
+    return int(text)
 
 
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -132,12 +120,9 @@ def begin() -> dict[str, Any]:
 
 
 def describe_machine() -> dict[str, Any]:
-    """The device and its name (CPU model and ISA), native bf16, threads and versions."""
-    capability = probe()
+    """arxivist's compute probe (device, name, native bf16), threads, versions, date and load."""
     return {
-        "device": capability.device,
-        "name": capability.name,
-        "native_bf16": capability.native_bf16,
+        **dataclasses.asdict(probe()),
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -169,18 +154,6 @@ def spread(texts: Sequence[str], count: int) -> list[str]:
     return [texts[int(i * len(texts) / count)] for i in range(count)]
 
 
-@dataclasses.dataclass(frozen=True)
-class Scratch:
-    """A scratch copy of this repository whose fetch and later stages read the snapshot."""
-
-    workspace: Path
-    params: Params
-
-    def params_record(self) -> dict[str, Any]:
-        """The params a result depends on, as the result records them."""
-        return params_record(self.params)
-
-
 def params_record(params: Params) -> dict[str, Any]:
     """The params a result depends on: the sample, the later set, training and tokenizing."""
     later = params.later
@@ -198,12 +171,13 @@ def params_record(params: Params) -> dict[str, Any]:
 
 
 @contextmanager
-def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[Scratch]:
-    """The workspace (params as committed, then the bench's, then --set), removed on exit."""
+def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[tuple[Path, Params]]:
+    """The workspace (params as committed, then the bench's, then --set), removed on exit, and
+    its params."""
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         overrides = bench_overrides(args.snapshot, args.set)
         workspace = make_workspace(Path(scratch) / "workspace", overrides)
-        yield Scratch(workspace, load_params(workspace / "params.yaml"))
+        yield workspace, load_params(workspace / "params.yaml")
 
 
 def finish(out: Path, result: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import operator
 from typing import Any
 
+from arxivist.evaluation import recipe_compare
 from arxivist.evaluation.metrics import HEADLINE
 from arxivist.evaluation.plots import METRIC_NAMES, pair_label
 from arxivist.evaluation.plots import SYSTEM_NAMES as SYSTEMS
@@ -140,19 +141,14 @@ def differences_table(quality: dict[str, Any]) -> str:
     its interval and verdict ("no evidence" when the interval holds 0)."""
     header = ["paired difference", "set"]
     header += [f"{METRIC_NAMES[m]} [95% CI]" for m in HEADLINE] + ["verdict"]
-    rows = []
-    for name, label in SETS.items():
-        for pair, by_metric in quality[name]["differences"].items():
-            rows.append(
-                difference_row(pair_label(pair), f"{label} ({quality[name]['papers']})", by_metric)
-            )
+    rows = [
+        [pair_label(pair), f"{label} ({quality[name]['papers']})"]
+        + [interval_text(by_metric[m], signed=True) for m in HEADLINE]
+        + [", ".join(f"{METRIC_NAMES[m]} {by_metric[m]['verdict']}" for m in HEADLINE)]
+        for name, label in SETS.items()
+        for pair, by_metric in quality[name]["differences"].items()
+    ]
     return table(header, rows)
-
-
-def difference_row(label: str, where: str, by_metric: dict[str, Any]) -> list[str]:
-    """A row: what is compared, on what, each metric's difference [interval], the verdicts."""
-    verdicts = ", ".join(f"{METRIC_NAMES[m]} {by_metric[m]['verdict']}" for m in HEADLINE)
-    return [label, where, *(interval_text(by_metric[m], signed=True) for m in HEADLINE), verdicts]
 
 
 def times_table(result: dict[str, Any]) -> str:
@@ -223,6 +219,5 @@ def duration(seconds: float) -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    """A markdown table: a header row, a rule, then the rows."""
-    lines = [header, ["---"] * len(header), *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    """A markdown table (`arxivist compare`'s): a header row, a rule, then the rows."""
+    return "\n".join(recipe_compare.table([header, *rows], md=True))

@@ -20,6 +20,7 @@ import pytest
 
 from arxivist.evaluation.bootstrap import Difference
 from arxivist.evaluation.compare import CompareError, Revision, Scored, Side
+from arxivist.evaluation.metrics import HEADLINE
 from arxivist.evaluation.runs import RunsError
 from arxivist.params import params_from_dict
 from bench.charts import (
@@ -32,7 +33,6 @@ from bench.charts import (
     seed_rows,
 )
 from bench.experiments import (
-    Experiment,
     ExperimentError,
     baseline,
     by_recipe,
@@ -52,13 +52,21 @@ from bench.harness import (
     parse_set,
     spread,
 )
-from bench.learning_curve import answer, category_pools, parse_sizes, sample_plan, size_record
-from bench.learning_curve import markdown as curve_markdown
-from bench.noise_floor import markdown as noise_markdown
-from bench.noise_floor import noise_floor, pair_differences, seed_record
-from bench.recipes import LEVERS, comparisons, levers
-from bench.recipes import markdown as recipes_markdown
 from bench.report import duration, evaluate_targets, interval_text, markdown
+from bench.sweep import (
+    LEVERS,
+    PLANS,
+    answer,
+    baselines,
+    category_pools,
+    compared,
+    comparisons,
+    pairs,
+    parse_sizes,
+    pick_record,
+    sample_plan,
+)
+from bench.sweep import markdown as sweep_markdown
 from bench.time_to_quality import pipeline_costs
 from standins.corpus import snapshot_records, write_snapshot
 from standins.workspace import dvc, git
@@ -314,17 +322,15 @@ def test_work_workspace_is_reused_with_the_same_params_and_refused_with_others(
         work_workspace(tmp_path, {"train": {"epochs": 3}})
 
 
-# ---- the noise floor
+# ---- the sweeps
 
 
 LABELS = tuple(code for code in CODES for _ in range(20))  # 60 papers, 20 a class
 
 
-def experiment(
-    name: str, probabilities: np.ndarray, later: dict[str, Any] | None = None, seed: int = 0
-) -> Experiment:
+def experiment(name: str, probabilities: np.ndarray, seed: int = 0) -> Revision:
     """A run scored on the same 60 later and validation papers (validation: `probabilities`
-    shifted by one paper), with details.json's sets as given."""
+    shifted by one paper)."""
     scored = {
         name: Scored(
             tuple(f"{prefix}.{i:05d}" for i in range(60)),
@@ -340,9 +346,8 @@ def experiment(
         CODES,
         scored["validation"].probabilities,
     )
-    details = {"later": later or evaluation_set(60), "test": evaluation_set(30)}
     params = {"train.seed": seed, "tokenize.max_length": 256}
-    return Experiment(details, Revision(name, name * 2, scored, params))
+    return Revision(name, name * 2, scored, params)
 
 
 def noisy_probabilities(seed: int, flip: float) -> np.ndarray:
@@ -355,85 +360,74 @@ def noisy_probabilities(seed: int, flip: float) -> np.ndarray:
     return probabilities
 
 
-def test_pair_differences_of_identical_runs_are_zero() -> None:
+def test_every_pair_of_identical_runs_differs_by_zero() -> None:
     same = noisy_probabilities(0, 0.2)
-    runs = [experiment(f"seed-{i}", same, seed=i) for i in (1, 2)]
-    (pair,) = pair_differences(runs, count=100, seed=0)
-    assert pair["pair"] == "seed-2 - seed-1"
+    side = recipe("base", [experiment(f"base-s{i}", same, seed=i) for i in (1, 2)])
+    (pair,) = pairs(side, count=100, seed=0)
+    assert (pair["pair"], pair["set"]) == ("base-s2 - base-s1", "later")
     for metric in ("roc_auc_ovr", "macro_f1"):
-        assert pair[metric] == {
+        assert pair[metric]["difference"] == {
             "value": 0.0,
             "low": 0.0,
             "high": 0.0,
             "verdict": "no evidence",
-            "half_width": 0.0,
         }
+        assert pair[metric]["paired_half_width"] == 0.0
 
 
-def test_pair_differences_refuse_other_papers() -> None:
-    first = experiment("seed-1", noisy_probabilities(0, 0.2))
-    second = experiment("seed-2", noisy_probabilities(1, 0.2))
-    later = second.run.sets["later"]
-    second.run.sets["later"] = dataclasses.replace(later, ids=("2601.99999", *later.ids[1:]))
-    with pytest.raises(CompareError, match="scored different papers on the later set"):
-        pair_differences([first, second], count=50, seed=0)
+def test_a_pair_of_runs_on_other_papers_is_refused() -> None:
+    first = experiment("base-s1", noisy_probabilities(0, 0.2), seed=1)
+    second = experiment("base-s2", noisy_probabilities(1, 0.2), seed=2)
+    later = second.sets["later"]
+    second.sets["later"] = dataclasses.replace(later, ids=("2601.99999", *later.ids[1:]))
+    with pytest.raises(CompareError, match="scored different papers"):
+        pairs(recipe("base", [first, second]), count=50, seed=0)
 
 
 def noise_result() -> dict[str, Any]:
-    seeds = []
-    for seed, (auc, f1) in zip((1, 2, 3), ((0.98, 0.91), (0.97, 0.90), (0.99, 0.92)), strict=True):
-        later = evaluation_set(60)
-        later["model"] = system(auc, f1)
-        seeds.append(seed_record(seed, experiment(f"seed-{seed}", np.zeros((60, 3)), later)))
-    recipe = {
-        "roc_auc_ovr": {**interval(0.98), "sd": 0.01, "scores": [0.98, 0.97, 0.99]},
-        "macro_f1": {**interval(0.91, 0.02), "sd": 0.01, "scores": [0.91, 0.90, 0.92]},
-    }
-    pairs = [
-        {
-            "pair": f"seed-{a} - seed-{b}",
-            "roc_auc_ovr": {**difference(0.01, 0.004), "half_width": 0.004},
-            "macro_f1": {**difference(0.01, half), "half_width": half},
-        }
-        for (a, b), half in zip(((1, 2), (1, 3), (2, 3)), (0.02, 0.03, 0.04), strict=True)
+    """The noise plan on three runs of the defaults."""
+    runs = [experiment(f"base-s{i}", noisy_probabilities(i, 0.2), seed=i) for i in (1, 2, 3)]
+    found = compared(PLANS["noise"], Path("unused"), {"base": runs}, count=200, seed=0)
+    return {"machine": MACHINE, "seeds": [1, 2, 3], "resamples": {"count": 200}, **found}
+
+
+def test_the_noise_plan_takes_the_larger_of_seed_noise_and_paired_half_width() -> None:
+    result = noise_result()
+    assert set(result) == {"machine", "seeds", "resamples", "recipes", "pairs", "floor"}
+    assert set(result["recipes"]["base"]) == {"later", "validation"}
+    assert [pair["pair"] for pair in result["pairs"]] == [
+        "base-s2 - base-s1",
+        "base-s3 - base-s1",
+        "base-s3 - base-s2",
     ]
-    return {
-        "machine": MACHINE,
-        "later_papers": 60,
-        "seeds": seeds,
-        "pairs": pairs,
-        "baselines_identical": True,
-        "recipe": recipe,
-        "floor": noise_floor(recipe, pairs),
-    }
+    for metric, floor_of in result["floor"].items():
+        spread = result["recipes"]["base"]["later"][metric]
+        halves = sorted(pair[metric]["paired_half_width"] for pair in result["pairs"])
+        assert floor_of["sd"] == spread["sd"] > 0
+        assert floor_of["seed_noise_95"] == pytest.approx(1.959964 * 2**0.5 * spread["sd"], 1e-5)
+        assert floor_of["median_paired_half_width"] == halves[1]
+        for pair in result["pairs"]:  # one run a side: the pair's own paired interval
+            found = pair[metric]["difference"]
+            assert pair[metric]["paired_half_width"] == pytest.approx(
+                (found["high"] - found["low"]) / 2, abs=2e-6
+            )
+        assert floor_of["smallest_resolvable"] == max(halves[1], floor_of["seed_noise_95"])
 
 
-def test_noise_floor_takes_the_larger_of_seed_noise_and_paired_half_width() -> None:
-    floor = noise_result()["floor"]
-    auc, f1 = floor["roc_auc_ovr"], floor["macro_f1"]
-    assert auc["sd"] == pytest.approx(0.01)
-    assert (auc["min"], auc["max"], auc["mean"]) == (0.97, 0.99, pytest.approx(0.98))
-    assert auc["seed_noise_95"] == pytest.approx(1.959964 * 2**0.5 * 0.01, abs=1e-6)
-    assert auc["median_paired_half_width"] == 0.004
-    assert auc["smallest_resolvable"] == auc["seed_noise_95"]
-    assert f1["median_paired_half_width"] == 0.03
-    assert f1["smallest_resolvable"] == pytest.approx(max(0.03, f1["seed_noise_95"]))
-
-
-def test_noise_markdown_prints_intervals_and_the_floor() -> None:
-    text = noise_markdown(noise_result())
+def test_the_noise_markdown_prints_the_spread_the_pairs_and_the_floor() -> None:
+    result = noise_result()
+    text = sweep_markdown(result)
     lines = text.splitlines()
-    assert "| 1 | 0.9800 [0.9700, 0.9900] | 0.9100 [0.8900, 0.9300] |" in text
+    auc = result["recipes"]["base"]["later"]["roc_auc_ovr"]
+    scores = ", ".join(f"{score:.4f}" for score in auc["scores"])
     assert (
-        "| seed-1 - seed-2 | +0.0100 [+0.0060, +0.0140] | +0.0100 [-0.0100, +0.0300] "
-        "| better, no evidence |" in lines
+        f"| base | later | ROC-AUC | {interval_text(auc)} | {auc['sd']:.4f} | {scores} |" in lines
     )
-    assert (
-        "| ROC-AUC | 0.9800 [0.9700, 0.9900] | 0.0100 | 0.9700 - 0.9900 | 0.0277 | 0.0040 "
-        "| **0.0277** |" in lines
-    )
-    assert "identical in every experiment (cached)" in text
-    assert {line.count("|") for line in lines if line.startswith("|")} == {6, 5, 8}, text
+    assert sum(line.startswith("| base-s3 - base-s2 | later (60) |") for line in lines) == 2
+    floor_of = result["floor"]["macro_f1"]
+    assert f"| **{floor_of['smallest_resolvable']:.4f}** |" in text
+    assert "3 seeds a recipe (train.seed 1, 2, 3)" in text and "Answer" not in text
+    assert {line.count("|") for line in lines if line.startswith("|")} == {7, 12, 6}, text
 
 
 def test_parse_seeds() -> None:
@@ -484,65 +478,6 @@ def test_parse_sizes() -> None:
     for bad in ("", "0", "100,100", "lots"):
         with pytest.raises(argparse.ArgumentTypeError):
             parse_sizes(bad)
-
-
-def size(per_category: dict[str, int], later: dict[str, Any]) -> dict[str, Any]:
-    """A size's record: each system's intervals and the differences, as the curve keeps them."""
-    return {
-        "experiment": f"size-{next(iter(per_category.values()))}",
-        "per_category": per_category,
-        "papers": sum(per_category.values()),
-        "later": {
-            "papers": later["papers"],
-            **{name: later[name]["intervals"] for name in ("model", "encoder", "tfidf")},
-            "differences": later["differences"],
-        },
-    }
-
-
-def curve_result() -> dict[str, Any]:
-    large_later = evaluation_set(60)
-    large_later["differences"]["model - encoder"] = {
-        "roc_auc_ovr": difference(0.01, 0.005),
-        "macro_f1": difference(0.03, 0.01),
-    }
-    sizes = [
-        size({"cs.AI": 100, "cs.IR": 100, "cs.RO": 100}, evaluation_set(60)),
-        size({"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419}, large_later),
-    ]
-    return {
-        "machine": MACHINE,
-        "later_papers": 60,
-        "pools": {"cs.AI": 1293, "cs.IR": 1404, "cs.RO": 419},
-        "seeds": [42, 43],
-        "sizes": sizes,
-        "answer": answer(sizes),
-    }
-
-
-def test_the_curve_answers_from_which_size_fine_tuning_beats_the_encoder() -> None:
-    result = curve_result()
-    assert result["answer"].startswith(
-        "fine-tuning is significantly above the frozen encoder on both metrics from 3116 papers"
-    )
-    assert answer(result["sizes"][:1]).startswith("at no size measured")
-
-
-def test_the_curve_markdown() -> None:
-    result = curve_result()
-    text = curve_markdown(result)
-    lines = text.splitlines()
-    assert "| 300 (100/100/100) | frozen encoder + LR | 0.9840 [0.9740, 0.9940] |" in text
-    assert (
-        "| fine-tuned model - frozen encoder + LR | 3116 (1293/1404/419) "
-        "| +0.0100 [+0.0050, +0.0150] | +0.0300 [+0.0200, +0.0400] "
-        "| ROC-AUC better, macro-F1 better |" in lines
-    )
-    assert (
-        "Every size scored on the same 60 later papers; the fine-tuned model: the mean over its "
-        "runs (train.seed 42, 43)" in text
-    )
-    assert {line.count("|") for line in lines if line.startswith("|")} == {5, 6}, text
 
 
 def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None:
@@ -634,7 +569,7 @@ def test_the_charts_are_drawn_offline_in_chromium_one_picture_each(tmp_path: Pat
 # ---- the recipes
 
 
-def runs_of(name: str, flip: float, seeds: tuple[int, ...] = (1, 2, 3)) -> list[Experiment]:
+def runs_of(name: str, flip: float, seeds: tuple[int, ...] = (1, 2, 3)) -> list[Revision]:
     """A recipe's runs: one per seed, each flipping about `flip` of the papers."""
     return [
         experiment(f"{name}-s{seed}", noisy_probabilities(seed + 10 * len(name), flip), seed=seed)
@@ -649,9 +584,9 @@ def sweep(len512_flip: float) -> dict[str, Side]:
 
 def test_a_lever_better_on_validation_is_picked_and_reported_once_on_the_later_set() -> None:
     sides = sweep(len512_flip=0.02)
-    found = levers(sides, count=200, seed=0)
+    found = pick_record(sides, sides, count=200, seed=0)
     assert (found["pick"], found["why"], found["picked_by"]) == ("len512", "better", "roc_auc_ovr")
-    assert list(found["validation"]) == ["len512", "plain"]
+    assert found["base"] == "base" and list(found["validation"]) == ["len512", "plain"]
     assert {r["set"] for r in found["validation"].values()} == {"validation"}
     later = found["later"]
     assert later["set"] == "later" and later["roc_auc_ovr"]["difference"]["verdict"] == "better"
@@ -668,13 +603,14 @@ def test_the_later_set_cannot_change_the_pick() -> None:
         sets = {**run.sets, "later": later}
         worse.append(Revision(run.name, run.sha, sets, run.params))
     sides["len512"] = Side("len512", tuple(worse))
-    found = levers(sides, count=200, seed=0)
+    found = pick_record(sides, sides, count=200, seed=0)
     assert found["pick"] == "len512"
     assert found["later"]["roc_auc_ovr"]["difference"]["verdict"] == "worse"
 
 
 def test_with_no_better_lever_the_base_stays_and_the_later_set_reports_its_spread() -> None:
-    found = levers(sweep(len512_flip=0.3), count=200, seed=0)
+    sides = sweep(len512_flip=0.3)
+    found = pick_record(sides, sides, count=200, seed=0)
     assert (found["pick"], found["why"]) == ("base", "baseline")
     assert set(found["later"]) == {"roc_auc_ovr", "macro_f1"}
     assert len(found["later"]["roc_auc_ovr"]["scores"]) == 3
@@ -694,10 +630,7 @@ def test_a_recipe_against_one_run_keeps_no_seed_sd_for_the_run_and_counts_seeds_
 
 def test_a_recipe_of_runs_that_differ_in_more_than_the_seed_is_refused() -> None:
     first, second = runs_of("base", 0.3, seeds=(1, 2))
-    changed = Experiment(
-        second.details,
-        Revision(second.name, second.run.sha, second.run.sets, {"train.seed": 2, "x": 1}),
-    )
+    changed = Revision(second.name, second.sha, second.sets, {"train.seed": 2, "x": 1})
     with pytest.raises(RunsError, match=r"differ in tokenize\.max_length, x"):
         recipe("base", [first, changed])
 
@@ -716,7 +649,7 @@ def baseline_records(shift: float) -> str:
     return "".join(json.dumps(line) + "\n" for line in lines)
 
 
-def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Experiment]:
+def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Revision]:
     """A run per shift, each at a commit of `root` (a DVC repository) whose baselines stage wrote
     predictions shifted by it."""
     git(root, "init", "-q", "-b", "main")
@@ -729,8 +662,8 @@ def baseline_runs(root: Path, shifts: Sequence[float]) -> list[Experiment]:
         git(root, "add", "-A")
         git(root, "commit", "-q", "--allow-empty", "-m", f"shift {shift}")
         commit = git(root, "rev-parse", "HEAD").strip()
-        run = experiment(f"n300-s{i}", noisy_probabilities(i, 0.2), seed=i).run
-        runs.append(Experiment({}, Revision(run.name, commit, run.sets, run.params)))
+        run = experiment(f"n300-s{i}", noisy_probabilities(i, 0.2), seed=i)
+        runs.append(Revision(run.name, commit, run.sets, run.params))
     return runs
 
 
@@ -743,48 +676,88 @@ def test_the_encoder_baseline_is_read_from_each_run_and_checked_identical(tmp_pa
     assert not baseline(tmp_path, runs, "encoder")[1]
     predictions = tmp_path / "data" / "baselines" / "predictions.jsonl"
     predictions.write_text(baseline_records(0.0).replace("2508.00059", "2508.99999"))
-    stray = Experiment({}, Revision("n300-s9", None, runs[0].run.sets, runs[0].run.params))
+    stray = Revision("n300-s9", None, runs[0].sets, runs[0].params)
     with pytest.raises(
         CompareError, match=r"^encoder of n300-s9: .* has no later paper 2508\.00059$"
     ):
         baseline(tmp_path, [stray], "encoder")
 
 
-def test_a_size_of_the_curve_is_its_seeds_mean_against_each_baseline_of_the_same_runs(
+def test_a_recipe_is_compared_with_each_baseline_of_its_own_runs(tmp_path: Path) -> None:
+    runs = baseline_runs(tmp_path, (0.0, 0.0))
+    model = recipe("size-30", runs)
+    found = baselines(tmp_path, runs, model, ("encoder", "tfidf"), count=200, seed=0)
+    assert list(found) == ["encoder", "tfidf"]
+    assert all(system["identical_across_seeds"] for system in found.values())
+    (later,) = found["encoder"]["results"]  # the baselines scored no test or validation papers
+    assert (later["set"], later["papers"]) == ("later", 60)
+    assert later["macro_f1"]["a"]["sd"] is None and len(later["macro_f1"]["b"]["scores"]) == 2
+    better = later["macro_f1"]
+    assert better["difference"]["verdict"] == "better" and better["p_b_beats_a"] == 1.0
+
+
+def test_the_answer_is_the_first_recipe_above_the_frozen_encoder_on_both_metrics() -> None:
+    def verdicts(auc: str, f1: str) -> dict[str, Any]:
+        results = [
+            {"set": "test", **{key: {"difference": {"verdict": "better"}} for key in HEADLINE}}
+        ]
+        later = {
+            m: {"difference": {"verdict": v}} for m, v in zip(HEADLINE, (auc, f1), strict=True)
+        }
+        return {"encoder": {"results": [*results, {"set": "later", **later}]}}
+
+    found = {
+        "size-100": verdicts("better", "no evidence"),
+        "size-300": verdicts("better", "better"),
+    }
+    assert (
+        answer(found) == "fine-tuning is above the frozen encoder on both metrics from size-300 on"
+    )
+    assert answer({"size-100": found["size-100"]}).startswith("no recipe's fine-tuning")
+
+
+def test_the_recipes_plan_shows_the_levers_on_validation_and_only_the_pick_on_the_later_set(
     tmp_path: Path,
 ) -> None:
-    runs = baseline_runs(tmp_path, (0.0, 0.0))
-    sample = {"cs.AI": 30, "cs.IR": 30, "cs.RO": 30}
-    found = size_record("size-30", sample, tmp_path, runs, count=200, seed=0)
-    assert (found["papers"], found["runs"]) == (90, ["n300-s0", "n300-s1"])
-    assert found["baselines_identical_across_seeds"] == {"encoder": True, "tfidf": True}
-    assert "test" not in found  # no run scored it here
-    later = found["later"]
-    assert later["papers"] == 60 and set(later["differences"]) == {
-        "model - encoder",
-        "model - tfidf",
+    sides = sweep(len512_flip=0.02)
+    grouped = {name: list(side.runs) for name, side in sides.items()}
+    plan = dataclasses.replace(PLANS["recipes"], baselines=())
+    found = compared(plan, tmp_path, grouped, count=200, seed=0)
+    assert {name: list(by_set) for name, by_set in found["recipes"].items()} == {
+        name: ["validation"] for name in LEVERS
     }
-    assert len(later["model_seeds"]["roc_auc_ovr"]["scores"]) == 2
-    assert set(later["encoder"]["macro_f1"]) == {"value", "low", "high"}
-    better = later["differences"]["model - encoder"]["macro_f1"]
-    assert better["verdict"] == "better" and better["p_b_beats_a"] == 1.0  # the encoder: constant
+    assert found["pick"]["pick"] == "len512" and found["pick"]["later"]["set"] == "later"
+
+
+def test_the_recipes_plan_is_the_running_sweep_s_experiments() -> None:
+    """The names and `-S` strings of the sweep queued in bench/results/work/recipes: a rerun
+    finds them and queues nothing."""
+    params = bench_params(Path("snapshot.jsonl"), {})
+    args = argparse.Namespace(few=300)
+    runs = seed_sweep(PLANS["recipes"].recipes(params, args), PLANS["recipes"].seeds)
+    assert runs["base-s42"] == ["train.seed=42"]
+    assert runs["len512-s43"] == ["tokenize.max_length=512", "train.seed=43"]
+    assert runs["plain-s44"] == ["train.frozen_layers=0", "train.head_init=random", "train.seed=44"]
+    assert runs["n300-s42"] == ["fetch.categories={cs.AI:300,cs.IR:300,cs.RO:300}", "train.seed=42"]
+    assert len(runs) == 12
+    assert PLANS["noise"].recipes(params, args) == {"base": ()}
+    assert PLANS["noise"].seeds == (42, 43, 44, 45, 46)
 
 
 def test_the_recipes_markdown_gives_every_figure_with_its_interval() -> None:
     sides = sweep(len512_flip=0.02)
     (one,) = runs_of("encoder", 0.3, seeds=(1,))
+    versus = comparisons(recipe("encoder", [one]), sides["plain"], 200, 0)[:1]
     result = {
         "machine": MACHINE,
         "seeds": [1, 2, 3],
         "resamples": {"count": 200, "seed": 0},
-        "levers": levers(sides, count=200, seed=0),
-        "few": {
-            "recipe": "n300",
-            "encoder_identical_across_seeds": True,
-            "results": comparisons(recipe("encoder", [one]), sides["plain"], 200, 0)[:1],
-        },
+        "recipes": {"n300": {"later": {m: versus[0][m]["b"] for m in HEADLINE}}},
+        "pick": pick_record(sides, sides, count=200, seed=0),
+        "baselines": {"n300": {"encoder": {"identical_across_seeds": False, "results": versus}}},
+        "answer": "no recipe's fine-tuning is above the frozen encoder on both metrics",
     }
-    text = recipes_markdown(result)
+    text = sweep_markdown(result)
     lines = text.splitlines()
     assert "Picked **len512** (better) by ROC-AUC on validation" in text
     rows = [line for line in lines if line.startswith("| len512 - base")]
@@ -794,8 +767,9 @@ def test_the_recipes_markdown_gives_every_figure_with_its_interval() -> None:
         ["later (60)", "ROC-AUC"],
         ["later (60)", "macro-F1"],
     ]
-    auc = result["levers"]["later"]["roc_auc_ovr"]
+    auc = result["pick"]["later"]["roc_auc_ovr"]
     assert f"| {interval_text(auc['a'])} | {auc['a']['sd']:.4f} |" in rows[2]
     assert f"| {interval_text(auc['difference'], signed=True)} |" in rows[2]
-    assert "| n300 fine-tuned - frozen encoder | later (60) | ROC-AUC |" in text
-    assert "identical across the n300 runs' seeds" in text
+    assert "| n300 fine-tuned - encoder | later (60) | ROC-AUC |" in text
+    assert "**not identical across seeds**: encoder of n300" in text
+    assert "Answer: no recipe's fine-tuning" in text
