@@ -132,9 +132,9 @@ def main() -> None:
     plan = PLANS[args.plan]
     machine = begin()
     workspace = work_workspace(args.work, bench_overrides(args.snapshot, args.set))
-    shared = shared_stages(workspace, plan.shared)
     params = load_params(workspace / "params.yaml")
-    overrides = plan.recipes(params, args)
+    overrides = without(plan.recipes(params, args), args.without)
+    shared = shared_stages(workspace, plan.shared)
     runs = seed_sweep(overrides, args.seeds)
     experiments, waited = run_experiments(workspace, runs, args.work / "queue.log")
     count, seed = params.evaluate.bootstrap_resamples, params.evaluate.bootstrap_seed
@@ -146,6 +146,7 @@ def main() -> None:
         "shared_stages_seconds": shared,
         "queue_wait_seconds": round(waited, 1),
         "seeds": list(args.seeds),
+        "left_out": list(args.without),
         "runs": {name: list(sets) for name, sets in runs.items()},
         "resamples": {"count": count, "seed": seed},
         **compared(plan, workspace, by_recipe(experiments, overrides), count, seed),
@@ -168,6 +169,14 @@ def parse_args() -> argparse.Namespace:
         help="the persistent work folder; a rerun resumes it (default: the plan's)",
     )
     parser.add_argument(
+        "--without",
+        type=lambda text: parse_list(text, str, "recipe names"),
+        default=(),
+        metavar="NAME,...",
+        help="leave these of the plan's recipes out (not queued, not reported), e.g. one whose "
+        "seeds are not all run yet",
+    )
+    parser.add_argument(
         "--few",
         type=positive_int,
         default=300,
@@ -187,6 +196,18 @@ def parse_args() -> argparse.Namespace:
     args.out = args.out or RESULTS / plan.out
     args.work = args.work or RESULTS / "work" / plan.work
     return args
+
+
+def without(recipes: Recipes, names: Sequence[str]) -> Recipes:
+    """`recipes` less `names`; a name the plan does not have, or leaving none, is refused."""
+    unknown = sorted(set(names) - set(recipes))
+    if unknown or set(names) >= set(recipes):
+        raise SystemExit(
+            f"--without {','.join(names)}: "
+            + (f"the plan has no recipe {unknown} (it has {list(recipes)})" if unknown else "")
+            + ("" if unknown else "would leave no recipe")
+        )
+    return {name: overrides for name, overrides in recipes.items() if name not in names}
 
 
 def parse_sizes(text: str) -> tuple[str, ...]:
@@ -231,8 +252,8 @@ def compared(
             name: spreads(side, count, seed, name in plan.pick) for name, side in sides.items()
         }
     }
-    if plan.pick:
-        found["pick"] = pick_record({name: sides[name] for name in plan.pick}, sides, count, seed)
+    if chosen_among := {name: sides[name] for name in plan.pick if name in sides}:
+        found["pick"] = pick_record(chosen_among, sides, count, seed)
     if plan.baselines:
         found["baselines"] = {
             name: baselines(workspace, grouped[name], sides[name], plan.baselines, count, seed)
@@ -489,6 +510,8 @@ def notes(result: dict[str, Any]) -> str:
         f"{len(result['seeds'])} seeds a recipe (train.seed {seeds}); two-level bootstrap over "
         f"seeds and papers, {result['resamples']['count']} draws; mean [95% CI], SD between seeds."
     )
+    if result.get("left_out"):
+        text += f" Left out of this run: {', '.join(result['left_out'])}."
     differing = [
         f"{system} of {name}"
         for name, systems in result.get("baselines", {}).items()

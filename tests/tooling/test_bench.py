@@ -65,6 +65,7 @@ from bench.sweep import (
     parse_sizes,
     pick_record,
     sample_plan,
+    without,
 )
 from bench.sweep import markdown as sweep_markdown
 from bench.time_to_quality import pipeline_costs
@@ -773,3 +774,12 @@ def test_the_recipes_markdown_gives_every_figure_with_its_interval() -> None:
     assert "| n300 fine-tuned - encoder | later (60) | ROC-AUC |" in text
     assert "**not identical across seeds**: encoder of n300" in text
     assert "Answer: no recipe's fine-tuning" in text
+
+
+def test_a_plan_can_leave_out_recipes_but_not_unknown_ones_or_all() -> None:
+    assert list(without(LEVERS, ("len512",))) == ["base", "plain"]
+    assert without(LEVERS, ()) == LEVERS
+    with pytest.raises(SystemExit, match=r"no recipe \['len256'\] \(it has \['base', 'len512'"):
+        without(LEVERS, ("len256",))
+    with pytest.raises(SystemExit, match="would leave no recipe"):
+        without(LEVERS, tuple(LEVERS))
