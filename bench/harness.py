@@ -155,9 +155,11 @@ def spread(texts: Sequence[str], count: int) -> list[str]:
 
 
 def params_record(params: Params) -> dict[str, Any]:
-    """The params a result depends on: the sample, the later set, training and tokenizing."""
+    """The params a result depends on: the labels, the sample, the later set, training and
+    tokenizing."""
     later = params.later
     return {
+        "labels": params.labels,
         "fetch": {"categories": params.fetch.categories},
         "later": {
             "categories": later.categories,

@@ -11,10 +11,10 @@ from typing import Any
 
 from arxivist.evaluation import recipe_compare
 from arxivist.evaluation.metrics import HEADLINE
-from arxivist.evaluation.plots import METRIC_NAMES, pair_label
-from arxivist.evaluation.plots import SYSTEM_NAMES as SYSTEMS
+from arxivist.evaluation.plots import METRIC_NAMES
+from arxivist.labels import LabelSet
+from arxivist.publishing.card_text import results_section
 
-SETS = {"later": "later", "test": "test split"}
 LATER_BOUNDS = {"roc_auc_ovr": 0.99, "macro_f1": 0.95}  # the benchmark's quality targets
 OPS = {"<=": (operator.le, "≤"), ">=": (operator.ge, "≥"), ">": (operator.gt, ">")}
 
@@ -99,9 +99,10 @@ def differences_text(difference: dict[str, dict[str, Any]]) -> str:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The machine line, the quality and difference tables, times and targets, the footnote."""
-    head = machine_line(result["machine"])
-    parts = [head, quality_table(result["quality"]), differences_table(result["quality"])]
+    """The machine line, the model card's results (every system with its intervals, the paired
+    differences' verdicts), times and targets, the footnote."""
+    labels = LabelSet.from_params(result["params"]["labels"])
+    parts = [machine_line(result["machine"]), results_section(labels, result["quality"])]
     return "\n\n".join([*parts, times_table(result), footnote(result)]) + "\n"
 
 
@@ -111,44 +112,6 @@ def machine_line(machine: dict[str, Any]) -> str:
         f"**{machine['name']}** ({machine['device']}, {machine['torch_threads']} torch threads, "
         f"torch {machine['torch']}, {machine['date']})"
     )
-
-
-def quality_table(quality: dict[str, Any]) -> str:
-    """Per evaluation set and system: ROC-AUC and macro-F1 with intervals, accuracy and F1 per
-    class."""
-    codes = list(quality["later"]["model"]["per_class"])
-    header = ["system", "set", "ROC-AUC [95% CI]", "macro-F1 [95% CI]", "accuracy"]
-    header += [f"F1 {code}" for code in codes]
-    rows = []
-    for name, label in SETS.items():
-        report = quality[name]
-        for system, system_label in SYSTEMS.items():
-            metrics = report[system]
-            rows.append(
-                [
-                    system_label,
-                    f"{label} ({report['papers']})",
-                    *(interval_text(metrics["intervals"][m]) for m in HEADLINE),
-                    f"{metrics['accuracy']:.4f}",
-                    *(f"{metrics['per_class'][code]['f1']:.4f}" for code in codes),
-                ]
-            )
-    return table(header, rows)
-
-
-def differences_table(quality: dict[str, Any]) -> str:
-    """Per evaluation set and baseline: the paired difference model - baseline per metric, with
-    its interval and verdict ("no evidence" when the interval holds 0)."""
-    header = ["paired difference", "set"]
-    header += [f"{METRIC_NAMES[m]} [95% CI]" for m in HEADLINE] + ["verdict"]
-    rows = [
-        [pair_label(pair), f"{label} ({quality[name]['papers']})"]
-        + [interval_text(by_metric[m], signed=True) for m in HEADLINE]
-        + [", ".join(f"{METRIC_NAMES[m]} {by_metric[m]['verdict']}" for m in HEADLINE)]
-        for name, label in SETS.items()
-        for pair, by_metric in quality[name]["differences"].items()
-    ]
-    return table(header, rows)
 
 
 def times_table(result: dict[str, Any]) -> str:

@@ -29,8 +29,10 @@ from bench.charts import (
     learning_curve_chart,
     levers_chart,
     noise_floor_chart,
+    plan_chart,
     read,
     seed_rows,
+    sweep_chart,
 )
 from bench.experiments import (
     ExperimentError,
@@ -92,7 +94,10 @@ def system(auc: float, f1: float) -> dict[str, Any]:
         "roc_auc_ovr": auc,
         "macro_f1": f1,
         "accuracy": f1,
-        "per_class": {code: {"f1": f1} for code in CODES},
+        "per_class": {
+            code: {"precision": f1, "recall": f1, "f1": f1, "roc_auc": auc, "support": 50}
+            for code in CODES
+        },
         "intervals": {"roc_auc_ovr": interval(auc), "macro_f1": interval(f1, 0.02)},
     }
 
@@ -123,7 +128,14 @@ def evaluation_set(papers: int, encoder_gap: float = -0.007) -> dict[str, Any]:
 
 RESULT: dict[str, Any] = {
     "machine": MACHINE,
-    "params": {"later": {"submitted_from": "2025-08-01", "submitted_to": "2026-06-30"}},
+    "params": {
+        "labels": {
+            "cs.AI": "Artificial Intelligence",
+            "cs.IR": "Information Retrieval",
+            "cs.RO": "Robotics",
+        },
+        "later": {"submitted_from": "2025-08-01", "submitted_to": "2026-06-30"},
+    },
     "seed_recipe": {
         "kind": "estimate from 6 measured steps",
         "seconds": 36000.0,
@@ -188,18 +200,19 @@ def test_markdown_prints_every_figure_with_its_interval() -> None:
     text = markdown({**RESULT, "targets": evaluate_targets(RESULT)})
     lines = text.splitlines()
     assert lines[0] == "**AMD EPYC (AVX2)** (cpu, 2 torch threads, torch 2.13.0, 2026-01-01)"
+    later = text[text.index("### Papers submitted after") : text.index("### The test split (315")]
     assert (
-        "| fine-tuned model | later (800) | 0.9800 [0.9700, 0.9900] | 0.9180 [0.8980, 0.9380] "
-        "| 0.9180 | 0.9180 | 0.9180 | 0.9180 |" in lines
+        "| ROC-AUC (one-vs-rest) | 0.9800 [0.9700, 0.9900] | 0.9840 [0.9740, 0.9940] "
+        "| 0.9770 [0.9670, 0.9870] |" in later.splitlines()
     )
-    assert "| TF-IDF + LR | test split (315) | 0.9770 [0.9670, 0.9870] |" in text
+    assert "| F1 Robotics (`cs.RO`) | 0.9180 | 0.9250 | 0.8430 |" in later
     assert (
-        "| fine-tuned model - frozen encoder + LR | later (800) | -0.0040 [-0.0100, +0.0020] "
-        "| -0.0070 [-0.0220, +0.0080] | ROC-AUC no evidence, macro-F1 no evidence |" in lines
+        "- F1 (macro): no evidence that fine-tuning beats the frozen encoder baseline "
+        "(-0.0070 [-0.0220, +0.0080])." in later
     )
     assert (
-        "| +0.0030 [-0.0030, +0.0090] | +0.0750 [+0.0500, +0.1000] | ROC-AUC no evidence, "
-        "macro-F1 better |" in text
+        "- F1 (macro): fine-tuning beats the TF-IDF baseline by +0.0750 [+0.0500, +0.1000]."
+        in later
     )
     new = "| of which new: the baselines stage (TF-IDF and frozen encoder) | 1.6 min |  |  |"
     assert new in lines
@@ -210,7 +223,7 @@ def test_markdown_prints_every_figure_with_its_interval() -> None:
     assert "10.0 h" in text
     assert "Later set: cs.AI 400, cs.IR 200, cs.RO 200 papers submitted 2025-08-01" in text
     tables = [line for line in lines if line.startswith("|")]
-    assert {line.count("|") for line in tables} == {9, 6, 5}, text
+    assert {line.count("|") for line in tables} == {5, 7}, text
 
 
 def test_interval_text_and_duration() -> None:
@@ -514,7 +527,8 @@ def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None
 
 def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> None:
     results = Path(__file__).resolve().parents[2] / "bench" / "results"
-    noise = noise_floor_chart(read(results / "noise_floor.json"))
+    noise = plan_chart("noise-floor", read(results / "noise_floor.json"))
+    assert noise == noise_floor_chart(read(results / "noise_floor.json"))
     assert [(r["run"], r["metric"]) for r in noise.rows] == [
         (run, metric)
         for run in ("seed 42", "seed 43", "seed 44", "seed 45", "seed 46")
@@ -532,7 +546,8 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
     }
     assert {run for setting, run in runs if setting == "train.epochs=2"} == {"seed 42"}
     assert len(levers.rows) == 2 * (4 * 2 + 3)  # 4 settings at both seeds, 3 at one
-    curve = learning_curve_chart(read(results / "learning_curve.json"))
+    curve = plan_chart("learning-curve", read(results / "learning_curve.json"))
+    assert curve == learning_curve_chart(read(results / "learning_curve.json"))
     assert len(curve.rows) == 2 * 3 * 3  # 3 sizes, 3 systems, 2 metrics
     assert curve.rows[0] == {
         "sample": "300 (100/100/100)",
@@ -547,24 +562,66 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
     assert papers == {"noise-floor": {2627}, "levers": {1785}, "learning-curve": {2627}}
 
 
+def sweep_result() -> dict[str, Any]:
+    """A recipes plan's result as bench.sweep writes it: the levers on validation, the pick on
+    the later set, and plain against an encoder run."""
+    sides = sweep(len512_flip=0.02)
+    found = compared(
+        dataclasses.replace(PLANS["recipes"], baselines=()),
+        Path("unused"),
+        {name: list(side.runs) for name, side in sides.items()},
+        count=200,
+        seed=0,
+    )
+    (one,) = runs_of("encoder", 0.3, seeds=(1,))
+    versus = comparisons(recipe("encoder", [one]), sides["plain"], 200, 0)[:1]
+    encoder = {"encoder": {"identical_across_seeds": True, "results": versus}}
+    return {"plan": "recipes", "seeds": [1, 2, 3], **found, "baselines": {"plain": encoder}}
+
+
+def test_a_sweep_result_is_charted_from_its_recipes_each_run_the_mean_and_the_baselines() -> None:
+    result = sweep_result()
+    chart = plan_chart("recipes", result)
+    assert chart.title == "bench.sweep recipes: the runs of each recipe and their mean, every set"
+    runs = ["seed 1", "seed 2", "seed 3", "mean of 3 seeds"]
+    by_x: dict[str, list[str]] = {}
+    for row in chart.rows:
+        by_x.setdefault(row["recipe"], []).append(row["run"])
+    assert by_x == {
+        "base, validation": [run for run in runs for _ in HEADLINE],
+        "len512, later": [run for run in runs for _ in HEADLINE],
+        "len512, validation": [run for run in runs for _ in HEADLINE],
+        "plain, validation": [run for run in runs for _ in HEADLINE],
+        "plain, later": ["frozen encoder + LR"] * len(HEADLINE),
+    }
+    later = result["pick"]["later"]["roc_auc_ovr"]["b"]
+    shown = [
+        (r["value"], r["low"], r["high"])
+        for r in chart.rows
+        if r["recipe"] == "len512, later" and r["metric"] == "ROC-AUC"
+    ]
+    assert shown == [(s, s, s) for s in later["scores"]] + [
+        (later["value"], later["low"], later["high"])
+    ]
+
+
 @pytest.mark.slow
 def test_the_charts_are_drawn_offline_in_chromium_one_picture_each(tmp_path: Path) -> None:
-    """What `make bench-charts` does, on a small chart: `save` refuses a page that logged a
-    warning or an error, asked the network for anything or left a chart undrawn."""
+    """What `make bench-charts` does, on a sweep's result and an older noise floor's: `save`
+    refuses a page that logged a warning or an error, asked the network for anything or left a
+    chart undrawn."""
     runs = {
         f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v - 0.1)}
         for i, v in enumerate((0.9, 0.92))
     }
-    chart = Chart(
-        "toy",
-        "Toy ({set_papers} papers)",
-        "recipe",
-        "recipe",
-        "score",
-        seed_rows("recipe", "defaults", runs, 100),
-    )
-    assert draw([chart], tmp_path) == [tmp_path / "bench-toy.png"]
-    assert (tmp_path / "bench-toy.png").read_bytes().startswith(b"\x89PNG")
+    old = Chart("toy", "Toy ({set_papers} papers)", "recipe", "recipe", "score", [])
+    charts = [
+        sweep_chart("recipes", sweep_result()),
+        dataclasses.replace(old, rows=seed_rows("recipe", "defaults", runs, 100)),
+    ]
+    pictures = [tmp_path / "bench-recipes.png", tmp_path / "bench-toy.png"]
+    assert draw(charts, tmp_path) == pictures
+    assert all(picture.read_bytes().startswith(b"\x89PNG") for picture in pictures)
 
 
 # ---- the recipes

@@ -85,7 +85,7 @@ def build_card(
         _intro(params, labels, base_model),
         _data_section(params, labels, data, fetched),
         _training_section(params, training),
-        _results_section(labels, evaluation),
+        results_section(labels, evaluation),
         _limitations_section(params, labels, data),
         REPRODUCE,
     ]
@@ -221,7 +221,10 @@ def _flatten(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
     return flat
 
 
-def _results_section(labels: LabelSet, evaluation: dict[str, Any]) -> str:
+def results_section(labels: LabelSet, evaluation: dict[str, Any]) -> str:
+    """The card's results: per set, every system's metrics with their intervals and the paired
+    differences' verdicts, then this model per class on the test split (`evaluation`: the sets
+    of reports/eval/details.json, as bench.report prints them too)."""
     parts = ["## Results"]
     for name in SETS:
         report = evaluation[name]
