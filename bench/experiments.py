@@ -131,13 +131,15 @@ def run_queued(workspace: Path, runs: Mapping[str, Sequence[str]], log: Path) ->
 
 def start_worker(workspace: Path, log: Path) -> None:
     """`dvc queue start`, its output (and the detached worker's) appended to `log`: the worker
-    inherits the command's stdout, so a pipe would block until it exits."""
+    inherits the command's stdout, so a pipe would block until it exits. Its stages import the
+    arxivist of the experiment's own copy (PYTHONPATH=src, relative to each run's folder), the code
+    DVC hashed, not this checkout's, which may change during a sweep of hours."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as out:
         subprocess.run(
             [str(BIN / "dvc"), "queue", "start"],
             cwd=workspace,
-            env=tool_env(),
+            env={**tool_env(), "PYTHONPATH": "src"},
             stdout=out,
             stderr=subprocess.STDOUT,
             check=True,
