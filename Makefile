@@ -10,6 +10,11 @@ export HF_HUB_OFFLINE ?= 1
 export NO_GCE_CHECK := true
 export GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT := false
 export DVC_NO_ANALYTICS := 1
+# The shared real snapshot the benchmarks read (`make bench SNAPSHOT=...`); exported, the tests that
+# read it too find it here (standins/corpus.py: REAL_SNAPSHOT).
+export SNAPSHOT ?= ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+
+.DEFAULT_GOAL := help
 
 # The offline demo: the shipped demo corpus (370 real arXiv records, 120 of them the later set) and
 # the packaged MiniLM, as a DVC experiment. Its 156 training texts are few enough to train every
@@ -39,8 +44,8 @@ DEMO_TEXTS := \
 	"A dense retrieval model re-ranks documents for ambiguous web search queries." \
 	"An agent plans over a symbolic knowledge base and explains its reasoning to users."
 
-.PHONY: venv demo test test-fast browser plots-page plots-screenshot bench bench-inference bench-levers bench-noise \
-	bench-curve bench-scale bench-charts lint \
+.PHONY: help venv params-doc demo test test-fast browser plots-page plots-screenshot bench bench-inference \
+	bench-recipes bench-noise bench-curve bench-charts lint deps \
 	format lock gcs-up gcs-down clean-venv
 
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -48,7 +53,10 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]' 2>&1 | $(PIP_QUIET)
 	touch $@
 
-venv: $(VENV)/.installed
+help:  ## list the targets (this)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: $(VENV)/.installed  ## create or update .venv from pyproject.toml and requirements.lock
 
 demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<time>" (or DEMO_NAME)
 	dvc exp run --name $(DEMO_NAME) $(DEMO_PARAMS)
@@ -57,7 +65,7 @@ demo: venv  ## run all stages offline on the demo corpus, as experiment "demo-<t
 
 # The second run makes the probe report an AVX512-BF16 CPU, so an AVX2 machine takes the bf16 paths
 # that `precision: auto` takes on a bf16 machine (emulated there: only the small in-process tests).
-BF16_TESTS := tests/test_compute.py tests/test_inference.py tests/test_predict.py tests/test_training.py
+BF16_TESTS := $(addprefix tests/unit/model/,test_compute.py test_inference.py test_predict.py test_training.py)
 
 # Two processes, a module each at a time (its module fixtures built once): most of the suite's time
 # is dvc, git and stage processes starting up on one core, so two cut its wall time (docs/development.md).
@@ -67,8 +75,10 @@ test: venv browser  ## the whole test suite, offline, then the bf16 paths on any
 	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --durations=25
 	$(BIN)/python -m pytest $(PYTEST_PROCESSES) --simulate-cpu-bf16 AVX512-BF16 $(BF16_TESTS)
 
-test-fast: venv  ## the tests that take seconds
-	$(BIN)/python -m pytest -m "not slow"
+# The suite in three tiers (docs/development.md): tests/unit/ (a folder per room of src/arxivist),
+# tests/pipeline/ (stages under DVC) and tests/tooling/ (remotes, CI, docs, bench, layout).
+test-fast: venv  ## the unit tier, tests/unit/, less its slow-marked tests: seconds
+	$(BIN)/python -m pytest tests/unit -m "not slow"
 
 # Debian's chromium draws the plots page in the tests; apt needs root, else sudo.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -83,42 +93,45 @@ plots-page: venv  ## rebuild .dvc/plots/page.html from the npm packages pinned i
 plots-screenshot: venv browser  ## docs/img/plots.png: this workspace's `dvc plots show`, drawn in Chromium
 	$(BIN)/python -m web.screenshot
 
-bench: venv  ## time to quality on real abstracts, the label ceiling, inference against the roofline
-	$(BIN)/python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
-		--model-out bench/results/model
-	$(BIN)/python -m bench.ceilings --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+bench: venv  ## time to quality on real abstracts (the default pipeline against the seed recipe), then bench-inference
+	$(BIN)/python -m bench.time_to_quality --snapshot $(SNAPSHOT)
 	$(MAKE) bench-inference
 
-# Needs the model `make bench` keeps in bench/results/model; run it on a quiet machine.
-bench-inference: venv  ## inference against this machine's matmul roofline: predict (fp32/bf16, int8), pipeline(), start, memory
-	$(BIN)/python -m bench.inference --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \
-		--model bench/results/model
+# A published model folder (`make bench-inference MODEL=...`; default: this workspace's, as
+# `arxivist predict` reads it). Run it on a quiet machine.
+MODEL ?= models/published
+bench-inference: venv  ## inference against this machine's matmul roofline: predict (full precision, int8), pipeline(), evaluate, start, memory
+	$(BIN)/python -m bench.inference --snapshot $(SNAPSHOT) --model $(MODEL)
 
-bench-levers: venv  ## each lever's step time, and the defaults chosen by cross-validation on train + validation
-	$(BIN)/python -m bench.levers --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+# Seed sweeps (bench/sweep.py, one plan each) of queued DVC experiments in a persistent work folder
+# under bench/results/work/: rerunning resumes (finished experiments are kept, only missing ones are
+# queued).
+bench-recipes: venv  ## the levers as recipes at 3 seeds: 512 tokens, the checkpoint as is, picked on validation; 300 a category vs the frozen encoder
+	$(BIN)/python -m bench.sweep recipes --snapshot $(SNAPSHOT)
 
-# Queued DVC experiments in a persistent work folder under bench/results/work/: rerunning resumes
-# (finished experiments are kept, only missing ones are queued).
 bench-noise: venv  ## the noise floor: the default with 5 values of train.seed, spread on the later set
-	$(BIN)/python -m bench.noise_floor --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+	$(BIN)/python -m bench.sweep noise --snapshot $(SNAPSHOT)
 
-bench-curve: venv  ## the learning curve: 100, 300, 1000 and all papers a category, on one later set
-	$(BIN)/python -m bench.learning_curve --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
+bench-curve: venv  ## the learning curve: 100, 300, 1000 and all papers a category at 3 seeds, on one later set
+	$(BIN)/python -m bench.sweep curve --snapshot $(SNAPSHOT)
 
 # Draws what bench/results/*.json hold (no benchmark is run): half a minute of Chromium.
-bench-charts: venv browser  ## docs/img/bench-*.png: each sweep's runs over seeds with the recipe's mean and interval
+bench-charts: venv browser  ## docs/img/bench-*.png: each sweep's runs over seeds, with the recipe's mean where recorded
 	$(BIN)/python -m bench.charts
 
-bench-scale: venv  ## time and peak memory of the data stages and predict on 20k-2M replicated lines
-	$(BIN)/python -m bench.scale --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
-
-lint: venv
+lint: venv  ## ruff check and ruff format --check (what .ci/run checks)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: venv
+deps: venv  ## rewrite dvc.yaml's code deps from each stage's import closure (tools/dvc_deps.py)
+	$(BIN)/python -m tools.dvc_deps
+
+format: venv  ## ruff's fixes and formatting, applied
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+params-doc: venv  ## docs/params.md from the params' fields and their help (src/arxivist/params.py)
+	$(BIN)/python -m arxivist.params_doc docs/params.md
 
 lock: venv  ## refresh requirements.lock from the installed environment (public versions only)
 	{ head -n 2 requirements.lock; $(BIN)/pip freeze --exclude-editable | grep -v '^arxivist' \
@@ -128,8 +141,8 @@ lock: venv  ## refresh requirements.lock from the installed environment (public 
 gcs-up: venv  ## start a local GCS emulator and point this workspace's `gcs` remote at it
 	$(BIN)/python -m standins.localgcs start
 
-gcs-down:
+gcs-down:  ## stop the local GCS emulator
 	$(BIN)/python -m standins.localgcs stop
 
-clean-venv:
+clean-venv:  ## delete .venv
 	rm -rf $(VENV)

@@ -1,17 +1,19 @@
 """The sweeps' runs as charts for docs/benchmarks.md, from their results in bench/results/.
 
 One chart a sweep, of the evaluate stage's template `intervals` (.dvc/plots/), a panel per
-metric: every run a point with its 95% bootstrap interval over papers and, for a recipe run at
-several training seeds, the mean over them with its 95% t interval (Student's t with n - 1
-degrees of freedom, from the seeds' spread alone: where the recipe's own mean may lie; with 2
-seeds t is 12.7; held within [0, 1]). Drawn by `dvc plots show` through the project's page in
-Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
+metric: every run a point (with its 95% bootstrap interval over papers where the result records
+it) and, where recorded, the recipe's mean over its seeds with its 95% interval (arxivist.
+evaluation.recipes' two-level bootstrap over seeds and papers). Drawn by `dvc plots show` through
+the project's page in Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
 
-- the noise floor: the defaults at 5 seeds, on the later set;
+- a bench.sweep plan's result (recipes.json, and noise_floor.json, learning_curve.json once
+  rerun): each recipe on every set it scored, each run's score, the mean with its interval, and
+  the baselines of its runs where compared;
+- the noise floor (the older format): the defaults at 5 seeds, on the later set;
 - the levers: each setting at train.seed 42 and, where it was rerun, 43, out of fold on train +
   validation;
-- the learning curve: each sample size's one run (train.seed 42), the fine-tuned model beside
-  both baselines, on the later set.
+- the learning curve (the older format): each sample size's one run (train.seed 42), the
+  fine-tuned model beside both baselines, on the later set.
 
     make bench-charts
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,18 +30,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from scipy.stats import t as student_t
 
 from arxivist.atomic import write_json
-from arxivist.eval_plots import SYSTEM_NAMES, interval_rows
-from arxivist.metrics import HEADLINE, round_value
-from bench.learning_curve import sample_label
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.plots import SYSTEM_NAMES, interval_rows
+from arxivist.evaluation.recipe_compare import REPORTED
+from bench.harness import RESULTS
+from bench.sweep import PLANS
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save
 
-RESULTS = ROOT / "bench" / "results"
 LEVERS = ("levers.json", "levers_seed43.json")  # the same folds at train.seed 42 and 43
-LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -60,33 +60,69 @@ class Chart:
         return {f"{self.name}.json": {"template": "intervals", "title": self.title, **fields}}
 
 
-def mean_interval(values: Sequence[float]) -> dict[str, float]:
-    """The mean score of runs at several seeds and its t interval at LEVEL, held within [0, 1]
-    (where a score lies)."""
-    mean = statistics.fmean(values)
-    quantile = student_t.ppf((1 + LEVEL) / 2, len(values) - 1)
-    half = quantile * statistics.stdev(values) / len(values) ** 0.5
-    low, high = max(mean - half, 0.0), min(mean + half, 1.0)
-    return {"value": round_value(mean), "low": round_value(low), "high": round_value(high)}
-
-
 def seed_rows(
-    field: str, name: str, runs: Mapping[str, Mapping[str, Any]], papers: int
+    field: str,
+    name: str,
+    runs: Mapping[str, Mapping[str, Any]],
+    papers: int | None,
+    mean: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
-    """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and, from
-    two seeds on, the mean over them with its t interval."""
+    """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and the
+    recipe's `mean` over them with its interval, where one is recorded."""
     rows = [
         row
         for run, by_metric in runs.items()
         for row in interval_rows(field, name, by_metric, papers, run=run)
     ]
-    if len(runs) > 1:
-        mean = {
-            m: mean_interval([by_metric[m]["value"] for by_metric in runs.values()])
-            for m in HEADLINE
-        }
-        rows += interval_rows(field, name, mean, papers, run=f"mean of {len(runs)} seeds")
+    if mean is not None:
+        rows += interval_rows(field, name, shown(mean), papers, run=f"mean of {len(runs)} seeds")
     return rows
+
+
+def shown(spreads: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per metric, a spread's mean and interval (no SD, no scores)."""
+    return {m: {key: spreads[m][key] for key in ("value", "low", "high")} for m in HEADLINE}
+
+
+def sweep_chart(name: str, result: dict[str, Any]) -> Chart:
+    """A bench.sweep result: per recipe and set (the pick on the later set from `pick`), each
+    run's score and the mean over seeds with its interval, and each baseline of its runs."""
+    recipes = {recipe: dict(by_set) for recipe, by_set in result["recipes"].items()}
+    if "pick" in result:
+        later = result["pick"][REPORTED]
+        spread = {m: later[m]["b"] for m in HEADLINE} if "set" in later else later
+        recipes[result["pick"]["pick"]][REPORTED] = spread
+    seeds = [f"seed {seed}" for seed in result["seeds"]]
+    rows = [
+        row
+        for recipe, by_set in recipes.items()
+        for set_name, spread in sorted(by_set.items())
+        for row in seed_rows("recipe", f"{recipe}, {set_name}", scores(seeds, spread), None, spread)
+    ]
+    rows += [
+        row
+        for recipe, systems in result.get("baselines", {}).items()
+        for system, found in systems.items()
+        for r in found["results"]
+        for row in interval_rows(
+            "recipe",
+            f"{recipe}, {r['set']}",
+            shown({m: r[m]["a"] for m in HEADLINE}),
+            r["papers"],
+            run=SYSTEM_NAMES[system],
+        )
+    ]
+    title = f"bench.sweep {result['plan']}: the runs of each recipe and their mean, every set"
+    return Chart(name, title, "recipe", "recipe, set", "score, 95% interval", rows)
+
+
+def scores(seeds: Sequence[str], spreads: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Each run's score as an interval of no width: 'seed N' -> by metric."""
+    keys = ("value", "low", "high")
+    return {
+        seed: {m: dict.fromkeys(keys, spreads[m]["scores"][i]) for m in HEADLINE}
+        for i, seed in enumerate(seeds)
+    }
 
 
 def noise_floor_chart(result: dict[str, Any]) -> Chart:
@@ -99,7 +135,7 @@ def noise_floor_chart(result: dict[str, Any]) -> Chart:
         "recipe",
         "recipe",
         "later score, 95% interval",
-        seed_rows("recipe", "defaults", runs, result["later_papers"]),
+        seed_rows("recipe", "defaults", runs, result["later_papers"], result.get("recipe")),
     )
 
 
@@ -150,6 +186,11 @@ def learning_curve_chart(result: dict[str, Any]) -> Chart:
     )
 
 
+def sample_label(size: dict[str, Any]) -> str:
+    """'300 (100/100/100)': total papers and papers per category."""
+    return f"{size['papers']} ({'/'.join(str(n) for n in size['per_category'].values())})"
+
+
 def draw(charts: Sequence[Chart], out: Path) -> list[Path]:
     """Each chart's PNG in `out`, drawn by `dvc plots show` in a scratch DVC project that holds
     the project's templates and page and the charts' rows."""
@@ -167,6 +208,13 @@ def draw(charts: Sequence[Chart], out: Path) -> list[Path]:
     return list(pictures.values())
 
 
+def plan_chart(name: str, result: dict[str, Any]) -> Chart:
+    """A plan's chart: bench.sweep's format, or the older noise floor's or learning curve's."""
+    if "recipes" in result:
+        return sweep_chart(name, result)
+    return noise_floor_chart(result) if "seeds" in result else learning_curve_chart(result)
+
+
 def read(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -177,10 +225,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="where the PNGs go")
     args = parser.parse_args()
     charts = [
-        noise_floor_chart(read(args.results / "noise_floor.json")),
-        levers_chart([read(args.results / name) for name in LEVERS]),
-        learning_curve_chart(read(args.results / "learning_curve.json")),
+        plan_chart(path.stem.replace("_", "-"), read(path))
+        for path in (args.results / plan.out for plan in PLANS.values())
+        if path.exists()
     ]
+    charts.append(levers_chart([read(args.results / name) for name in LEVERS]))
     for picture in draw(charts, args.out):
         print(f"wrote {picture}")
 

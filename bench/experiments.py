@@ -1,59 +1,40 @@
-"""Queued DVC experiments in a persistent work folder, resumable, and what each one reported.
+"""Queued DVC experiments in a persistent work folder, resumable, read with arxivist's own tools.
 
-A benchmark that runs several experiments (`bench.noise_floor`, `bench.learning_curve`) keeps a
-workspace in a work folder (git-ignored, under bench/results/work/) that survives the run: a rerun
-with the same params reuses it, its finished experiments and its queue, and queues only the
-experiments that are neither finished nor waiting. Experiments run through `dvc exp run --queue`
-and `dvc queue start` (one worker: one experiment at a time), each in DVC's temporary copy of the
-workspace, so a stage that an experiment does not change is restored from the cache.
+A sweep (bench.sweep) keeps a workspace in a work folder (git-ignored) that survives the run: a
+rerun with the same params reuses it, its finished experiments and its queue, and queues only the
+experiments neither finished nor waiting. `dvc exp run --queue` and `dvc queue start` (one worker)
+run them; what is finished and what waits is read through DVC's Python API, each run's params and
+predictions through `arxivist.evaluation.runs` and `arxivist.evaluation.compare`, as `arxivist
+compare` reads them.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from dvc.api import read as read_versioned
+from dvc.repo import Repo
 
 from arxivist.atomic import write_json
+from arxivist.evaluation.compare import Revision, Side, load, load_baseline
+from arxivist.evaluation.runs import Group, Run, check_recipe, repository
 from standins.workspace import BIN, dvc, git, make_workspace, tool_env
 
 OVERRIDES = "overrides.json"  # the params the work folder's workspace was made with
-STATUS_LINE = re.compile(r"^\S+\s+(?P<name>\S+)\s+.*\s(?P<status>\w+)\s*$")
-WORKERS = re.compile(r"Worker status: (?P<active>\d+) active")
-POLL_S = 10.0  # seconds between looks at the experiments' git refs (cheap)
-STATUS_EVERY_S = 120.0  # seconds between `dvc queue status` calls (seconds of CPU each)
+WAITING = ("Queued", "Running")
+POLL_S = 10.0  # seconds between looks at the saved experiments (cheap)
+STATUS_EVERY_S = 120.0  # seconds between looks at the queue (seconds of CPU each)
+SHARED_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
 
 
 class ExperimentError(RuntimeError):
     """A work folder made with other params, or a queued experiment that failed."""
-
-
-@dataclass(frozen=True)
-class Predictions:
-    """One evaluation set's per-paper predictions of an experiment, in its record order."""
-
-    ids: list[str]
-    labels: np.ndarray  # label ids, in the order of `codes`
-    probabilities: np.ndarray  # (papers, classes)
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """A finished experiment: its name, commit, evaluate report and per-paper predictions."""
-
-    name: str
-    commit: str
-    details: dict[str, Any]  # reports/eval/details.json
-    predictions: dict[str, Predictions]  # evaluation set ("later", "test") -> predictions
 
 
 def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
@@ -76,60 +57,89 @@ def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
     return workspace
 
 
-def commit_all(workspace: Path, message: str) -> None:
-    """Commit whatever changed in the workspace (dvc.lock, DVC's .gitignore files, reports)."""
+def shared_stages(workspace: Path, stages: Sequence[str] = SHARED_STAGES) -> dict[str, float]:
+    """The `stages` (the data stages, the later set and the baselines) reproduced and committed
+    (a no-op once done), so every experiment restores them from the cache; seconds of each."""
+    seconds = timed_repro(workspace, *stages)
     git(workspace, "add", "-A")
     if git(workspace, "status", "--porcelain").strip():
-        git(workspace, "commit", "-q", "-m", message)
+        git(workspace, "commit", "-q", "-m", "The data stages, the later set and the baselines")
+    return seconds
+
+
+def categories_override(sample: Mapping[str, int]) -> str:
+    """The `dvc exp run -S` override of fetch.categories: 'fetch.categories={cs.AI:100,...}'."""
+    return "fetch.categories={" + ",".join(f"{code}:{n}" for code, n in sample.items()) + "}"
+
+
+def seed_sweep(recipes: Mapping[str, Sequence[str]], seeds: Sequence[int]) -> dict[str, list[str]]:
+    """Experiment `<recipe>-s<seed>` -> its `dvc exp run -S` overrides: the recipe's, then
+    train.seed, for every recipe and seed."""
+    return {
+        f"{name}-s{seed}": [*overrides, f"train.seed={seed}"]
+        for name, overrides in recipes.items()
+        for seed in seeds
+    }
+
+
+def by_recipe(runs: Sequence[Revision], recipes: Iterable[str]) -> dict[str, list[Revision]]:
+    """The runs of `seed_sweep` by recipe, in seed order."""
+    return {name: [run for run in runs if run.name.rsplit("-s", 1)[0] == name] for name in recipes}
 
 
 def finished(workspace: Path) -> dict[str, str]:
-    """Saved experiment name -> its commit (the git refs under refs/exps/)."""
-    listed = git(workspace, "for-each-ref", "--format=%(refname) %(objectname)", "refs/exps/")
-    refs = (line.split() for line in listed.splitlines() if line.strip())
-    return {ref.rsplit("/", 1)[-1]: commit for ref, commit in refs if ref.count("/") >= 4}
+    """Saved experiment name -> its commit, as `dvc exp list --all-commits` lists them."""
+    with Repo(str(workspace)) as repo:
+        listed = repo.experiments.ls(all_commits=True)
+    return {name: sha for found in listed.values() for name, sha in found if sha}
 
 
 def queue_status(workspace: Path) -> tuple[dict[str, str], int]:
-    """Task name -> status (Queued, Running, Success, Failed, ...), and active workers."""
-    text = dvc(workspace, "queue", "status").stdout
-    lines = text.splitlines()
-    tasks = {m["name"]: m["status"] for line in lines[1:] if (m := STATUS_LINE.match(line))}
-    workers = WORKERS.search(text)
-    return tasks, int(workers["active"]) if workers else 0
+    """Task name -> status (Queued, Running, Success, Failed, ...), and the queue's workers, busy
+    or between two tasks, as `dvc queue status` has them."""
+    with Repo(str(workspace)) as repo:
+        queue = repo.experiments.celery_queue
+        tasks = {task["name"]: task["status"] for task in queue.status() if task.get("name")}
+        workers = len(queue.worker_status())
+    return tasks, workers
 
 
 def missing(wanted: Sequence[str], done: Mapping[str, str], tasks: Mapping[str, str]) -> list[str]:
     """The wanted experiments that are neither saved nor waiting in the queue (in order)."""
-    waiting = {name for name, status in tasks.items() if status in ("Queued", "Running")}
+    waiting = {name for name, status in tasks.items() if status in WAITING}
     return [name for name in wanted if name not in done and name not in waiting]
 
 
-def run_queued(workspace: Path, runs: Mapping[str, Sequence[str]], log: Path) -> dict[str, str]:
+def run_queued(workspace: Path, runs: Mapping[str, Sequence[str]], log: Path) -> None:
     """Each experiment of `runs` (name -> `dvc exp run -S` overrides) finished: those already
     saved are kept, the others queued (a failed earlier try is dropped first) and run by one
-    queue worker; returns name -> commit. Fails naming each experiment that failed."""
+    queue worker. Fails naming each experiment that failed."""
+    done = finished(workspace)
+    if set(runs) <= set(done):
+        return
     tasks, workers = queue_status(workspace)
-    for name in missing(list(runs), finished(workspace), tasks):
+    for name in missing(list(runs), done, tasks):
         if name in tasks:  # failed or otherwise ended without a saved experiment
             dvc(workspace, "queue", "remove", name, check=False)
         sets = [arg for override in runs[name] for arg in ("-S", override)]
         dvc(workspace, "exp", "run", "--queue", "--name", name, *sets)
         print(f"queued {name}: {' '.join(runs[name]) or 'as committed'}", flush=True)
-    if not set(runs) <= set(finished(workspace)) and not workers:
+    if not workers:
         start_worker(workspace, log)
-    return wait_for(workspace, list(runs))
+    wait_for(workspace, list(runs))
 
 
 def start_worker(workspace: Path, log: Path) -> None:
     """`dvc queue start`, its output (and the detached worker's) appended to `log`: the worker
-    inherits the command's stdout, so a pipe would block until it exits."""
+    inherits the command's stdout, so a pipe would block until it exits. Its stages import the
+    arxivist of the experiment's own copy (PYTHONPATH=src, relative to each run's folder), the code
+    DVC hashed, not this checkout's, which may change during a sweep of hours."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a", encoding="utf-8") as out:
         subprocess.run(
             [str(BIN / "dvc"), "queue", "start"],
             cwd=workspace,
-            env=tool_env(),
+            env={**tool_env(), "PYTHONPATH": "src"},
             stdout=out,
             stderr=subprocess.STDOUT,
             check=True,
@@ -137,7 +147,7 @@ def start_worker(workspace: Path, log: Path) -> None:
     print(f"started a queue worker (log: {log})", flush=True)
 
 
-def wait_for(workspace: Path, names: Sequence[str]) -> dict[str, str]:
+def wait_for(workspace: Path, names: Sequence[str]) -> None:
     """Wait until every experiment in `names` is saved; fail once one of them has failed."""
     reported: set[str] = set()
     next_status = time.monotonic() + STATUS_EVERY_S
@@ -147,7 +157,7 @@ def wait_for(workspace: Path, names: Sequence[str]) -> dict[str, str]:
             print(f"finished {name} ({time.strftime('%H:%M:%S')})", flush=True)
             reported.add(name)
         if set(names) <= set(done):
-            return {name: done[name] for name in names}
+            return
         if time.monotonic() >= next_status:
             check_not_failed(workspace, [name for name in names if name not in done])
             next_status = time.monotonic() + STATUS_EVERY_S
@@ -158,7 +168,7 @@ def check_not_failed(workspace: Path, names: Sequence[str]) -> None:
     """Fail with the queue's log tail when one of the unsaved experiments `names` has failed or
     nothing is left to run them."""
     tasks, workers = queue_status(workspace)
-    failed = [name for name in names if tasks.get(name) not in ("Queued", "Running", "Success")]
+    failed = [name for name in names if tasks.get(name) not in (*WAITING, "Success")]
     if failed:
         logs = dvc(workspace, "queue", "logs", failed[0], check=False).stdout
         raise ExperimentError(
@@ -173,48 +183,44 @@ def check_not_failed(workspace: Path, names: Sequence[str]) -> None:
 
 
 def run_experiments(
-    workspace: Path, runs: Mapping[str, Sequence[str]], log: Path, codes: Sequence[str]
-) -> tuple[list[Experiment], float]:
+    workspace: Path, runs: Mapping[str, Sequence[str]], log: Path
+) -> tuple[list[Revision], float]:
     """Each experiment of `runs` finished through the queue (`run_queued`) and read, in the
-    order of `runs` (`codes`: the labels in label-id order), and the seconds waited for them."""
+    order of `runs`, and the seconds waited for them."""
     start = time.perf_counter()
-    commits = run_queued(workspace, runs, log)
+    run_queued(workspace, runs, log)
     waited = time.perf_counter() - start
-    return [read_experiment(workspace, name, commits[name], codes) for name in runs], waited
+    return read_experiments(workspace, list(runs)), waited
 
 
-def read_experiment(workspace: Path, name: str, commit: str, codes: Sequence[str]) -> Experiment:
-    """An experiment's reports/eval/details.json and reports/eval/predictions.jsonl, read
-    through DVC at its commit (the predictions from the cache) without checking it out."""
-    details = json.loads(read_at(workspace, "reports/eval/details.json", commit))
-    records = [
-        json.loads(line)
-        for line in read_at(workspace, "reports/eval/predictions.jsonl", commit).splitlines()
-        if line.strip()
-    ]
-    return Experiment(name, commit, details, predictions_by_set(records, codes))
+def read_experiments(workspace: Path, names: Sequence[str]) -> list[Revision]:
+    """The saved experiments `names` as `arxivist compare` reads them (params, predictions through
+    DVC, without checking them out)."""
+    with repository(str(workspace)) as found:
+        return [load(str(found.root), found.run(name)) for name in names]
 
 
-def read_at(workspace: Path, path: str, commit: str) -> str:
-    """A file of the workspace's pipeline as it was at `commit`."""
-    return read_versioned(path, repo=str(workspace), rev=commit, encoding="utf-8")
+def recipe(label: str, runs: Sequence[Revision]) -> Side:
+    """The runs as one side of `arxivist.evaluation.compare.compare_sides`, refused (as
+    `arxivist compare` refuses a group) unless they differ in train.seed only, once each."""
+    check_recipe(Group(label, tuple(Run(run.name, run.sha, run.params) for run in runs)))
+    return Side(label, tuple(runs))
 
 
-def predictions_by_set(records: Sequence[dict[str, Any]], codes: Sequence[str]) -> dict[str, Any]:
-    """{"set", "id", "label", "probabilities": {code: p}} records -> Predictions per set."""
-    by_set: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        by_set.setdefault(record["set"], []).append(record)
-    return {
-        name: Predictions(
-            ids=[record["id"] for record in rows],
-            labels=np.array([codes.index(record["label"]) for record in rows]),
-            probabilities=np.array(
-                [[record["probabilities"][code] for code in codes] for record in rows]
-            ),
+def baseline(workspace: Path, runs: Sequence[Revision], system: str) -> tuple[Side, bool]:
+    """The baseline `system` ("encoder", "tfidf") of the experiments' runs as a side of one run
+    (it does not depend on train.seed), and whether every run's predictions are identical."""
+    found = [load_baseline(str(workspace), run, system) for run in runs]
+    first = found[0].sets
+    same = all(
+        other.sets.keys() == first.keys()
+        and all(
+            np.array_equal(other.sets[name].probabilities, first[name].probabilities)
+            for name in first
         )
-        for name, rows in by_set.items()
-    }
+        for other in found[1:]
+    )
+    return Side(system, (found[0],)), same
 
 
 def timed_repro(workspace: Path, *stages: str) -> dict[str, float]:

@@ -1,6 +1,6 @@
 """What the benchmarks share: their command line, the machine record, the bench's params (the blog's
 sample from the shared snapshot and a later set that starts after it), the scratch workspace that
-runs on them, and where the result goes."""
+runs on them, timing, and where the result goes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import platform
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,10 +21,11 @@ import transformers
 import yaml
 
 from arxivist.atomic import write_json
-from arxivist.compute import probe
+from arxivist.model.compute import probe
 from arxivist.params import Params, load_params, params_from_dict
 from standins.workspace import ROOT, deep_merge, make_workspace
 
+RESULTS = ROOT / "bench" / "results"
 # What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
 # 1000 cs.IR and 100 cs.RO papers by id of the shared snapshot; its newest is from 2025-07) and a
 # later set from the months after it. The window holds about 627 cs.IR papers, hence allow_short.
@@ -39,13 +41,14 @@ BENCH_PARAMS: dict[str, Any] = {
 
 
 def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
-    """A parser with the flags every benchmark takes: --snapshot, --out, --set."""
+    """A parser with the flags every benchmark takes: --snapshot, --out (default
+    bench/results/`result_name` where that names a file, else None), --set."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
     parser.add_argument(
         "--out",
         type=Path,
-        default=ROOT / "bench" / "results" / result_name,
+        default=RESULTS / result_name if result_name.endswith(".json") else None,
         help=f"where the numbers go (default: bench/results/{result_name})",
     )
     parser.add_argument(
@@ -61,16 +64,6 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
     return parser
 
 
-def add_work_folder(parser: argparse.ArgumentParser, name: str) -> None:
-    """--work: the persistent, resumable work folder of a benchmark of queued experiments."""
-    parser.add_argument(
-        "--work",
-        type=Path,
-        default=ROOT / "bench" / "results" / "work" / name,
-        help=f"the persistent work folder; a rerun resumes it (default: bench/results/work/{name})",
-    )
-
-
 def parse_list(
     text: str, item: Callable[[str], Any], what: str, at_least: int = 1
 ) -> tuple[Any, ...]:
@@ -83,6 +76,18 @@ def parse_list(
             f"expected {at_least} or more distinct {what}, comma-separated, got {text!r}"
         )
     return values
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """'1,2,3' -> (1, 2, 3): at least two distinct train.seed values, integers >= 0."""
+    return parse_list(text, parse_seed, "seeds", at_least=2)
+
+
+def parse_seed(text: str) -> int:
+    """A train.seed value: an integer >= 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
+    return int(text)
 
 
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -116,12 +121,9 @@ def begin() -> dict[str, Any]:
 
 
 def describe_machine() -> dict[str, Any]:
-    """The device and its name (CPU model and ISA), native bf16, threads and versions."""
-    capability = probe()
+    """arxivist's compute probe (device, name, native bf16), threads, versions, date and load."""
     return {
-        "device": capability.device,
-        "name": capability.name,
-        "native_bf16": capability.native_bf16,
+        **dataclasses.asdict(probe()),
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -153,22 +155,12 @@ def spread(texts: Sequence[str], count: int) -> list[str]:
     return [texts[int(i * len(texts) / count)] for i in range(count)]
 
 
-@dataclasses.dataclass(frozen=True)
-class Scratch:
-    """A scratch copy of this repository whose fetch and later stages read the snapshot."""
-
-    workspace: Path
-    params: Params
-
-    def params_record(self) -> dict[str, Any]:
-        """The params a result depends on, as the result records them."""
-        return params_record(self.params)
-
-
 def params_record(params: Params) -> dict[str, Any]:
-    """The params a result depends on: the sample, the later set, training and tokenizing."""
+    """The params a result depends on: the labels, the sample, the later set, training and
+    tokenizing."""
     later = params.later
     return {
+        "labels": params.labels,
         "fetch": {"categories": params.fetch.categories},
         "later": {
             "categories": later.categories,
@@ -182,12 +174,24 @@ def params_record(params: Params) -> dict[str, Any]:
 
 
 @contextmanager
-def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[Scratch]:
-    """The workspace (params as committed, then the bench's, then --set), removed on exit."""
+def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[tuple[Path, Params]]:
+    """The workspace (params as committed, then the bench's, then --set), removed on exit, and
+    its params."""
     with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
         overrides = bench_overrides(args.snapshot, args.set)
         workspace = make_workspace(Path(scratch) / "workspace", overrides)
-        yield Scratch(workspace, load_params(workspace / "params.yaml"))
+        yield workspace, load_params(workspace / "params.yaml")
+
+
+def timed(work: Callable[[], Any], device: str = "cpu") -> tuple[float, Any]:
+    """Wall seconds of `work()` and its result; on CUDA the queue is drained at both ends."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    value = work()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, value
 
 
 def finish(out: Path, result: dict[str, Any], render: Callable[[dict[str, Any]], str]) -> None:

@@ -1,31 +1,28 @@
 """Inference against this machine's matmul roofline, measured in one run on later abstracts.
 
-1. The roofline: GFLOP/s of the matmuls of one encoder layer at the model's shapes (a
-   `--batch-tokens` x hidden activation times each weight), per precision: torch fp32, torch bf16
-   where the device computes it natively, and ONNX Runtime's int8 matmul (what the int8 model
-   runs) on the CPU.
-2. Steady state (loading excluded, after a warm-up), abstracts/s of each path and its fraction of
-   its precision's roofline: `arxivist predict` at `auto` precision (the evaluate stage's path:
-   the same code, evaluate.precision auto) and at fp32, with the int8 model, the frozen encoder
-   of the baselines stage, and `transformers.pipeline()` at its defaults (fp32, one text at a
-   time). GFLOP per abstract counts the encoder's matmuls and attention at each text's own
-   length; the int8 model keeps its attention products and feed-forward output projections in
-   fp32, so its fraction is an upper bound.
-3. Start and end to end: `arxivist predict` as a process, to its one answer (the median of 3
-   runs, disk cache warm), and on all the texts with its start included, beside a process running
-   pipeline(); each process's peak memory (RSS).
+1. The roofline: GFLOP/s of one encoder layer's matmuls at the model's shapes (evaluate's
+   batch_tokens rows times each weight) in torch fp32, bf16 where native, and ONNX Runtime int8.
+2. Steady state (loading excluded, after a warm-up): abstracts/s, and GFLOP/s as a fraction of
+   its precision's roofline, of `arxivist predict` at `auto` (the evaluate stage's path: the same
+   code), at fp32 and with `--int8`, of the baselines stage's frozen encoder and of
+   `transformers.pipeline()` at its defaults (fp32, one text at a time). GFLOP count the
+   encoder's matmuls and attention at each text's length; the int8 model keeps its attention
+   products and feed-forward output projections in fp32, so its fraction is an upper bound.
+3. Processes: `arxivist predict` (and `--int8`) and pipeline(), each from its start to its one
+   answer (median of 3, disk cache warm) and on all the texts, and its peak memory (RSS).
 
-The device is the GPU where there is one (bf16 there; the int8 model stays on the CPU). --model is
-a classifier folder (`make bench` keeps bench/results/model); without an onnx/model_quantized.onnx
-the int8 model is exported as the publish stage would, quality gate aside.
+Torch runs on the GPU where there is one (bf16 there; the int8 model stays on the CPU). --model is
+a published folder; without onnx/model_quantized.onnx its int8 model is exported as publish would
+(quality gate aside).
 
-    python -m bench.inference --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --model bench/results/model
+    python -m bench.inference --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl --model DIR
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import re
 import shutil
 import statistics
 import subprocess
@@ -33,58 +30,62 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from functools import partial
 from pathlib import Path
+from subprocess import PIPE
 from typing import Any
 
 import numpy as np
 import torch
+from transformers import pipeline
 
 from arxivist.arguments import positive_int
-from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import Compute, probe, resolve
-from arxivist.inference import TextTokenizer, predict_proba, read_config
-from arxivist.onnx_export import export_fp32, quantize
-from arxivist.onnx_inference import INT8_MODEL, load_onnx_classifier
-from arxivist.sources import fetch_papers
-from arxivist.torch_inference import load_classifier, load_encoder
-from bench.harness import ROOT, arguments, begin, bench_params, finish, parse, spread
-from bench.report import table
-from bench.timing import timed
+from arxivist.data.fetching import fetch_papers
+from arxivist.integrity.checksums import CHECKSUMS
+from arxivist.model.checkpoints import resolve_checkpoint
+from arxivist.model.compute import probe, resolve
+from arxivist.model.inference import TextTokenizer, predict_proba, read_config
+from arxivist.model.onnx_inference import INT8_MODEL, load_onnx_classifier
+from arxivist.model.torch_inference import load_classifier, load_encoder
+from arxivist.params import EvaluateParams, Params
+from arxivist.publishing.onnx_export import export_int8
+from bench.harness import arguments, begin, bench_params, finish, parse, spread, timed
+from bench.report import machine_line, table
 
 PIPELINE = """
 import sys
 from transformers import pipeline
-texts = open(sys.argv[2], encoding="utf-8").read().splitlines()
-classify = pipeline("text-classification", model=sys.argv[1], truncation=True)
+texts = open(sys.argv[3], encoding="utf-8").read().splitlines()
+classify = pipeline("text-classification", model=sys.argv[1], device=sys.argv[2], truncation=True)
 for row in classify(texts):
     print(row["label"], row["score"], sep="\\t")
 """
+BATCH_TOKENS = EvaluateParams.batch_tokens  # padded tokens a batch, and the roofline's rows
+# A path run on texts -> their labels (None: the encoder, which has none).
+Run = Callable[[list[str]], np.ndarray | None]
 
 
 def main() -> None:
     args = parse_args()
     machine = begin()
     params = bench_params(args.snapshot, args.set)
-    texts = spread(
-        [paper.abstract for paper in fetch_papers(params.fetch, params.later)], args.texts
-    )
+    later = fetch_papers(params.fetch, params.later)
+    texts = spread([paper.abstract for paper in later], args.texts)
     with tempfile.TemporaryDirectory(prefix="arxivist-inference-") as scratch:
         model = with_int8(args.model, Path(scratch))
         config = read_config(model)
         tokenizer = TextTokenizer.load(model)
-        ids = tokenizer.encode(texts, tokenizer.max_length)
-        gflop = [encoder_gflop(config, len(row)) for row in ids]
-        roofline = rooflines(config, args.batch_tokens)
+        lengths = [len(row) for row in tokenizer.encode(texts, tokenizer.max_length)]
+        gflop = [encoder_gflop(config, length) for length in lengths]
+        roofline = rooflines(config, BATCH_TOKENS)
         result = {
             "machine": machine,
             "texts": len(texts),
             "max_length": tokenizer.max_length,
-            "mean_tokens": round(float(np.mean([len(row) for row in ids])), 1),
+            "mean_tokens": round(float(np.mean(lengths)), 1),
             "gflop_per_abstract": round(float(np.mean(gflop)), 3),
-            "batch_tokens": args.batch_tokens,
+            "batch_tokens": BATCH_TOKENS,
             "roofline_gflops": roofline,
-            "steady": steady_state(model, params, texts, sum(gflop), roofline, args.batch_tokens),
+            "steady": steady_state(model, params, texts, sum(gflop), roofline),
             "processes": processes(model, texts, Path(scratch)),
         }
     finish(args.out, result, markdown)
@@ -95,27 +96,18 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--model",
         type=Path,
-        default=ROOT / "bench" / "results" / "model",
-        help="a save_pretrained classifier folder (default: the one `make bench` keeps)",
+        default=Path("models/published"),
+        help="a published (or save_pretrained) classifier folder (default: %(default)s)",
     )
     parser.add_argument(
         "--texts",
         type=positive_int,
         default=400,
-        metavar="N",
         help="later abstracts (spread over the set) each path classifies (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--batch-tokens",
-        type=positive_int,
-        default=8192,
-        metavar="N",
-        help="padded tokens per batch, and the roofline's activation rows (default: %(default)s, "
-        "as evaluate.batch_tokens)",
     )
     args = parse(parser)
     if not (args.model / "config.json").is_file():
-        parser.error(f"--model {args.model}: no saved model there; `make bench` keeps one")
+        parser.error(f"--model {args.model}: no saved model there (no config.json)")
     return args
 
 
@@ -123,22 +115,10 @@ def with_int8(model: Path, scratch: Path) -> Path:
     """`model` if it has its int8 model, else a copy with one exported as publish does."""
     if (model / INT8_MODEL).is_file():
         return model
-    copy = Path(shutil.copytree(model, scratch / "model", ignore=shutil.ignore_patterns(".*")))
-    for stale in copy.glob("checksums.sha256"):
-        stale.unlink()
-    export_fp32(load_classifier(copy, resolve("fp32")).model, scratch / "model.onnx")
-    (copy / INT8_MODEL).parent.mkdir()
-    quantize(scratch / "model.onnx", copy / INT8_MODEL, read_config(copy)["intermediate_size"])
+    ignored = shutil.ignore_patterns(".*", CHECKSUMS)  # the copy gains a file the list lacks
+    copy = Path(shutil.copytree(model, scratch / "model", ignore=ignored))
+    export_int8(copy, copy / INT8_MODEL, scratch)
     return copy
-
-
-def encoder_gflop(config: dict[str, Any], tokens: int) -> float:
-    """GFLOP of one text of `tokens` tokens: each layer's four projections (2 x tokens x weight)
-    and its two attention products (2 x tokens^2 x hidden each)."""
-    hidden, inner = config["hidden_size"], config["intermediate_size"]
-    weights = 4 * hidden * hidden + 2 * hidden * inner
-    per_layer = 2 * tokens * weights + 4 * tokens * tokens * hidden
-    return config["num_hidden_layers"] * per_layer / 1e9
 
 
 def layer_shapes(config: dict[str, Any]) -> list[tuple[int, int]]:
@@ -147,26 +127,28 @@ def layer_shapes(config: dict[str, Any]) -> list[tuple[int, int]]:
     return [(hidden, 3 * hidden), (hidden, hidden), (hidden, inner), (inner, hidden)]
 
 
+def encoder_gflop(config: dict[str, Any], tokens: int) -> float:
+    """GFLOP of one text of `tokens` tokens: each layer's four projections (2 x tokens x weight)
+    and its two attention products (2 x tokens^2 x hidden each)."""
+    weights = sum(n_in * n_out for n_in, n_out in layer_shapes(config))
+    per_layer = 2 * tokens * weights + 4 * tokens * tokens * config["hidden_size"]
+    return config["num_hidden_layers"] * per_layer / 1e9
+
+
 def rooflines(config: dict[str, Any], rows: int) -> dict[str, float]:
     """GFLOP/s of a layer's matmuls at `rows` activation rows, per precision this machine runs."""
     device = probe().device
-    found = {"fp32": torch_roofline(config, rows, torch.float32, device)}
-    if probe().native_bf16:
-        found["bf16"] = torch_roofline(config, rows, torch.bfloat16, device)
+    dtypes = {"fp32": torch.float32} | ({"bf16": torch.bfloat16} if probe().native_bf16 else {})
+    found = {}
+    for name, dtype in dtypes.items():
+        pairs = [
+            [torch.randn(*shape, dtype=dtype, device=device) for shape in ((rows, n), (n, m))]
+            for n, m in layer_shapes(config)
+        ]
+        found[name] = best_gflops(config, rows, lambda p=pairs: [a @ b for a, b in p], device)
     found["int8"] = onnx_int8_roofline(config, rows)
     print(f"roofline GFLOP/s: {found}", flush=True)
     return found
-
-
-def torch_roofline(config: dict[str, Any], rows: int, dtype: torch.dtype, device: str) -> float:
-    pairs = [
-        (
-            torch.randn(rows, n_in, dtype=dtype, device=device),
-            torch.randn(n_in, n_out, dtype=dtype, device=device),
-        )
-        for n_in, n_out in layer_shapes(config)
-    ]
-    return best_gflops(config, rows, lambda: [a @ b for a, b in pairs], device)
 
 
 def onnx_int8_roofline(config: dict[str, Any], rows: int) -> float:
@@ -201,89 +183,48 @@ def best_gflops(config: dict[str, Any], rows: int, work: Callable[[], Any], devi
 
 
 def steady_state(
-    model: Path,
-    params: Any,
-    texts: list[str],
-    gflop: float,
-    roofline: dict[str, float],
-    batch_tokens: int,
+    model: Path, params: Params, texts: list[str], gflop: float, roofline: dict[str, float]
 ) -> dict[str, dict[str, Any]]:
-    """Abstracts/s of each path (loading excluded, after a warm-up on 16 texts), its fraction of
-    its precision's roofline, and its labels' agreement with predict's fp32."""
-    auto = resolve("auto")
-    fp32 = resolve("fp32")
-    classifiers: dict[str, tuple[Any, str, str]] = {
-        f"predict, evaluate ({auto.precision})": (
-            load_classifier(model, auto),
-            auto.precision,
-            auto.device,
-        ),
-        "predict fp32": (load_classifier(model, fp32), "fp32", fp32.device),
-        "predict --int8": (load_onnx_classifier(model), "int8", "cpu"),
-    }
-    found: dict[str, dict[str, Any]] = {}
-    labels = {}
-    for name, (classifier, precision, device) in classifiers.items():
-        predict_proba(classifier, texts[:16], batch_tokens=batch_tokens)
-        work = partial(predict_proba, classifier, texts, batch_tokens=batch_tokens)
-        seconds, proba = timed(work, device)
-        found[name] = rate(len(texts), seconds, gflop, roofline[precision], precision, device)
-        labels[name] = proba.argmax(axis=1)
-    reference = labels["predict fp32"]
-    for name, row in found.items():
-        row["same_labels_as_fp32"] = round(float(np.mean(labels[name] == reference)), 4)
-    found["frozen encoder (baselines)"] = encoder_rate(
-        params, texts, gflop, roofline, auto, batch_tokens
-    )
-    found["pipeline() defaults"] = pipeline_rate(model, texts, gflop, roofline["fp32"], reference)
-    for name, row in found.items():
-        print(f"{name}: {row}", flush=True)
-    return found
-
-
-def rate(
-    texts: int, seconds: float, gflop: float, roofline: float, precision: str, device: str
-) -> dict[str, Any]:
-    return {
-        "device": device,
-        "precision": precision,
-        "abstracts_per_second": round(texts / seconds, 2),
-        "gflops": round(gflop / seconds, 1),
-        "roofline_fraction": round(gflop / seconds / roofline, 3),
-    }
-
-
-def encoder_rate(
-    params: Any,
-    texts: list[str],
-    gflop: float,
-    roofline: dict[str, float],
-    compute: Compute,
-    batch_tokens: int,
-) -> dict[str, Any]:
-    """The baselines stage's frozen encoder: its checkpoint, embedding `texts`."""
-    encoder = load_encoder(resolve_checkpoint(params.model), params.tokenize.max_length, compute)
-    encoder.embed(texts[:16], batch_tokens)
-    seconds, _ = timed(lambda: encoder.embed(texts, batch_tokens), compute.device)
-    # Its GFLOP: the fine-tuned model's, whose encoder it is (less the head's few).
-    return rate(
-        len(texts), seconds, gflop, roofline[compute.precision], compute.precision, compute.device
-    )
-
-
-def pipeline_rate(
-    model: Path, texts: list[str], gflop: float, roofline: float, reference: np.ndarray
-) -> dict[str, Any]:
-    """transformers.pipeline() at its defaults: fp32, one text at a time, on the device."""
-    from transformers import pipeline
-
-    classify = pipeline("text-classification", model=str(model), truncation=True)
-    classify(texts[:16])
-    seconds, rows = timed(lambda: classify(texts), probe().device)
+    """Abstracts/s of each path (loading excluded, after a warm-up on 16 texts), its GFLOP/s as a
+    fraction of its precision's roofline, and its labels' agreement with predict's fp32. The
+    frozen encoder's GFLOP are the fine-tuned model's, whose encoder it is (less the head)."""
+    auto, fp32 = resolve("auto"), resolve("fp32")
+    encoder = load_encoder(resolve_checkpoint(params.model), params.tokenize.max_length, auto)
+    pipe = pipeline("text-classification", model=str(model), device=fp32.device, truncation=True)
     label2id = read_config(model)["label2id"]
-    labels = np.array([label2id[row["label"]] for row in rows])
-    found = rate(len(texts), seconds, gflop, roofline, "fp32", probe().device)
-    found["same_labels_as_fp32"] = round(float(np.mean(labels == reference)), 4)
+
+    def labels_of(classifier: Any) -> Run:
+        return lambda chunk: predict_proba(classifier, chunk, batch_tokens=BATCH_TOKENS).argmax(1)
+
+    def embed(chunk: list[str]) -> None:
+        encoder.embed(chunk, BATCH_TOKENS)
+
+    def classify(chunk: list[str]) -> np.ndarray:  # pipeline() at its defaults but the device
+        return np.array([label2id[row["label"]] for row in pipe(chunk)])
+
+    full = labels_of(load_classifier(model, auto))
+    paths: dict[str, tuple[str, str, Run]] = {
+        f"predict, evaluate ({auto.precision})": (auto.precision, auto.device, full),
+        "predict fp32": ("fp32", fp32.device, labels_of(load_classifier(model, fp32))),
+        "predict --int8": ("int8", "cpu", labels_of(load_onnx_classifier(model))),
+        "frozen encoder (baselines)": (auto.precision, auto.device, embed),
+        "pipeline() defaults": ("fp32", fp32.device, classify),
+    }
+    found, labels = {}, {}
+    for name, (precision, device, run_path) in paths.items():
+        run_path(texts[:16])
+        seconds, labels[name] = timed(lambda r=run_path: r(texts), device)
+        found[name] = {
+            "device": device,
+            "precision": precision,
+            "abstracts_per_second": round(len(texts) / seconds, 2),
+            "gflops": round(gflop / seconds, 1),
+            "roofline_fraction": round(gflop / seconds / roofline[precision], 3),
+        }
+        if labels[name] is not None:
+            same = np.mean(labels[name] == labels["predict fp32"])
+            found[name]["same_labels_as_fp32"] = round(float(same), 4)
+        print(f"{name}: {found[name]}", flush=True)
     return found
 
 
@@ -293,22 +234,19 @@ def processes(model: Path, texts: list[str], scratch: Path) -> dict[str, dict[st
     one, many = scratch / "one.txt", scratch / "many.txt"
     one.write_text(texts[0] + "\n", encoding="utf-8")
     many.write_text("".join(f"{text}\n" for text in texts), encoding="utf-8")
-    predict = [sys.executable, "-m", "arxivist.cli", "predict", "--model", str(model), "--input"]
+    predict = [sys.executable, "-m", "arxivist.cli", "predict", "--model", str(model)]
     commands = {
-        "arxivist predict": predict,
-        "arxivist predict --int8": [*predict[:-1], "--int8", "--input"],
-        "pipeline()": [sys.executable, "-c", PIPELINE, str(model)],
+        "arxivist predict": [*predict, "--input"],
+        "arxivist predict --int8": [*predict, "--int8", "--input"],
+        "pipeline()": [sys.executable, "-c", PIPELINE, str(model), probe().device],
     }
     found = {}
     for name, command in commands.items():
         run(command, one)
         start = statistics.median(run(command, one)[0] for _ in range(3))
         seconds, peak = run(command, many)
-        found[name] = {
-            "start_seconds": round(start, 2),
-            "all_texts_seconds": round(seconds, 2),
-            "peak_rss_mib": round(peak, 1),
-        }
+        found[name] = {"start_seconds": round(start, 2), "all_texts_seconds": round(seconds, 2)}
+        found[name]["peak_rss_mib"] = round(peak, 1)
     base = found["pipeline()"]["all_texts_seconds"]
     for row in found.values():
         row["speedup_vs_pipeline"] = round(base / row["all_texts_seconds"], 2)
@@ -317,15 +255,14 @@ def processes(model: Path, texts: list[str], scratch: Path) -> dict[str, dict[st
 
 
 def run(command: Sequence[str], texts: Path) -> tuple[float, float]:
-    """Wall seconds of `command TEXTS` and its peak RSS in MiB (VmHWM, read every 10 ms: a
-    child's ru_maxrss would count this big process's memory at the fork); output discarded."""
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        [*command, str(texts)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    peak = 0
+    """Wall seconds of `command TEXTS` and its peak RSS in MiB (VmHWM of /proc, read every 10 ms:
+    a child's ru_maxrss would count this big process's memory at the fork); output discarded."""
+    start, peak = time.perf_counter(), 0
+    child = subprocess.Popen([*command, str(texts)], stdout=subprocess.DEVNULL, stderr=PIPE)
     while child.poll() is None:
-        peak = max(peak, high_water_kib(child.pid))
+        with contextlib.suppress(OSError):  # it has just exited
+            status = Path(f"/proc/{child.pid}/status").read_text(encoding="utf-8")
+            peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", status)[1]))
         time.sleep(0.01)
     seconds = time.perf_counter() - start
     if child.returncode != 0:
@@ -333,73 +270,47 @@ def run(command: Sequence[str], texts: Path) -> tuple[float, float]:
     return seconds, peak / 1024
 
 
-def high_water_kib(pid: int) -> int:
-    """The process's peak resident memory so far (kiB), 0 once it has exited."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    except OSError:
-        return 0
-    return next(
-        (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0
-    )
+# column -> its cell from a row, per table
+STEADY = {
+    "device": "{device}",
+    "precision": "{precision}",
+    "abstracts/s": "{abstracts_per_second:.1f}",
+    "GFLOP/s": "{gflops:.0f}",
+    "of its roofline": "{roofline_fraction:.0%}",
+    "same label as fp32": "{same_labels_as_fp32:.1%}",
+}
+PROCESS = {
+    "start to one answer": "{start_seconds:.2f} s",
+    "all texts, start included": "{all_texts_seconds:.1f} s",
+    "vs pipeline()": "{speedup_vs_pipeline:.2f}x",
+    "peak RSS": "{peak_rss_mib:.0f} MiB",
+}
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The machine and workload line, the roofline, the steady-state and the process tables."""
-    machine = result["machine"]
+    """The machine, workload and roofline line, then the steady-state and the process tables."""
+    roofline = ", ".join(f"{name} {value:.0f}" for name, value in result["roofline_gflops"].items())
     head = (
-        f"**{machine['name']}** ({machine['device']}, {machine['torch_threads']} torch threads, "
-        f"torch {machine['torch']}, {machine['date']}): {result['texts']} later abstracts, "
+        f"{machine_line(result['machine'])}: {result['texts']} later abstracts, "
         f"{result['mean_tokens']} tokens on average (at most {result['max_length']}), "
-        f"{result['gflop_per_abstract']} GFLOP each; batches of {result['batch_tokens']} tokens"
+        f"{result['gflop_per_abstract']} GFLOP each, in batches of {result['batch_tokens']} "
+        f"tokens. Roofline GFLOP/s (a layer's matmuls): {roofline}."
     )
-    roofline = table(
-        ["precision", "roofline GFLOP/s (a layer's matmuls)"],
-        [[name, f"{value:.0f}"] for name, value in result["roofline_gflops"].items()],
-    )
-    steady = table(
-        [
-            "path (steady state)",
-            "device",
-            "precision",
-            "abstracts/s",
-            "GFLOP/s",
-            "of its roofline",
-            "same label as fp32",
-        ],
-        [
-            [
-                name,
-                row["device"],
-                row["precision"],
-                f"{row['abstracts_per_second']:.1f}",
-                f"{row['gflops']:.0f}",
-                f"{row['roofline_fraction']:.0%}",
-                f"{row['same_labels_as_fp32']:.1%}" if "same_labels_as_fp32" in row else "",
-            ]
-            for name, row in result["steady"].items()
-        ],
-    )
-    process = table(
-        [
-            "process",
-            "start to one answer",
-            f"all {result['texts']}, start included",
-            "vs pipeline()",
-            "peak RSS",
-        ],
-        [
-            [
-                name,
-                f"{row['start_seconds']:.2f} s",
-                f"{row['all_texts_seconds']:.1f} s",
-                f"{row['speedup_vs_pipeline']:.2f}x",
-                f"{row['peak_rss_mib']:.0f} MiB",
-            ]
-            for name, row in result["processes"].items()
-        ],
-    )
-    return "\n\n".join([head, roofline, steady, process]) + "\n"
+    steady = rows_table("path (steady state)", result["steady"], STEADY)
+    return "\n\n".join([head, steady, rows_table("process", result["processes"], PROCESS)])
+
+
+def rows_table(first: str, rows: dict[str, dict[str, Any]], cells: dict[str, str]) -> str:
+    """A table of `rows` by name, a column per `cells` format (blank where a row lacks its key)."""
+
+    def cell(row: dict[str, Any], text: str) -> str:
+        try:
+            return text.format(**row)
+        except KeyError:
+            return ""
+
+    body = [[name, *(cell(row, text) for text in cells.values())] for name, row in rows.items()]
+    return table([first, *cells], body)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from __future__ import annotations
 import operator
 from typing import Any
 
-from arxivist.eval_plots import METRIC_NAMES, pair_label
-from arxivist.eval_plots import SYSTEM_NAMES as SYSTEMS
-from arxivist.metrics import HEADLINE
+from arxivist.evaluation import recipe_compare
+from arxivist.evaluation.metrics import HEADLINE
+from arxivist.evaluation.plots import METRIC_NAMES
+from arxivist.labels import LabelSet
+from arxivist.publishing.card_text import results_section
 
-SETS = {"later": "later", "test": "test split"}
 LATER_BOUNDS = {"roc_auc_ovr": 0.99, "macro_f1": 0.95}  # the benchmark's quality targets
 OPS = {"<=": (operator.le, "≤"), ">=": (operator.ge, "≥"), ">": (operator.gt, ">")}
 
@@ -98,9 +99,10 @@ def differences_text(difference: dict[str, dict[str, Any]]) -> str:
 
 
 def markdown(result: dict[str, Any]) -> str:
-    """The machine line, the quality and difference tables, times and targets, the footnote."""
-    head = machine_line(result["machine"])
-    parts = [head, quality_table(result["quality"]), differences_table(result["quality"])]
+    """The machine line, the model card's results (every system with its intervals, the paired
+    differences' verdicts), times and targets, the footnote."""
+    labels = LabelSet.from_params(result["params"]["labels"])
+    parts = [machine_line(result["machine"]), results_section(labels, result["quality"])]
     return "\n\n".join([*parts, times_table(result), footnote(result)]) + "\n"
 
 
@@ -110,49 +112,6 @@ def machine_line(machine: dict[str, Any]) -> str:
         f"**{machine['name']}** ({machine['device']}, {machine['torch_threads']} torch threads, "
         f"torch {machine['torch']}, {machine['date']})"
     )
-
-
-def quality_table(quality: dict[str, Any]) -> str:
-    """Per evaluation set and system: ROC-AUC and macro-F1 with intervals, accuracy and F1 per
-    class."""
-    codes = list(quality["later"]["model"]["per_class"])
-    header = ["system", "set", "ROC-AUC [95% CI]", "macro-F1 [95% CI]", "accuracy"]
-    header += [f"F1 {code}" for code in codes]
-    rows = []
-    for name, label in SETS.items():
-        report = quality[name]
-        for system, system_label in SYSTEMS.items():
-            metrics = report[system]
-            rows.append(
-                [
-                    system_label,
-                    f"{label} ({report['papers']})",
-                    *(interval_text(metrics["intervals"][m]) for m in HEADLINE),
-                    f"{metrics['accuracy']:.4f}",
-                    *(f"{metrics['per_class'][code]['f1']:.4f}" for code in codes),
-                ]
-            )
-    return table(header, rows)
-
-
-def differences_table(quality: dict[str, Any]) -> str:
-    """Per evaluation set and baseline: the paired difference model - baseline per metric, with
-    its interval and verdict ("no evidence" when the interval holds 0)."""
-    header = ["paired difference", "set"]
-    header += [f"{METRIC_NAMES[m]} [95% CI]" for m in HEADLINE] + ["verdict"]
-    rows = []
-    for name, label in SETS.items():
-        for pair, by_metric in quality[name]["differences"].items():
-            rows.append(
-                difference_row(pair_label(pair), f"{label} ({quality[name]['papers']})", by_metric)
-            )
-    return table(header, rows)
-
-
-def difference_row(label: str, where: str, by_metric: dict[str, Any]) -> list[str]:
-    """A row: what is compared, on what, each metric's difference [interval], the verdicts."""
-    verdicts = ", ".join(f"{METRIC_NAMES[m]} {by_metric[m]['verdict']}" for m in HEADLINE)
-    return [label, where, *(interval_text(by_metric[m], signed=True) for m in HEADLINE), verdicts]
 
 
 def times_table(result: dict[str, Any]) -> str:
@@ -223,6 +182,5 @@ def duration(seconds: float) -> str:
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
-    """A markdown table: a header row, a rule, then the rows."""
-    lines = [header, ["---"] * len(header), *rows]
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    """A markdown table (`arxivist compare`'s): a header row, a rule, then the rows."""
+    return "\n".join(recipe_compare.table([header, *rows], md=True))

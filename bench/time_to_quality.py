@@ -31,10 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
-import subprocess
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +44,24 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from arxivist.arguments import positive_int
 from arxivist.atomic import write_jsonl
-from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import probe
 from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
+from arxivist.model.checkpoints import resolve_checkpoint
+from arxivist.model.compute import probe
 from arxivist.params import Params
 from bench.experiments import timed_repro
-from bench.harness import arguments, begin, finish, parse, scratch_workspace, spread
+from bench.harness import (
+    arguments,
+    begin,
+    finish,
+    params_record,
+    parse,
+    scratch_workspace,
+    spread,
+    timed,
+)
 from bench.report import evaluate_targets, markdown
-from bench.timing import encode_batch, timed, train_step
-from standins.workspace import BIN, ROOT, tool_env
+from standins.workspace import ROOT, arxivist
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
 NEW_STAGES = ("later", "baselines")  # the seed had neither: their cost is stated apart
@@ -67,8 +72,7 @@ SEED_RECIPE = {"max_length": 512, "batch_size": 16, "learning_rate": 1e-4, "epoc
 def main() -> None:
     args = parse_args()
     machine = begin()
-    with scratch_workspace(args, "arxivist-ttq-") as scratch:
-        workspace, params = scratch.workspace, scratch.params
+    with scratch_workspace(args, "arxivist-ttq-") as (workspace, params):
         stages = timed_repro(workspace, *STAGES)
         details = json.loads((workspace / "reports/eval/details.json").read_text("utf-8"))
         later = read_jsonl(workspace / "data/later/papers.jsonl")
@@ -79,11 +83,9 @@ def main() -> None:
         seed_recipe = measure_seed_recipe(params, splits, args.seed_recipe_steps)
         texts = spread([paper["abstract"] for paper in later], args.throughput_texts)
         speed = throughput(workspace, texts)
-        if args.model_out:
-            shutil.copytree(workspace / "models/published", args.model_out, dirs_exist_ok=True)
     result = {
         "machine": machine,
-        "params": scratch.params_record(),
+        "params": params_record(params),
         "seed_recipe": seed_recipe,
         "pipeline": pipeline_costs(stages, details["later"]["papers"], details["test"]["papers"]),
         "later_papers": dict(Counter(paper["primary_category"] for paper in later)),
@@ -111,12 +113,6 @@ def parse_args() -> argparse.Namespace:
         metavar="N",
         help="later abstracts (spread over the set) timed through predict and pipeline() "
         "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--model-out",
-        type=Path,
-        metavar="DIR",
-        help="keep a copy of the published model there (e.g. for bench.ceilings --model)",
     )
     return parse(parser)
 
@@ -194,36 +190,35 @@ def sample_batches(
     truncated at its length, padded to the longest text of the batch."""
     size, max_length = SEED_RECIPE["batch_size"], SEED_RECIPE["max_length"]
     rows = frame.iloc[rng.choice(len(frame), count * size)]
-    return [
-        encode_batch(rows.iloc[start : start + size], tokenizer, max_length, device)
-        for start in range(0, len(rows), size)
-    ]
+    batches = []
+    for start in range(0, len(rows), size):
+        batch = rows.iloc[start : start + size]
+        encoded = tokenizer(
+            batch["abstract"].tolist(),
+            truncation=True,
+            max_length=max_length,
+            padding=True,
+            return_tensors="pt",
+        )
+        encoded["labels"] = torch.tensor(batch["label"].to_numpy())
+        batches.append(dict(encoded.to(device)))
+    return batches
 
 
-def write_inputs(path: Path, texts: Sequence[str]) -> Path:
-    """Texts as `arxivist predict` input: {"id", "abstract"} lines."""
-    write_jsonl(path, ({"id": str(i), "abstract": text} for i, text in enumerate(texts)))
-    return path
+def train_step(
+    model: Any, optimizer: torch.optim.Optimizer, batch: dict[str, torch.Tensor]
+) -> None:
+    """Forward, backward, clip the gradient norm at 1 and step AdamW, as the Trainer does."""
+    model(**batch).loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad()
 
 
 def predict_cli(model_dir: Path, inputs: Path, labels: LabelSet) -> np.ndarray:
     """Probabilities (columns in label-id order) from the real `arxivist predict` command."""
-    done = subprocess.run(
-        [
-            str(BIN / "arxivist"),
-            "predict",
-            "--model",
-            str(model_dir),
-            "--input",
-            str(inputs),
-            "--format",
-            "jsonl",
-            "--all-scores",
-        ],
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-    )
+    flags = ("--model", str(model_dir), "--input", str(inputs), "--format", "jsonl", "--all-scores")
+    done = arxivist(model_dir, "predict", *flags)
     if done.returncode != 0:
         raise RuntimeError(f"arxivist predict failed:\n{done.stderr}")
     rows = [json.loads(line)["scores"] for line in done.stdout.splitlines()]
@@ -236,7 +231,8 @@ def throughput(workspace: Path, texts: list[str]) -> dict[str, Any]:
     labels agree."""
     published, device = workspace / "models/published", probe().device
     labels = LabelSet.load(workspace / "data/labeled/labels.json")
-    inputs = write_inputs(workspace.parent / "texts.jsonl", texts)
+    inputs = workspace.parent / "texts.jsonl"
+    write_jsonl(inputs, ({"id": str(i), "abstract": text} for i, text in enumerate(texts)))
     predict_seconds, predict_proba = timed(lambda: predict_cli(published, inputs, labels))
     print(f"arxivist predict: {predict_seconds:.1f} s", flush=True)
     classify = transformers.pipeline(
@@ -248,17 +244,12 @@ def throughput(workspace: Path, texts: list[str]) -> dict[str, Any]:
     agree = np.mean([out["label"] == name for out, name in zip(outputs, predicted, strict=True)])
     return {
         "texts": len(texts),
-        "predict": {
-            "seconds": round(predict_seconds, 2),
-            "texts_per_second": rate(texts, predict_seconds),
+        **{
+            name: {"seconds": round(took, 2), "texts_per_second": round(len(texts) / took, 2)}
+            for name, took in (("predict", predict_seconds), ("pipeline", seconds))
         },
-        "pipeline": {"seconds": round(seconds, 2), "texts_per_second": rate(texts, seconds)},
         "argmax_agreement": round(float(agree), 6),
     }
-
-
-def rate(texts: Sequence[str], seconds: float) -> float:
-    return round(len(texts) / seconds, 2)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,6 @@ Importing the package checks the environment that the libraries read when they a
 (HF_ENDPOINT), so a bad value is one line before any stage imports them.
 """
 
-from arxivist.stage import exit_on_bad_environment
+from arxivist.stage_runner import exit_on_bad_environment
 
 exit_on_bad_environment()

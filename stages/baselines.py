@@ -10,14 +10,14 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.atomic import write_jsonl
-from arxivist.baselines import baseline_records, score_baselines
-from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import resolve
-from arxivist.evaluation_sets import load_evaluation_sets
+from arxivist.evaluation.baselines import baseline_records, score_baselines
+from arxivist.evaluation.sets import load_evaluation_sets
 from arxivist.labels import LabelSet
+from arxivist.model.checkpoints import resolve_checkpoint
+from arxivist.model.compute import resolve
+from arxivist.model.torch_inference import load_encoder
 from arxivist.params import load_params
-from arxivist.stage import run_stage
-from arxivist.torch_inference import load_encoder
+from arxivist.stage_runner import run_stage
 
 
 def baselines(splits: Path, later: Path, labels: Path, out: Path) -> None:

@@ -8,7 +8,7 @@ from arxivist.atomic import write_parquet
 from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.params import load_params
-from arxivist.stage import run_stage
+from arxivist.stage_runner import run_stage
 
 
 def encode(papers: Path, out: Path) -> None:

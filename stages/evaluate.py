@@ -13,17 +13,17 @@ computed, so an interrupted run leaves the previous reports.
 from pathlib import Path
 
 from arxivist.atomic import atomic_path
-from arxivist.baselines import read_baseline_scores
-from arxivist.compute import resolve
-from arxivist.eval_reports import write_reports
-from arxivist.evaluation_sets import SELECTION, load_evaluation_sets, load_split
-from arxivist.inference import predict_proba
+from arxivist.data.tokenization import TEXT
+from arxivist.evaluation.baselines import read_baseline_scores
+from arxivist.evaluation.metrics import stored
+from arxivist.evaluation.reports import write_reports
+from arxivist.evaluation.sets import SELECTION, load_evaluation_sets, load_split
 from arxivist.labels import LabelSet
-from arxivist.metrics import stored
+from arxivist.model.compute import resolve
+from arxivist.model.inference import predict_proba
+from arxivist.model.torch_inference import load_classifier
 from arxivist.params import load_params
-from arxivist.stage import run_stage
-from arxivist.tokenization import TEXT
-from arxivist.torch_inference import load_classifier
+from arxivist.stage_runner import run_stage
 
 
 def evaluate(

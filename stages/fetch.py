@@ -4,9 +4,9 @@ and what was repaired or dropped -> reports/fetch/papers.json."""
 from pathlib import Path
 
 from arxivist.atomic import write_json, write_jsonl
+from arxivist.data.fetching import fetch_sample
 from arxivist.params import load_params
-from arxivist.sources import fetch_sample
-from arxivist.stage import run_stage
+from arxivist.stage_runner import run_stage
 
 
 def fetch(out: Path, report: Path) -> None:

@@ -4,11 +4,11 @@
 from pathlib import Path
 
 from arxivist.atomic import write_json, write_jsonl
+from arxivist.data.later import later_sample
+from arxivist.data.papers import Paper
 from arxivist.jsonlines import read_jsonl
-from arxivist.later import later_sample
-from arxivist.papers import Paper
 from arxivist.params import load_params
-from arxivist.stage import run_stage
+from arxivist.stage_runner import run_stage
 
 
 def later(training: Path, out: Path, report: Path) -> None:

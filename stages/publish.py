@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from arxivist.card_markdown import build_card
-from arxivist.cards import DataSummary, check_eval_metrics, load_fetch_report, load_report
+from arxivist.data.splits import SPLITS
 from arxivist.labels import LabelSet
-from arxivist.onnx_export import check_extra
-from arxivist.onnx_inference import INT8_MODEL
+from arxivist.model.onnx_inference import INT8_MODEL
 from arxivist.params import load_params
-from arxivist.publishing import assemble, check_model, int8_gate
-from arxivist.splits import SPLITS
-from arxivist.stage import run_stage
+from arxivist.publishing.card_data import (
+    DataSummary,
+    check_eval_metrics,
+    load_fetch_report,
+    load_report,
+)
+from arxivist.publishing.card_text import build_card
+from arxivist.publishing.folder import assemble, check_model, export_int8
+from arxivist.publishing.onnx_export import check_extra
+from arxivist.stage_runner import run_stage
 
 
 def publish(
@@ -44,7 +49,7 @@ def publish(
     data = DataSummary.from_splits(frames, label_set)
     fetched = load_fetch_report(fetch_report)
     with tempfile.TemporaryDirectory() as scratch:
-        gate = int8_gate(model, later, label_set, params.publish, Path(scratch))
+        gate = export_int8(model, later, label_set, params.publish, Path(scratch))
         card = build_card(params, label_set, data, report, training, fetched, gate)
         extra = {INT8_MODEL: Path(scratch) / INT8_MODEL} if gate and gate.passed else {}
         assemble(model, card, out, extra)

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.atomic import write_parquet
+from arxivist.data.splits import split_papers
 from arxivist.params import load_params
-from arxivist.splits import split_papers
-from arxivist.stage import run_stage
+from arxivist.stage_runner import run_stage
 
 
 def split(labeled: Path, out: Path) -> None:

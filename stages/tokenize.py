@@ -5,11 +5,11 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.atomic import atomic_path
-from arxivist.checkpoints import resolve_checkpoint
+from arxivist.data.splits import SPLITS
+from arxivist.data.tokenization import load_tokenizer, tokenize_splits
+from arxivist.model.checkpoints import resolve_checkpoint
 from arxivist.params import load_params
-from arxivist.splits import SPLITS
-from arxivist.stage import run_stage
-from arxivist.tokenization import load_tokenizer, tokenize_splits
+from arxivist.stage_runner import run_stage
 
 
 def tokenize(splits: Path, out: Path) -> None:

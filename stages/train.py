@@ -9,13 +9,13 @@ from pathlib import Path
 from datasets import load_from_disk
 
 from arxivist.atomic import atomic_paths
-from arxivist.checkpoints import resolve_checkpoint
-from arxivist.compute import resolve
 from arxivist.labels import LabelSet
-from arxivist.params import check_devices, load_params
-from arxivist.processes import is_main, launched_workers
-from arxivist.stage import run_stage
-from arxivist.training import fine_tune
+from arxivist.model.checkpoints import resolve_checkpoint
+from arxivist.model.compute import check_devices, resolve
+from arxivist.model.processes import is_main, launched_workers
+from arxivist.model.training import fine_tune
+from arxivist.params import load_params
+from arxivist.stage_runner import run_stage
 
 
 def train(tokenized: Path, labels: Path, model: Path, reports: Path) -> None:

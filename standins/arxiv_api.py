@@ -19,7 +19,7 @@ pytest, as a context manager::
         ...  # point fetch.api_url at server.url
         server.requests                    # what it received, in order
 
-Papers are `arxivist.papers.Paper`s; `published` (YYYY-MM-DD, default 2024-01-01) becomes the
+Papers are `arxivist.data.papers.Paper`s; `published` (YYYY-MM-DD, default 2024-01-01) becomes the
 submission time, noon UTC, and the served id gets a version suffix (`add(..., version=2)`).
 `synthetic_papers` dates papers `per_day` a day; `spread(papers, first, last)` dates them evenly
 over a span instead, e.g. over a year for the fetch's month-by-month `submittedDate` queries.
@@ -43,7 +43,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pytest
 
-from arxivist.papers import Paper
+from arxivist.data.papers import Paper
 
 Fault = int | Literal["empty", "hang", "drop", "truncated"]
 """An HTTP status to answer with; "empty": a valid feed with zero results (how the API's transient

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_SNAPSHOT = ROOT.parent / "shared" / "data" / "arxiv-cs-ai-ir-ro.jsonl"
+
+
+def real_snapshot() -> Path:
+    """The shared real snapshot: $SNAPSHOT (make exports it), else the Makefile's `SNAPSHOT ?=`
+    default, the one place its path is written; relative paths from the repository root."""
+    stated = re.search(r"^export SNAPSHOT \?= (.+)$", (ROOT / "Makefile").read_text("utf-8"), re.M)
+    if not stated:
+        raise RuntimeError(f"{ROOT / 'Makefile'} states no `export SNAPSHOT ?=` line")
+    return Path(os.path.normpath(ROOT / os.environ.get("SNAPSHOT", stated[1].strip())))
+
+
+REAL_SNAPSHOT = real_snapshot()
 DEMO_CORPUS = ROOT / "demo" / "corpus.jsonl"
 
 TOPICS = {

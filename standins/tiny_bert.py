@@ -54,7 +54,7 @@ WORDS = [
 
 def model_params(checkpoint: Path) -> dict[str, str]:
     """params.yaml's `model` section for a local checkpoint folder, pinned by its content hash."""
-    from arxivist.checkpoints import folder_hash
+    from arxivist.model.checkpoints import folder_hash
 
     return {"checkpoint": str(checkpoint), "revision": folder_hash(checkpoint)}
 

@@ -36,9 +36,9 @@ def make_workspace(dest: Path, params: dict[str, Any] | None = None) -> Path:
     """Copy the project to `dest`, apply `params` over params.yaml, and commit it all."""
     for name in project_files():
         # Outputs and the lock of any run here (`make demo` leaves them): a workspace starts unrun.
-        # Nor the development code (tests, benchmarks, these stand-ins): no stage imports it.
+        # Nor the development code (tests, benchmarks, tools, these stand-ins): no stage imports it.
         if name == "dvc.lock" or name.startswith(
-            ("data/", "models/", "reports/", "tests/", "bench/", "standins/")
+            ("data/", "models/", "reports/", "tests/", "bench/", "tools/", "standins/")
         ):
             continue
         target = dest / name

@@ -22,9 +22,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--simulate-cpu-bf16",
         choices=("AMX", "AVX512-BF16"),
-        help="make arxivist.compute.probe() report this native bf16 unit on a CPU without one, so "
-        "an AVX2 machine runs the paths a bf16 machine takes (bf16 is emulated there: slow, so "
-        "run it on the small tests only)",
+        help="make arxivist.model.compute.probe() report this native bf16 unit on a CPU without "
+        "one, so an AVX2 machine runs the paths a bf16 machine takes (bf16 is emulated there: "
+        "slow, so run it on the small tests only)",
     )
 
 

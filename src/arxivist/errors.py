@@ -1,5 +1,5 @@
 """The base of every error that is the user's to fix (bad params, bad input, missing data), and
-the one way it is reported: `report`, called by the stage runner (arxivist.stage) and the CLI
+the one way it is reported: `report`, called by the stage runner (arxivist.stage_runner) and the CLI
 (arxivist.cli) alike. A full disk is the user's to fix too: both turn it into a DiskFull line."""
 
 from __future__ import annotations

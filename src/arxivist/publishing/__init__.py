@@ -1,0 +1,1 @@
+"""Publishing: the published folder, the model card's data and text, `arxivist push-to-hub`."""

@@ -1,0 +1,1 @@
+"""The pipeline under DVC: stages, experiments, interruptions, reproducibility."""

@@ -1,0 +1,1 @@
+"""Tooling around the code: remotes, versions, the lock, plots page, PR workflow, bench, layout."""
