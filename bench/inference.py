@@ -203,9 +203,9 @@ def steady_state(
         return np.array([label2id[row["label"]] for row in pipe(chunk)])
 
     full = labels_of(load_classifier(model, auto))
-    paths: dict[str, tuple[str, str, Run]] = {
-        f"predict, evaluate ({auto.precision})": (auto.precision, auto.device, full),
+    paths: dict[str, tuple[str, str, Run]] = {  # predict fp32 first: the labels' reference
         "predict fp32": ("fp32", fp32.device, labels_of(load_classifier(model, fp32))),
+        f"predict, evaluate ({auto.precision})": (auto.precision, auto.device, full),
         "predict --int8": ("int8", "cpu", labels_of(load_onnx_classifier(model))),
         "frozen encoder (baselines)": (auto.precision, auto.device, embed),
         "pipeline() defaults": ("fp32", fp32.device, classify),
@@ -260,9 +260,10 @@ def run(command: Sequence[str], texts: Path) -> tuple[float, float]:
     start, peak = time.perf_counter(), 0
     child = subprocess.Popen([*command, str(texts)], stdout=subprocess.DEVNULL, stderr=PIPE)
     while child.poll() is None:
-        with contextlib.suppress(OSError):  # it has just exited
+        with contextlib.suppress(OSError):  # it has just been reaped
             status = Path(f"/proc/{child.pid}/status").read_text(encoding="utf-8")
-            peak = max(peak, int(re.search(r"VmHWM:\s+(\d+)", status)[1]))
+            found = re.search(r"VmHWM:\s+(\d+)", status)  # none once it has exited
+            peak = max(peak, int(found[1]) if found else 0)
         time.sleep(0.01)
     seconds = time.perf_counter() - start
     if child.returncode != 0:
