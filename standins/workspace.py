@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from arxivist.evaluation.sets import SETS
+
 if TYPE_CHECKING:
     import pytest
 
@@ -126,6 +128,30 @@ TINY_PARAMS = {
     # The tiny BERT has two layers: freeze one, as the default freezes three of MiniLM's six.
     "train": {"epochs": 2, "learning_rate": 5e-3, "early_stopping_patience": 0, "frozen_layers": 1},
 }
+
+
+# What train and evaluate write outside the DVC cache (cache: false) in the tiny workspace:
+# one list for every test that reads the report files a `dvc repro` leaves.
+REPORT_FILES = (
+    "reports/train/metrics.json",
+    "reports/train/details.json",
+    "reports/eval/details.json",
+    *(
+        f"reports/train/plots/metrics/{name}.tsv"
+        for name in (
+            "train_loss",
+            "val_loss",
+            "val_roc_auc",
+            "val_macro_f1",
+            "train_papers",
+            "val_papers",
+        )
+    ),
+    *(f"reports/eval/later/{system}.json" for system in ("model", "encoder", "tfidf")),
+    *(f"reports/eval/plots/{name}/{plot}.json" for name in SETS for plot in ("confusion", "roc")),
+    "reports/eval/plots/later/systems.json",
+    "reports/eval/plots/later/differences.json",
+)
 
 
 def tiny_pipeline_workspace(

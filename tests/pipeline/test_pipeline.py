@@ -14,7 +14,15 @@ from datasets import load_from_disk
 from arxivist.evaluation.sets import SETS
 from arxivist.jsonlines import read_jsonl
 from standins.tiny_bert import TOLERANCE
-from standins.workspace import BIN, ROOT, TINY_PARAMS, dvc, tiny_pipeline_workspace, tool_env
+from standins.workspace import (
+    BIN,
+    REPORT_FILES,
+    ROOT,
+    TINY_PARAMS,
+    dvc,
+    tiny_pipeline_workspace,
+    tool_env,
+)
 from web.browser import visit
 
 pytestmark = pytest.mark.slow
@@ -33,21 +41,8 @@ OUTPUTS = [
     "models/model/model.safetensors",
     "models/model/config.json",
     "models/model/tokenizer.json",
-    "reports/train/metrics.json",
-    "reports/train/plots/metrics/train_loss.tsv",
-    "reports/train/plots/metrics/val_loss.tsv",
-    "reports/train/plots/metrics/val_roc_auc.tsv",
-    "reports/train/plots/metrics/val_macro_f1.tsv",
-    "reports/train/plots/metrics/train_papers.tsv",
-    "reports/train/plots/metrics/val_papers.tsv",
-    "reports/eval/later/model.json",
-    "reports/eval/later/encoder.json",
-    "reports/eval/later/tfidf.json",
-    "reports/eval/details.json",
+    *REPORT_FILES,
     "reports/eval/predictions.jsonl",
-    *(f"reports/eval/plots/{name}/{plot}.json" for name in SETS for plot in ("confusion", "roc")),
-    "reports/eval/plots/later/systems.json",
-    "reports/eval/plots/later/differences.json",
     "models/published/README.md",
     "models/published/model.safetensors",
 ]

@@ -9,34 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from standins.workspace import dvc, reproduced_tiny_workspace, tiny_pipeline_workspace
+from standins.workspace import REPORT_FILES, dvc, reproduced_tiny_workspace, tiny_pipeline_workspace
 
 pytestmark = pytest.mark.slow
 
 DATA_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
 MODEL_STAGES = ("train", "evaluate")
-# cache: false outputs (dvc.lock records directories only as a whole): compared byte for byte.
-SMALL_FILES = (
-    "reports/train/metrics.json",
-    "reports/train/details.json",
-    "reports/eval/details.json",
-    "reports/train/plots/metrics/train_loss.tsv",
-    "reports/train/plots/metrics/val_loss.tsv",
-    "reports/train/plots/metrics/val_roc_auc.tsv",
-    "reports/train/plots/metrics/val_macro_f1.tsv",
-    "reports/train/plots/metrics/train_papers.tsv",
-    "reports/train/plots/metrics/val_papers.tsv",
-    "reports/eval/later/model.json",
-    "reports/eval/later/encoder.json",
-    "reports/eval/later/tfidf.json",
-    *(
-        f"reports/eval/plots/{name}/{plot}.json"
-        for name in ("later", "test")
-        for plot in ("confusion", "roc")
-    ),
-    "reports/eval/plots/later/systems.json",
-    "reports/eval/plots/later/differences.json",
-)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +48,7 @@ def test_training_and_evaluation_give_identical_outputs(
     assert first == second, f"{stage}: outputs differ between two runs with the same seed"
 
 
-@pytest.mark.parametrize("name", SMALL_FILES)
+@pytest.mark.parametrize("name", REPORT_FILES)
 def test_metrics_and_curves_are_identical_bytes(runs: tuple[Path, Path], name: str) -> None:
     first, second = ((workspace / name).read_bytes() for workspace in runs)
     assert first == second, f"{name} differs between two runs with the same seed"
