@@ -17,12 +17,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from arxivist.evaluation.bootstrap import Difference
 from arxivist.evaluation.compare import CompareError, Revision, Scored, Side
 from arxivist.evaluation.metrics import HEADLINE
 from arxivist.evaluation.runs import RunsError
-from arxivist.params import params_from_dict
+from arxivist.params import Params, params_from_dict
 from bench.charts import (
     Chart,
     draw,
@@ -46,7 +47,6 @@ from bench.experiments import (
 from bench.harness import (
     BENCH_PARAMS,
     bench_overrides,
-    bench_params,
     parse_seeds,
     parse_set,
     spread,
@@ -69,7 +69,7 @@ from bench.sweep import (
 from bench.sweep import markdown as sweep_markdown
 from bench.time_to_quality import pipeline_costs
 from standins.corpus import snapshot_records, write_snapshot
-from standins.workspace import dvc, git
+from standins.workspace import ROOT, deep_merge, dvc, git
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 MACHINE = {
@@ -79,6 +79,12 @@ MACHINE = {
     "torch": "2.13.0",
     "date": "2026-01-01",
 }
+
+
+def bench_params(snapshot: Path, overrides: dict[str, Any]) -> Params:
+    """The params a bench workspace would get (params.yaml, then the bench's)."""
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    return params_from_dict(deep_merge(committed, bench_overrides(snapshot, overrides)))
 
 
 def interval(value: float, half: float = 0.01) -> dict[str, float]:
