@@ -95,7 +95,7 @@ def sweep_chart(name: str, result: dict[str, Any]) -> Chart:
             run=SYSTEM_NAMES[system],
         )
     ]
-    title = f"bench.sweep {result['plan']}: the runs of each recipe and their mean, every set"
+    title = f"bench.sweep {result['plan']}: each recipe's runs and (where recorded) mean, every set"
     return Chart(name, title, "recipe", "recipe, set", "score, 95% interval", rows)
 
 

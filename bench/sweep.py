@@ -70,12 +70,15 @@ class Plan:
 
     recipes: Callable[[Params, argparse.Namespace], Recipes]
     seeds: tuple[int, ...]
-    out: str  # bench/results/<out>
-    work: str  # bench/results/work/<work>
+    work: str  # bench/results/work/<work>, the result bench/results/<work with _>.json
     shared: tuple[str, ...] = SHARED_STAGES  # reproduced and committed before the experiments
     pick: tuple[str, ...] = ()  # chosen among on validation, the first the baseline's recipe
     baselines: tuple[str, ...] = ()  # each recipe outside `pick` against these of its runs
     pairs: bool = False  # every pair of a recipe's seeds, run against run (the noise floor)
+
+    @property
+    def out(self) -> str:
+        return f"{self.work.replace('-', '_')}.json"
 
 
 def levers(params: Params, args: argparse.Namespace) -> Recipes:
@@ -95,19 +98,9 @@ def sizes(params: Params, args: argparse.Namespace) -> Recipes:
 
 
 PLANS = {
-    "recipes": Plan(
-        levers, (42, 43, 44), "recipes.json", "recipes", pick=tuple(LEVERS), baselines=("encoder",)
-    ),
-    "noise": Plan(
-        lambda params, args: {BASE: ()},
-        (42, 43, 44, 45, 46),
-        "noise_floor.json",
-        "noise-floor",
-        pairs=True,
-    ),
-    "curve": Plan(
-        sizes, (42, 43, 44), "learning_curve.json", "learning-curve", shared=(), baselines=BASELINES
-    ),
+    "recipes": Plan(levers, (42, 43, 44), "recipes", pick=tuple(LEVERS), baselines=("encoder",)),
+    "noise": Plan(lambda params, args: {BASE: ()}, (42, 43, 44, 45, 46), "noise-floor", pairs=True),
+    "curve": Plan(sizes, (42, 43, 44), "learning-curve", shared=(), baselines=BASELINES),
 }
 
 
@@ -235,17 +228,13 @@ def compared(
     return found
 
 
-def scored_sets(side: Side) -> list[str]:
-    """The sets every run of the side scored."""
-    return [name for name in side.runs[0].sets if all(name in run.sets for run in side.runs)]
-
-
 def spreads(side: Side, count: int, seed: int, chosen: bool) -> dict[str, dict[str, Any]]:
-    """The recipe's spread per set and metric; only on validation for a recipe `chosen` among
-    on it (the pick alone is reported on the later set)."""
+    """The recipe's spread per set every run scored and metric; only on validation for a recipe
+    `chosen` among on it (the pick alone is reported on the later set)."""
+    scored = [name for name in side.runs[0].sets if all(name in run.sets for run in side.runs)]
     return {
         name: {m: spread_record(s) for m, s in recipe_on(side, name, count, seed).items()}
-        for name in ([SELECTION] if chosen else scored_sets(side))
+        for name in ([SELECTION] if chosen else scored)
     }
 
 
@@ -295,12 +284,11 @@ def baselines(
 
 def pairs(side: Side, count: int, seed: int) -> list[dict[str, Any]]:
     """Every pair of the recipe's runs, B - A run against run on the later set."""
-    found = []
-    for a, b in itertools.combinations(side.runs, 2):
-        one = Side(a.name, (a,)), Side(b.name, (b,))
-        (result,) = comparisons(*one, count, seed, only=REPORTED)
-        found.append({"pair": f"{b.name} - {a.name}", **result})
-    return found
+    return [
+        {"pair": f"{b.name} - {a.name}", **result}
+        for a, b in itertools.combinations(side.runs, 2)
+        for result in comparisons(Side(a.name, (a,)), Side(b.name, (b,)), count, seed, REPORTED)
+    ]
 
 
 def comparisons(
@@ -311,20 +299,17 @@ def comparisons(
     return [record(a, b, result, count, seed) for result in results]
 
 
-def half_widths(result: RecipeResult) -> dict[str, float]:
-    """Per metric, the half-width of the difference's interval."""
-    return {m: (d.difference.high - d.difference.low) / 2 for m, d in result.metrics.items()}
-
-
 def record(a: Side, b: Side, result: RecipeResult, count: int, seed: int) -> dict[str, Any]:
     """Recipes A and B compared on one set (`result`), as the JSON keeps it, with the half-width
     of the paired interval of one run a side (each side's first; `result`'s own when both are
     one run): the papers' share of the difference's noise."""
     one = [Side(side.label, side.runs[:1]) for side in (a, b)]
-    single = len(a.runs) == len(b.runs) == 1
-    half = half_widths(
-        result if single else compare_sides(*one, count, seed, only=result.set)[0][0]
+    paired = (
+        result
+        if len(a.runs) == len(b.runs) == 1
+        else compare_sides(*one, count, seed, only=result.set)[0][0]
     )
+    half = {m: (d.difference.high - d.difference.low) / 2 for m, d in paired.metrics.items()}
     return {
         "set": result.set,
         "papers": result.papers,

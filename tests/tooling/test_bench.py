@@ -587,7 +587,10 @@ def sweep_result() -> dict[str, Any]:
 def test_a_sweep_result_is_charted_from_its_recipes_each_run_the_mean_and_the_baselines() -> None:
     result = sweep_result()
     chart = sweep_chart("recipes", result)
-    assert chart.title == "bench.sweep recipes: the runs of each recipe and their mean, every set"
+    assert (
+        chart.title
+        == "bench.sweep recipes: each recipe's runs and (where recorded) mean, every set"
+    )
     runs = ["seed 1", "seed 2", "seed 3", "mean of 3 seeds"]
     by_x: dict[str, list[str]] = {}
     for row in chart.rows:
