@@ -95,7 +95,7 @@ def sweep_chart(name: str, result: dict[str, Any]) -> Chart:
             run=SYSTEM_NAMES[system],
         )
     ]
-    title = f"bench.sweep {result['plan']}: each recipe's runs and (where recorded) mean, every set"
+    title = f"bench.sweep {result['plan']}: every run of each recipe, and the mean where recorded"
     return Chart(name, title, "recipe", "recipe, set", "score, 95% interval", rows)
 
 

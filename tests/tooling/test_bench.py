@@ -588,8 +588,7 @@ def test_a_sweep_result_is_charted_from_its_recipes_each_run_the_mean_and_the_ba
     result = sweep_result()
     chart = sweep_chart("recipes", result)
     assert (
-        chart.title
-        == "bench.sweep recipes: each recipe's runs and (where recorded) mean, every set"
+        chart.title == "bench.sweep recipes: every run of each recipe, and the mean where recorded"
     )
     runs = ["seed 1", "seed 2", "seed 3", "mean of 3 seeds"]
     by_x: dict[str, list[str]] = {}
