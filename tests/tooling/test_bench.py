@@ -17,19 +17,17 @@ from typing import Any
 
 import numpy as np
 import pytest
+import yaml
 
 from arxivist.evaluation.bootstrap import Difference
 from arxivist.evaluation.compare import CompareError, Revision, Scored, Side
 from arxivist.evaluation.metrics import HEADLINE
 from arxivist.evaluation.runs import RunsError
-from arxivist.params import params_from_dict
+from arxivist.params import Params, params_from_dict
 from bench.charts import (
     Chart,
     draw,
-    learning_curve_chart,
     levers_chart,
-    noise_floor_chart,
-    plan_chart,
     read,
     seed_rows,
     sweep_chart,
@@ -49,7 +47,6 @@ from bench.experiments import (
 from bench.harness import (
     BENCH_PARAMS,
     bench_overrides,
-    bench_params,
     parse_seeds,
     parse_set,
     spread,
@@ -72,7 +69,7 @@ from bench.sweep import (
 from bench.sweep import markdown as sweep_markdown
 from bench.time_to_quality import pipeline_costs
 from standins.corpus import snapshot_records, write_snapshot
-from standins.workspace import dvc, git
+from standins.workspace import ROOT, deep_merge, dvc, git
 
 CODES = ("cs.AI", "cs.IR", "cs.RO")
 MACHINE = {
@@ -82,6 +79,12 @@ MACHINE = {
     "torch": "2.13.0",
     "date": "2026-01-01",
 }
+
+
+def bench_params(snapshot: Path, overrides: dict[str, Any]) -> Params:
+    """The params a bench workspace would get (params.yaml, then the bench's)."""
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    return params_from_dict(deep_merge(committed, bench_overrides(snapshot, overrides)))
 
 
 def interval(value: float, half: float = 0.01) -> dict[str, float]:
@@ -527,17 +530,22 @@ def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None
 
 def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> None:
     results = Path(__file__).resolve().parents[2] / "bench" / "results"
-    noise = plan_chart("noise-floor", read(results / "noise_floor.json"))
-    assert noise == noise_floor_chart(read(results / "noise_floor.json"))
-    assert [(r["run"], r["metric"]) for r in noise.rows] == [
+    noise = sweep_chart("noise-floor", read(results / "noise_floor.json"))
+    later = [r for r in noise.rows if r["recipe"] == "base, later"]
+    assert [(r["run"], r["metric"]) for r in later] == [
         (run, metric)
         for run in ("seed 42", "seed 43", "seed 44", "seed 45", "seed 46")
         for metric in ("ROC-AUC", "macro-F1")
-    ]
-    assert (
-        noise.title
-        == "The noise floor: the defaults at 5 training seeds, later set ({set_papers} papers)"
-    )
+    ]  # each run with its interval over papers; no mean over seeds was recorded
+    assert later[0] | {"set_papers": 0} == {
+        "recipe": "base, later",
+        "metric": "ROC-AUC",
+        "value": 0.982733,
+        "low": 0.979319,
+        "high": 0.986117,
+        "set_papers": 0,
+        "run": "seed 42",
+    }
     levers = levers_chart([read(results / name) for name in ("levers.json", "levers_seed43.json")])
     runs = {(r["setting"], r["run"]) for r in levers.rows}
     assert {run for setting, run in runs if setting == "tokenize.max_length=512"} == {
@@ -546,20 +554,17 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
     }
     assert {run for setting, run in runs if setting == "train.epochs=2"} == {"seed 42"}
     assert len(levers.rows) == 2 * (4 * 2 + 3)  # 4 settings at both seeds, 3 at one
-    curve = plan_chart("learning-curve", read(results / "learning_curve.json"))
-    assert curve == learning_curve_chart(read(results / "learning_curve.json"))
-    assert len(curve.rows) == 2 * 3 * 3  # 3 sizes, 3 systems, 2 metrics
-    assert curve.rows[0] == {
-        "sample": "300 (100/100/100)",
-        "metric": "ROC-AUC",
-        "value": 0.974338,
-        "low": 0.970208,
-        "high": 0.978506,
-        "set_papers": 2627,
-        "run": "fine-tuned model",
+    assert {r["set_papers"] for r in levers.rows} == {1785}
+    curve = sweep_chart("learning-curve", read(results / "learning_curve.json"))
+    assert len(curve.rows) == 3 * 2 * 3 * 2  # 3 sizes, 2 sets, the run and 2 baselines, 2 metrics
+    assert {(r["run"], r["value"]) for r in curve.rows if r["recipe"] == "size-100, later"} == {
+        ("seed 42", 0.974338),
+        ("seed 42", 0.887439),
+        ("frozen encoder + LR", 0.975565),
+        ("frozen encoder + LR", 0.880879),
+        ("TF-IDF + LR", 0.951457),
+        ("TF-IDF + LR", 0.836935),
     }
-    papers = {chart.name: {r["set_papers"] for r in chart.rows} for chart in (noise, levers, curve)}
-    assert papers == {"noise-floor": {2627}, "levers": {1785}, "learning-curve": {2627}}
 
 
 def sweep_result() -> dict[str, Any]:
@@ -581,8 +586,10 @@ def sweep_result() -> dict[str, Any]:
 
 def test_a_sweep_result_is_charted_from_its_recipes_each_run_the_mean_and_the_baselines() -> None:
     result = sweep_result()
-    chart = plan_chart("recipes", result)
-    assert chart.title == "bench.sweep recipes: the runs of each recipe and their mean, every set"
+    chart = sweep_chart("recipes", result)
+    assert (
+        chart.title == "bench.sweep recipes: every run of each recipe, and the mean where recorded"
+    )
     runs = ["seed 1", "seed 2", "seed 3", "mean of 3 seeds"]
     by_x: dict[str, list[str]] = {}
     for row in chart.rows:
