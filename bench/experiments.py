@@ -21,8 +21,6 @@ from standins.workspace import BIN, dvc, git, make_workspace, tool_env
 
 OVERRIDES = "overrides.json"  # the params the work folder's workspace was made with
 WAITING = ("Queued", "Running")
-POLL_S = 10.0  # seconds between looks at the saved experiments (cheap)
-STATUS_EVERY_S = 120.0  # seconds between looks at the queue (seconds of CPU each)
 SHARED_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
 
 
@@ -86,13 +84,11 @@ def finished(workspace: Path) -> dict[str, str]:
     return {name: sha for found in listed.values() for name, sha in found if sha}
 
 
-def queue_status(workspace: Path) -> tuple[dict[str, str], int]:
-    """Task name -> status (Queued, Running, Success, Failed, ...), and the queue's workers."""
+def queued(workspace: Path) -> dict[str, str]:
+    """Task name -> status (Queued, Running, Success, Failed, ...), read through DVC's API."""
     with Repo(str(workspace)) as repo:
-        queue = repo.experiments.celery_queue
-        tasks = {task["name"]: task["status"] for task in queue.status() if task.get("name")}
-        workers = len(queue.worker_status())
-    return tasks, workers
+        tasks = repo.experiments.celery_queue.status()
+    return {task["name"]: task["status"] for task in tasks if task.get("name")}
 
 
 def missing(wanted: Sequence[str], done: Mapping[str, str], tasks: Mapping[str, str]) -> list[str]:
@@ -106,72 +102,47 @@ def run_experiments(
 ) -> tuple[list[Revision], float]:
     """Each experiment of `runs` (name -> `dvc exp run -S` overrides) finished, and read as
     `arxivist compare` reads them, in order, with the seconds waited: those saved are kept, the
-    others queued (a failed earlier try dropped first) and run by one queue worker."""
+    others queued (a failed earlier try dropped first) and run by `dvc exp run --run-all`."""
     start, done = time.perf_counter(), finished(workspace)
     if not set(runs) <= set(done):
-        tasks, workers = queue_status(workspace)
+        tasks = queued(workspace)
         for name in missing(list(runs), done, tasks):
             if name in tasks:  # failed or otherwise ended without a saved experiment
                 dvc(workspace, "queue", "remove", name, check=False)
             sets = [arg for override in runs[name] for arg in ("-S", override)]
             dvc(workspace, "exp", "run", "--queue", "--name", name, *sets)
             print(f"queued {name}: {' '.join(runs[name]) or 'as committed'}", flush=True)
-        if not workers:
-            start_worker(workspace, log)
-        wait_for(workspace, list(runs))
+        run_queue(workspace, log)
+        check_finished(workspace, [name for name in runs if name not in finished(workspace)])
     waited = time.perf_counter() - start
     with repository(str(workspace)) as found:
         return [load(str(found.root), found.run(name)) for name in runs], waited
 
 
-def start_worker(workspace: Path, log: Path) -> None:
-    """`dvc queue start`, its output (and the detached worker's: a pipe would block) appended to
-    `log`; its stages import each experiment's own copy of arxivist (PYTHONPATH=src), the code
-    DVC hashed, not this checkout's, which may change during a sweep of hours."""
+def run_queue(workspace: Path, log: Path) -> None:
+    """`dvc exp run --run-all`: DVC's worker runs the queue, its output appended to `log`, and
+    returns once every queued experiment has ended. Each imports its own copy of arxivist
+    (PYTHONPATH=src), the code DVC hashed, not this checkout's, which may change during a sweep."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"running the queue (log: {log})", flush=True)
     with log.open("a", encoding="utf-8") as out:
         subprocess.run(
-            [str(BIN / "dvc"), "queue", "start"],
+            [str(BIN / "dvc"), "exp", "run", "--run-all"],
             cwd=workspace,
             env={**tool_env(), "PYTHONPATH": "src"},
             stdout=out,
             stderr=subprocess.STDOUT,
-            check=True,
+            check=False,  # a failed experiment is named below, with its log
         )
-    print(f"started a queue worker (log: {log})", flush=True)
 
 
-def wait_for(workspace: Path, names: Sequence[str]) -> None:
-    """Wait until every experiment in `names` is saved; fail once one of them has failed."""
-    reported: set[str] = set()
-    next_status = time.monotonic() + STATUS_EVERY_S
-    while True:
-        done = finished(workspace)
-        for name in sorted(set(done) & set(names) - reported):
-            print(f"finished {name} ({time.strftime('%H:%M:%S')})", flush=True)
-            reported.add(name)
-        if set(names) <= set(done):
-            return
-        if time.monotonic() >= next_status:
-            check_not_failed(workspace, [name for name in names if name not in done])
-            next_status = time.monotonic() + STATUS_EVERY_S
-        time.sleep(POLL_S)
-
-
-def check_not_failed(workspace: Path, names: Sequence[str]) -> None:
-    """Fail, with the log's tail, when one of `names` has failed or no worker is left."""
-    tasks, workers = queue_status(workspace)
-    failed = [name for name in names if tasks.get(name) not in (*WAITING, "Success")]
+def check_finished(workspace: Path, failed: Sequence[str]) -> None:
+    """Fail, with the first one's log tail, when experiments the queue ran were not saved."""
     if failed:
         logs = dvc(workspace, "queue", "logs", failed[0], check=False).stdout
         raise ExperimentError(
-            f"queued experiments {', '.join(failed)} failed or vanished "
-            f"({ {name: tasks.get(name) for name in failed} }); {failed[0]}'s log ends:\n"
+            f"queued experiments {', '.join(failed)} failed; {failed[0]}'s log ends:\n"
             f"{logs[-3000:]}"
-        )
-    if not workers:
-        raise ExperimentError(
-            f"no queue worker is left for {', '.join(names)}; rerun the benchmark to start one"
         )
 
 

@@ -37,10 +37,12 @@ from bench.experiments import (
     baseline,
     by_recipe,
     categories_override,
+    check_finished,
     finished,
     missing,
-    queue_status,
+    queued,
     recipe,
+    run_queue,
     seed_sweep,
     work_workspace,
 )
@@ -291,21 +293,30 @@ def test_finished_lists_the_saved_experiments_through_dvc(tmp_path: Path) -> Non
     assert finished(tmp_path) == {"seed-42": head}
 
 
-def test_the_queue_is_read_through_dvc_and_a_queued_experiment_is_not_queued_again(
+def test_the_queue_is_read_through_dvc_run_by_dvc_and_a_failed_run_is_named(
     tmp_path: Path,
 ) -> None:
-    git(tmp_path, "init", "-q", "-b", "main")
-    dvc(tmp_path, "init", "-q")
-    (tmp_path / "params.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")
-    stage = "stages:\n  s:\n    cmd: echo ran > out\n    params: [train.seed]\n    outs: [out]\n"
-    (tmp_path / "dvc.yaml").write_text(stage, encoding="utf-8")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-q", "-m", "a stage")
-    assert queue_status(tmp_path) == ({}, 0)
-    dvc(tmp_path, "exp", "run", "--queue", "--name", "s-s2", "-S", "train.seed=2")
-    tasks, workers = queue_status(tmp_path)
-    assert (tasks, workers) == ({"s-s2": "Queued"}, 0)
-    assert missing(["s-s1", "s-s2"], finished(tmp_path), tasks) == ["s-s1"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    dvc(repo, "init", "-q")
+    (repo / "params.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")
+    cmd = "test ${train.seed} -ne 3 && echo ran > out"  # seed 3 fails
+    stage = f"stages:\n  s:\n    cmd: {cmd}\n    params: [train.seed]\n    outs: [out]\n"
+    (repo / "dvc.yaml").write_text(stage, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a stage")
+    assert queued(repo) == {}
+    for seed in (2, 3):
+        dvc(repo, "exp", "run", "--queue", "--name", f"s-s{seed}", "-S", f"train.seed={seed}")
+    assert queued(repo) == {"s-s2": "Queued", "s-s3": "Queued"}
+    assert missing(["s-s1", "s-s2"], finished(repo), queued(repo)) == ["s-s1"]
+    run_queue(repo, tmp_path / "queue.log")
+    assert set(finished(repo)) == {"s-s2"}
+    assert queued(repo)["s-s3"] == "Failed"
+    with pytest.raises(ExperimentError, match="queued experiments s-s3 failed"):
+        check_finished(repo, ["s-s3"])
+    check_finished(repo, [])
 
 
 def test_a_seed_sweep_names_each_run_and_sets_the_seed_last() -> None:
