@@ -1,22 +1,5 @@
-"""The sweeps' runs as charts for docs/benchmarks.md, from their results in bench/results/.
-
-One chart a sweep, of the evaluate stage's template `intervals` (.dvc/plots/), a panel per
-metric: every run a point (with its 95% bootstrap interval over papers where the result records
-it) and, where recorded, the recipe's mean over its seeds with its 95% interval (arxivist.
-evaluation.recipes' two-level bootstrap over seeds and papers). Drawn by `dvc plots show` through
-the project's page in Chromium (web/screenshot.py), one PNG a chart, docs/img/bench-<sweep>.png:
-
-- a bench.sweep plan's result (recipes.json, and noise_floor.json, learning_curve.json once
-  rerun): each recipe on every set it scored, each run's score, the mean with its interval, and
-  the baselines of its runs where compared;
-- the noise floor (the older format): the defaults at 5 seeds, on the later set;
-- the levers: each setting at train.seed 42 and, where it was rerun, 43, out of fold on train +
-  validation;
-- the learning curve (the older format): each sample size's one run (train.seed 42), the
-  fine-tuned model beside both baselines, on the later set.
-
-    make bench-charts
-"""
+"""The sweeps' results in bench/results/ as charts, docs/img/bench-<sweep>.png, drawn by `dvc plots
+show` in Chromium (`make bench-charts`; docs/benchmarks.md says what each shows)."""
 
 from __future__ import annotations
 
@@ -68,13 +51,13 @@ def seed_rows(
     mean: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and the
-    recipe's `mean` over them with its interval, where one is recorded."""
+    recipe's `mean` over them with its interval, where one is recorded (`value` in each metric)."""
     rows = [
         row
         for run, by_metric in runs.items()
         for row in interval_rows(field, name, by_metric, papers, run=run)
     ]
-    if mean is not None:
+    if mean is not None and all("value" in mean[m] for m in HEADLINE):
         rows += interval_rows(field, name, shown(mean), papers, run=f"mean of {len(runs)} seeds")
     return rows
 
@@ -112,31 +95,23 @@ def sweep_chart(name: str, result: dict[str, Any]) -> Chart:
             run=SYSTEM_NAMES[system],
         )
     ]
-    title = f"bench.sweep {result['plan']}: the runs of each recipe and their mean, every set"
+    title = f"bench.sweep {result['plan']}: every run of each recipe, and the mean where recorded"
     return Chart(name, title, "recipe", "recipe, set", "score, 95% interval", rows)
 
 
 def scores(seeds: Sequence[str], spreads: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Each run's score as an interval of no width: 'seed N' -> by metric."""
+    """Each run's interval over papers where recorded (`intervals`), else its score as an
+    interval of no width: 'seed N' -> by metric."""
     keys = ("value", "low", "high")
     return {
-        seed: {m: dict.fromkeys(keys, spreads[m]["scores"][i]) for m in HEADLINE}
+        seed: {
+            m: spreads[m]["intervals"][i]
+            if "intervals" in spreads[m]
+            else dict.fromkeys(keys, spreads[m]["scores"][i])
+            for m in HEADLINE
+        }
         for i, seed in enumerate(seeds)
     }
-
-
-def noise_floor_chart(result: dict[str, Any]) -> Chart:
-    """bench/results/noise_floor.json: the defaults at each seed, on the later set."""
-    runs = {f"seed {seed['seed']}": seed["later"] for seed in result["seeds"]}
-    return Chart(
-        "noise-floor",
-        f"The noise floor: the defaults at {len(runs)} training seeds, "
-        "later set ({set_papers} papers)",
-        "recipe",
-        "recipe",
-        "later score, 95% interval",
-        seed_rows("recipe", "defaults", runs, result["later_papers"], result.get("recipe")),
-    )
 
 
 def levers_chart(results: Sequence[dict[str, Any]]) -> Chart:
@@ -166,31 +141,6 @@ def levers_chart(results: Sequence[dict[str, Any]]) -> Chart:
     )
 
 
-def learning_curve_chart(result: dict[str, Any]) -> Chart:
-    """bench/results/learning_curve.json: each size's run, every system, on the later set."""
-    rows = [
-        row
-        for size in result["sizes"]
-        for system, label in SYSTEM_NAMES.items()
-        for row in interval_rows(
-            "sample", sample_label(size), size["later"][system], result["later_papers"], run=label
-        )
-    ]
-    return Chart(
-        "learning-curve",
-        "The learning curve: one run a sample size, later set ({set_papers} papers)",
-        "sample",
-        "training sample, papers (per category)",
-        "later score, 95% interval",
-        rows,
-    )
-
-
-def sample_label(size: dict[str, Any]) -> str:
-    """'300 (100/100/100)': total papers and papers per category."""
-    return f"{size['papers']} ({'/'.join(str(n) for n in size['per_category'].values())})"
-
-
 def draw(charts: Sequence[Chart], out: Path) -> list[Path]:
     """Each chart's PNG in `out`, drawn by `dvc plots show` in a scratch DVC project that holds
     the project's templates and page and the charts' rows."""
@@ -208,13 +158,6 @@ def draw(charts: Sequence[Chart], out: Path) -> list[Path]:
     return list(pictures.values())
 
 
-def plan_chart(name: str, result: dict[str, Any]) -> Chart:
-    """A plan's chart: bench.sweep's format, or the older noise floor's or learning curve's."""
-    if "recipes" in result:
-        return sweep_chart(name, result)
-    return noise_floor_chart(result) if "seeds" in result else learning_curve_chart(result)
-
-
 def read(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
@@ -225,7 +168,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img", help="where the PNGs go")
     args = parser.parse_args()
     charts = [
-        plan_chart(path.stem.replace("_", "-"), read(path))
+        sweep_chart(path.stem.replace("_", "-"), read(path))
         for path in (args.results / plan.out for plan in PLANS.values())
         if path.exists()
     ]

@@ -1,12 +1,5 @@
-"""Queued DVC experiments in a persistent work folder, resumable, read with arxivist's own tools.
-
-A sweep (bench.sweep) keeps a workspace in a work folder (git-ignored) that survives the run: a
-rerun with the same params reuses it, its finished experiments and its queue, and queues only the
-experiments neither finished nor waiting. `dvc exp run --queue` and `dvc queue start` (one worker)
-run them; what is finished and what waits is read through DVC's Python API, each run's params and
-predictions through `arxivist.evaluation.runs` and `arxivist.evaluation.compare`, as `arxivist
-compare` reads them.
-"""
+"""Queued DVC experiments in a persistent work folder, resumable, read through DVC's API and
+arxivist's own readers (docs/benchmarks.md#queued-experiments)."""
 
 from __future__ import annotations
 
@@ -28,8 +21,6 @@ from standins.workspace import BIN, dvc, git, make_workspace, tool_env
 
 OVERRIDES = "overrides.json"  # the params the work folder's workspace was made with
 WAITING = ("Queued", "Running")
-POLL_S = 10.0  # seconds between looks at the saved experiments (cheap)
-STATUS_EVERY_S = 120.0  # seconds between looks at the queue (seconds of CPU each)
 SHARED_STAGES = ("fetch", "later", "encode", "split", "tokenize", "baselines")
 
 
@@ -38,8 +29,8 @@ class ExperimentError(RuntimeError):
 
 
 def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
-    """`folder`/workspace: made (params.yaml as committed, then `overrides`) and committed on the
-    first run, reused as it is on the next; refused when it was made with other overrides."""
+    """`folder`/workspace, made with `overrides` on the first run, reused on the next; refused
+    when it was made with other overrides."""
     workspace, recorded = folder / "workspace", folder / OVERRIDES
     if (workspace / ".git").is_dir() and recorded.is_file():
         made_with = json.loads(recorded.read_text(encoding="utf-8"))
@@ -58,8 +49,8 @@ def work_workspace(folder: Path, overrides: dict[str, Any]) -> Path:
 
 
 def shared_stages(workspace: Path, stages: Sequence[str] = SHARED_STAGES) -> dict[str, float]:
-    """The `stages` (the data stages, the later set and the baselines) reproduced and committed
-    (a no-op once done), so every experiment restores them from the cache; seconds of each."""
+    """The `stages` reproduced and committed (a no-op once done), so every experiment restores
+    them from the cache; seconds of each."""
     seconds = timed_repro(workspace, *stages)
     git(workspace, "add", "-A")
     if git(workspace, "status", "--porcelain").strip():
@@ -73,8 +64,7 @@ def categories_override(sample: Mapping[str, int]) -> str:
 
 
 def seed_sweep(recipes: Mapping[str, Sequence[str]], seeds: Sequence[int]) -> dict[str, list[str]]:
-    """Experiment `<recipe>-s<seed>` -> its `dvc exp run -S` overrides: the recipe's, then
-    train.seed, for every recipe and seed."""
+    """Experiment `<recipe>-s<seed>` -> the recipe's `dvc exp run -S` overrides, then train.seed."""
     return {
         f"{name}-s{seed}": [*overrides, f"train.seed={seed}"]
         for name, overrides in recipes.items()
@@ -94,14 +84,11 @@ def finished(workspace: Path) -> dict[str, str]:
     return {name: sha for found in listed.values() for name, sha in found if sha}
 
 
-def queue_status(workspace: Path) -> tuple[dict[str, str], int]:
-    """Task name -> status (Queued, Running, Success, Failed, ...), and the queue's workers, busy
-    or between two tasks, as `dvc queue status` has them."""
+def queued(workspace: Path) -> dict[str, str]:
+    """Task name -> status (Queued, Running, Success, Failed, ...), read through DVC's API."""
     with Repo(str(workspace)) as repo:
-        queue = repo.experiments.celery_queue
-        tasks = {task["name"]: task["status"] for task in queue.status() if task.get("name")}
-        workers = len(queue.worker_status())
-    return tasks, workers
+        tasks = repo.experiments.celery_queue.status()
+    return {task["name"]: task["status"] for task in tasks if task.get("name")}
 
 
 def missing(wanted: Sequence[str], done: Mapping[str, str], tasks: Mapping[str, str]) -> list[str]:
@@ -110,106 +97,65 @@ def missing(wanted: Sequence[str], done: Mapping[str, str], tasks: Mapping[str, 
     return [name for name in wanted if name not in done and name not in waiting]
 
 
-def run_queued(workspace: Path, runs: Mapping[str, Sequence[str]], log: Path) -> None:
-    """Each experiment of `runs` (name -> `dvc exp run -S` overrides) finished: those already
-    saved are kept, the others queued (a failed earlier try is dropped first) and run by one
-    queue worker. Fails naming each experiment that failed."""
-    done = finished(workspace)
-    if set(runs) <= set(done):
-        return
-    tasks, workers = queue_status(workspace)
-    for name in missing(list(runs), done, tasks):
-        if name in tasks:  # failed or otherwise ended without a saved experiment
-            dvc(workspace, "queue", "remove", name, check=False)
-        sets = [arg for override in runs[name] for arg in ("-S", override)]
-        dvc(workspace, "exp", "run", "--queue", "--name", name, *sets)
-        print(f"queued {name}: {' '.join(runs[name]) or 'as committed'}", flush=True)
-    if not workers:
-        start_worker(workspace, log)
-    wait_for(workspace, list(runs))
+def run_experiments(
+    workspace: Path, runs: Mapping[str, Sequence[str]], log: Path
+) -> tuple[list[Revision], float]:
+    """Each experiment of `runs` (name -> `dvc exp run -S` overrides) finished, and read as
+    `arxivist compare` reads them, in order, with the seconds waited: those saved are kept, the
+    others queued (a failed earlier try dropped first) and run by `dvc exp run --run-all`."""
+    start, done = time.perf_counter(), finished(workspace)
+    if not set(runs) <= set(done):
+        tasks = queued(workspace)
+        for name in missing(list(runs), done, tasks):
+            if name in tasks:  # failed or otherwise ended without a saved experiment
+                dvc(workspace, "queue", "remove", name, check=False)
+            sets = [arg for override in runs[name] for arg in ("-S", override)]
+            dvc(workspace, "exp", "run", "--queue", "--name", name, *sets)
+            print(f"queued {name}: {' '.join(runs[name]) or 'as committed'}", flush=True)
+        run_queue(workspace, log)
+        check_finished(workspace, [name for name in runs if name not in finished(workspace)])
+    waited = time.perf_counter() - start
+    with repository(str(workspace)) as found:
+        return [load(str(found.root), found.run(name)) for name in runs], waited
 
 
-def start_worker(workspace: Path, log: Path) -> None:
-    """`dvc queue start`, its output (and the detached worker's) appended to `log`: the worker
-    inherits the command's stdout, so a pipe would block until it exits. Its stages import the
-    arxivist of the experiment's own copy (PYTHONPATH=src, relative to each run's folder), the code
-    DVC hashed, not this checkout's, which may change during a sweep of hours."""
+def run_queue(workspace: Path, log: Path) -> None:
+    """`dvc exp run --run-all`: DVC's worker runs the queue, its output appended to `log`, and
+    returns once every queued experiment has ended. Each imports its own copy of arxivist
+    (PYTHONPATH=src), the code DVC hashed, not this checkout's, which may change during a sweep."""
     log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"running the queue (log: {log})", flush=True)
     with log.open("a", encoding="utf-8") as out:
         subprocess.run(
-            [str(BIN / "dvc"), "queue", "start"],
+            [str(BIN / "dvc"), "exp", "run", "--run-all"],
             cwd=workspace,
             env={**tool_env(), "PYTHONPATH": "src"},
             stdout=out,
             stderr=subprocess.STDOUT,
-            check=True,
+            check=False,  # a failed experiment is named below, with its log
         )
-    print(f"started a queue worker (log: {log})", flush=True)
 
 
-def wait_for(workspace: Path, names: Sequence[str]) -> None:
-    """Wait until every experiment in `names` is saved; fail once one of them has failed."""
-    reported: set[str] = set()
-    next_status = time.monotonic() + STATUS_EVERY_S
-    while True:
-        done = finished(workspace)
-        for name in sorted(set(done) & set(names) - reported):
-            print(f"finished {name} ({time.strftime('%H:%M:%S')})", flush=True)
-            reported.add(name)
-        if set(names) <= set(done):
-            return
-        if time.monotonic() >= next_status:
-            check_not_failed(workspace, [name for name in names if name not in done])
-            next_status = time.monotonic() + STATUS_EVERY_S
-        time.sleep(POLL_S)
-
-
-def check_not_failed(workspace: Path, names: Sequence[str]) -> None:
-    """Fail with the queue's log tail when one of the unsaved experiments `names` has failed or
-    nothing is left to run them."""
-    tasks, workers = queue_status(workspace)
-    failed = [name for name in names if tasks.get(name) not in (*WAITING, "Success")]
+def check_finished(workspace: Path, failed: Sequence[str]) -> None:
+    """Fail, with the first one's log tail, when experiments the queue ran were not saved."""
     if failed:
         logs = dvc(workspace, "queue", "logs", failed[0], check=False).stdout
         raise ExperimentError(
-            f"queued experiments {', '.join(failed)} failed or vanished "
-            f"({ {name: tasks.get(name) for name in failed} }); {failed[0]}'s log ends:\n"
+            f"queued experiments {', '.join(failed)} failed; {failed[0]}'s log ends:\n"
             f"{logs[-3000:]}"
         )
-    if not workers:
-        raise ExperimentError(
-            f"no queue worker is left for {', '.join(names)}; rerun the benchmark to start one"
-        )
-
-
-def run_experiments(
-    workspace: Path, runs: Mapping[str, Sequence[str]], log: Path
-) -> tuple[list[Revision], float]:
-    """Each experiment of `runs` finished through the queue (`run_queued`) and read, in the
-    order of `runs`, and the seconds waited for them."""
-    start = time.perf_counter()
-    run_queued(workspace, runs, log)
-    waited = time.perf_counter() - start
-    return read_experiments(workspace, list(runs)), waited
-
-
-def read_experiments(workspace: Path, names: Sequence[str]) -> list[Revision]:
-    """The saved experiments `names` as `arxivist compare` reads them (params, predictions through
-    DVC, without checking them out)."""
-    with repository(str(workspace)) as found:
-        return [load(str(found.root), found.run(name)) for name in names]
 
 
 def recipe(label: str, runs: Sequence[Revision]) -> Side:
-    """The runs as one side of `arxivist.evaluation.compare.compare_sides`, refused (as
-    `arxivist compare` refuses a group) unless they differ in train.seed only, once each."""
+    """The runs as one side of `compare_sides`, refused as `arxivist compare` refuses a group
+    unless they differ in train.seed only."""
     check_recipe(Group(label, tuple(Run(run.name, run.sha, run.params) for run in runs)))
     return Side(label, tuple(runs))
 
 
 def baseline(workspace: Path, runs: Sequence[Revision], system: str) -> tuple[Side, bool]:
-    """The baseline `system` ("encoder", "tfidf") of the experiments' runs as a side of one run
-    (it does not depend on train.seed), and whether every run's predictions are identical."""
+    """The baseline `system` of the runs as a side of one run (it does not depend on train.seed),
+    and whether every run's predictions are identical."""
     found = [load_baseline(str(workspace), run, system) for run in runs]
     first = found[0].sets
     same = all(
@@ -224,8 +170,7 @@ def baseline(workspace: Path, runs: Sequence[Revision], system: str) -> tuple[Si
 
 
 def timed_repro(workspace: Path, *stages: str) -> dict[str, float]:
-    """`dvc repro -s` each stage in turn (the cache answers those that did not change); seconds
-    of each."""
+    """`dvc repro -s` each stage in turn; seconds of each."""
     seconds = {}
     for stage in stages:
         start = time.perf_counter()

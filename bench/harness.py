@@ -1,6 +1,5 @@
-"""What the benchmarks share: their command line, the machine record, the bench's params (the blog's
-sample from the shared snapshot and a later set that starts after it), the scratch workspace that
-runs on them, timing, and where the result goes."""
+"""What the benchmarks share: their command line, the machine record, the bench's params, timing
+and where the result goes."""
 
 from __future__ import annotations
 
@@ -9,10 +8,8 @@ import dataclasses
 import datetime as dt
 import os
 import platform
-import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +19,11 @@ import yaml
 
 from arxivist.atomic import write_json
 from arxivist.model.compute import probe
-from arxivist.params import Params, load_params, params_from_dict
-from standins.workspace import ROOT, deep_merge, make_workspace
+from arxivist.params import Params, params_from_dict
+from standins.workspace import ROOT, deep_merge
 
 RESULTS = ROOT / "bench" / "results"
-# What every benchmark runs on unless --set says otherwise: the blog's sample (the first 1000 cs.AI,
-# 1000 cs.IR and 100 cs.RO papers by id of the shared snapshot; its newest is from 2025-07) and a
-# later set from the months after it. The window holds about 627 cs.IR papers, hence allow_short.
+# The blog's sample and a later set after it (docs/benchmarks.md); 627 cs.IR papers: allow_short.
 BENCH_PARAMS: dict[str, Any] = {
     "fetch": {"source": "snapshot", "categories": {"cs.AI": 1000, "cs.IR": 1000, "cs.RO": 100}},
     "later": {
@@ -41,8 +36,7 @@ BENCH_PARAMS: dict[str, Any] = {
 
 
 def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
-    """A parser with the flags every benchmark takes: --snapshot, --out (default
-    bench/results/`result_name` where that names a file, else None), --set."""
+    """A parser with the flags every benchmark takes: --snapshot, --out, --set."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--snapshot", type=Path, required=True, help="bulk-metadata JSON lines")
     parser.add_argument(
@@ -57,9 +51,7 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="KEY=YAML",
-        help="override a param of the workspace (over the bench's defaults: the blog sample, "
-        "later papers from 2025-08), as `dvc exp run -S` (e.g. train.epochs=1, "
-        "'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 40}'); repeatable",
+        help="override a param of the workspace, as `dvc exp run -S`; repeatable",
     )
     return parser
 
@@ -67,9 +59,8 @@ def arguments(description: str, result_name: str) -> argparse.ArgumentParser:
 def parse_list(
     text: str, item: Callable[[str], Any], what: str, at_least: int = 1
 ) -> tuple[Any, ...]:
-    """A comma-separated list flag: each item (blanks dropped) through `item`, which raises
-    argparse.ArgumentTypeError for a bad one; at least `at_least` items, none twice (`what` names
-    them in the error)."""
+    """A comma-separated flag: each item through `item` (which raises ArgumentTypeError for a bad
+    one), at least `at_least` of them, none twice."""
     values = tuple(item(part.strip()) for part in text.split(",") if part.strip())
     if len(values) < at_least or len(set(values)) < len(values):
         raise argparse.ArgumentTypeError(
@@ -80,14 +71,9 @@ def parse_list(
 
 def parse_seeds(text: str) -> tuple[int, ...]:
     """'1,2,3' -> (1, 2, 3): at least two distinct train.seed values, integers >= 0."""
-    return parse_list(text, parse_seed, "seeds", at_least=2)
-
-
-def parse_seed(text: str) -> int:
-    """A train.seed value: an integer >= 0."""
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"a seed is an integer >= 0, got {text!r}")
-    return int(text)
+    if not all(part.strip().isdigit() for part in text.split(",") if part.strip()):
+        raise argparse.ArgumentTypeError(f"seeds are integers >= 0, got {text!r}")
+    return parse_list(text, int, "seeds", at_least=2)
 
 
 def parse(parser: argparse.ArgumentParser) -> argparse.Namespace:
@@ -112,17 +98,11 @@ def parse_set(item: str) -> dict[str, Any]:
 
 
 def begin() -> dict[str, Any]:
-    """Quiet transformers' load reports and bars between results; describe and print the machine."""
+    """Quiet transformers' reports and bars; the machine (arxivist's compute probe, threads,
+    versions, date and load), printed."""
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
-    machine = describe_machine()
-    print(f"machine: {machine}", flush=True)
-    return machine
-
-
-def describe_machine() -> dict[str, Any]:
-    """arxivist's compute probe (device, name, native bf16), threads, versions, date and load."""
-    return {
+    machine = {
         **dataclasses.asdict(probe()),
         "torch_threads": torch.get_num_threads(),
         "python": platform.python_version(),
@@ -131,33 +111,27 @@ def describe_machine() -> dict[str, Any]:
         "date": dt.date.today().isoformat(),
         "load_average_1min_at_start": round(os.getloadavg()[0], 2),
     }
+    print(f"machine: {machine}", flush=True)
+    return machine
 
 
 def bench_overrides(snapshot: Path, overrides: dict[str, Any]) -> dict[str, Any]:
     """The params a bench workspace gets over params.yaml: BENCH_PARAMS reading `snapshot`, then
-    `overrides` (--set)."""
+    --set's."""
     reading = deep_merge(BENCH_PARAMS, {"fetch": {"snapshot_path": str(snapshot.resolve())}})
     return deep_merge(reading, overrides)
 
 
-def bench_params(snapshot: Path, overrides: dict[str, Any]) -> Params:
-    """The params a bench workspace would get (params.yaml as committed, then BENCH_PARAMS and
-    `overrides`), without making one."""
-    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
-    return params_from_dict(deep_merge(committed, bench_overrides(snapshot, overrides)))
-
-
 def spread(texts: Sequence[str], count: int) -> list[str]:
-    """At most `count` of `texts`, evenly spread over them (the later set is sorted by id, so
-    every category and month is in)."""
+    """At most `count` of `texts`, evenly spread over them (every category and month of a set
+    sorted by id)."""
     if len(texts) <= count:
         return list(texts)
     return [texts[int(i * len(texts) / count)] for i in range(count)]
 
 
 def params_record(params: Params) -> dict[str, Any]:
-    """The params a result depends on: the labels, the sample, the later set, training and
-    tokenizing."""
+    """The params a result depends on."""
     later = params.later
     return {
         "labels": params.labels,
@@ -173,14 +147,11 @@ def params_record(params: Params) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def scratch_workspace(args: argparse.Namespace, prefix: str) -> Iterator[tuple[Path, Params]]:
-    """The workspace (params as committed, then the bench's, then --set), removed on exit, and
-    its params."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
-        overrides = bench_overrides(args.snapshot, args.set)
-        workspace = make_workspace(Path(scratch) / "workspace", overrides)
-        yield workspace, load_params(workspace / "params.yaml")
+def bench_params(snapshot: Path, overrides: dict[str, Any]) -> Params:
+    """The params a bench workspace would get (params.yaml as committed, then BENCH_PARAMS and
+    `overrides`), without making one."""
+    committed = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    return params_from_dict(deep_merge(committed, bench_overrides(snapshot, overrides)))
 
 
 def timed(work: Callable[[], Any], device: str = "cpu") -> tuple[float, Any]:

@@ -1,8 +1,5 @@
-"""The time-to-quality targets and the markdown tables that go into the docs, from the result.
-
-Every quality figure is printed with its 95% bootstrap interval (from the evaluate stage's
-reports/eval/details.json), every comparison as a paired difference with its interval and verdict.
-"""
+"""The time-to-quality targets and markdown from its result: every figure with its interval,
+every comparison a paired difference with its verdict."""
 
 from __future__ import annotations
 

@@ -1,22 +1,6 @@
-"""Seed sweeps of DVC experiments by plan: the levers as recipes, noise floor, learning curve.
-
-    python -m bench.sweep PLAN --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
-
-One queued experiment `<recipe>-s<seed>` per recipe and seed (`-S` the recipe's overrides, then
-train.seed=N) in a persistent work folder (bench.experiments: a rerun queues only what is missing).
-Every statistic is arxivist's own (arxivist.evaluation.compare, arxivist.evaluation.recipes): each
-recipe's mean [95% CI] and seed SD on every set its runs scored (a recipe the pick chooses among:
-validation only), then what the plan (PLANS) compares: recipes picks among the levers on validation
-and reports the pick once on the later set, and sets n300 against the frozen encoder of its runs;
-noise compares every pair of seeds run against run and states the smallest resolvable difference;
-curve sets each sample size against both baselines of its runs. docs/benchmarks.md says more. A dry
-run of minutes (tiny sample, short texts, two seeds):
-
-    python -m bench.sweep recipes --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --work /tmp/recipes-smoke --out /tmp/recipes-smoke.json --seeds 1,2 --few 30 \\
-        --set 'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 30}' \\
-        --set 'later.categories={cs.AI: 30, cs.IR: 30, cs.RO: 30}' --set tokenize.max_length=64
-"""
+"""Seed sweeps of DVC experiments by plan (PLANS): the levers as recipes, the noise floor, the
+learning curve, each statistic arxivist's own. docs/benchmarks.md says what each plan compares, and
+gives a dry run of minutes."""
 
 from __future__ import annotations
 
@@ -86,12 +70,15 @@ class Plan:
 
     recipes: Callable[[Params, argparse.Namespace], Recipes]
     seeds: tuple[int, ...]
-    out: str  # bench/results/<out>
-    work: str  # bench/results/work/<work>
+    work: str  # bench/results/work/<work>, the result bench/results/<work with _>.json
     shared: tuple[str, ...] = SHARED_STAGES  # reproduced and committed before the experiments
     pick: tuple[str, ...] = ()  # chosen among on validation, the first the baseline's recipe
     baselines: tuple[str, ...] = ()  # each recipe outside `pick` against these of its runs
     pairs: bool = False  # every pair of a recipe's seeds, run against run (the noise floor)
+
+    @property
+    def out(self) -> str:
+        return f"{self.work.replace('-', '_')}.json"
 
 
 def levers(params: Params, args: argparse.Namespace) -> Recipes:
@@ -111,19 +98,9 @@ def sizes(params: Params, args: argparse.Namespace) -> Recipes:
 
 
 PLANS = {
-    "recipes": Plan(
-        levers, (42, 43, 44), "recipes.json", "recipes", pick=tuple(LEVERS), baselines=("encoder",)
-    ),
-    "noise": Plan(
-        lambda params, args: {BASE: ()},
-        (42, 43, 44, 45, 46),
-        "noise_floor.json",
-        "noise-floor",
-        pairs=True,
-    ),
-    "curve": Plan(
-        sizes, (42, 43, 44), "learning_curve.json", "learning-curve", shared=(), baselines=BASELINES
-    ),
+    "recipes": Plan(levers, (42, 43, 44), "recipes", pick=tuple(LEVERS), baselines=("encoder",)),
+    "noise": Plan(lambda params, args: {BASE: ()}, (42, 43, 44, 45, 46), "noise-floor", pairs=True),
+    "curve": Plan(sizes, (42, 43, 44), "learning-curve", shared=(), baselines=BASELINES),
 }
 
 
@@ -156,33 +133,17 @@ def main() -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = arguments(__doc__.splitlines()[0], "<plan's file>")
-    parser.add_argument("plan", choices=PLANS, help="what to sweep (module docstring)")
-    parser.add_argument(
-        "--seeds",
-        type=parse_seeds,
-        metavar="N,N,...",
-        help="train.seed values (default: the plan's)",
-    )
-    parser.add_argument(
-        "--work",
-        type=Path,
-        help="the persistent work folder; a rerun resumes it (default: the plan's)",
-    )
+    parser.add_argument("plan", choices=PLANS, help="what to sweep (PLANS)")
+    parser.add_argument("--seeds", type=parse_seeds, metavar="N,N,...", help="train.seed values")
+    parser.add_argument("--work", type=Path, help="the work folder; a rerun resumes it")
     parser.add_argument(
         "--without",
         type=lambda text: parse_list(text, str, "recipe names"),
         default=(),
         metavar="NAME,...",
-        help="leave these of the plan's recipes out (not queued, not reported), e.g. one whose "
-        "seeds are not all run yet",
+        help="leave out these of the plan's recipes (not queued, not reported)",
     )
-    parser.add_argument(
-        "--few",
-        type=positive_int,
-        default=300,
-        metavar="N",
-        help="recipes: n<N>'s papers a category",
-    )
+    parser.add_argument("--few", type=positive_int, default=300, help="recipes: n<FEW>'s papers")
     parser.add_argument(
         "--sizes",
         type=parse_sizes,
@@ -267,17 +228,13 @@ def compared(
     return found
 
 
-def scored_sets(side: Side) -> list[str]:
-    """The sets every run of the side scored."""
-    return [name for name in side.runs[0].sets if all(name in run.sets for run in side.runs)]
-
-
 def spreads(side: Side, count: int, seed: int, chosen: bool) -> dict[str, dict[str, Any]]:
-    """The recipe's spread per set and metric; only on validation for a recipe `chosen` among
-    on it (the pick alone is reported on the later set)."""
+    """The recipe's spread per set every run scored and metric; only on validation for a recipe
+    `chosen` among on it (the pick alone is reported on the later set)."""
+    scored = [name for name in side.runs[0].sets if all(name in run.sets for run in side.runs)]
     return {
         name: {m: spread_record(s) for m, s in recipe_on(side, name, count, seed).items()}
-        for name in ([SELECTION] if chosen else scored_sets(side))
+        for name in ([SELECTION] if chosen else scored)
     }
 
 
@@ -327,12 +284,11 @@ def baselines(
 
 def pairs(side: Side, count: int, seed: int) -> list[dict[str, Any]]:
     """Every pair of the recipe's runs, B - A run against run on the later set."""
-    found = []
-    for a, b in itertools.combinations(side.runs, 2):
-        one = Side(a.name, (a,)), Side(b.name, (b,))
-        (result,) = comparisons(*one, count, seed, only=REPORTED)
-        found.append({"pair": f"{b.name} - {a.name}", **result})
-    return found
+    return [
+        {"pair": f"{b.name} - {a.name}", **result}
+        for a, b in itertools.combinations(side.runs, 2)
+        for result in comparisons(Side(a.name, (a,)), Side(b.name, (b,)), count, seed, REPORTED)
+    ]
 
 
 def comparisons(
@@ -343,20 +299,17 @@ def comparisons(
     return [record(a, b, result, count, seed) for result in results]
 
 
-def half_widths(result: RecipeResult) -> dict[str, float]:
-    """Per metric, the half-width of the difference's interval."""
-    return {m: (d.difference.high - d.difference.low) / 2 for m, d in result.metrics.items()}
-
-
 def record(a: Side, b: Side, result: RecipeResult, count: int, seed: int) -> dict[str, Any]:
     """Recipes A and B compared on one set (`result`), as the JSON keeps it, with the half-width
     of the paired interval of one run a side (each side's first; `result`'s own when both are
     one run): the papers' share of the difference's noise."""
     one = [Side(side.label, side.runs[:1]) for side in (a, b)]
-    single = len(a.runs) == len(b.runs) == 1
-    half = half_widths(
-        result if single else compare_sides(*one, count, seed, only=result.set)[0][0]
+    paired = (
+        result
+        if len(a.runs) == len(b.runs) == 1
+        else compare_sides(*one, count, seed, only=result.set)[0][0]
     )
+    half = {m: (d.difference.high - d.difference.low) / 2 for m, d in paired.metrics.items()}
     return {
         "set": result.set,
         "papers": result.papers,
@@ -439,30 +392,41 @@ def markdown(result: dict[str, Any]) -> str:
 
 def pick_parts(found: dict[str, Any]) -> list[str]:
     """The levers against the base on validation, the pick, and the pick on the later set."""
-    base, later = found["base"], found[REPORTED]
-    shown = (
-        spreads_table({found["pick"]: {REPORTED: later}})
-        if "set" not in later
-        else comparisons_table([(f"{found['pick']} - {base}", later)])
-    )
+    base, pick, later = found["base"], found["pick"], found[REPORTED]
     line = (
-        f"Picked **{found['pick']}** ({found['why']}) by {METRIC_NAMES[found['picked_by']]} on "
+        f"Picked **{pick}** ({found['why']}) by {METRIC_NAMES[found['picked_by']]} on "
         "validation; the later set reports it once and chooses nothing."
     )
     validation = [(f"{name} - {base}", r) for name, r in found["validation"].items()]
-    return [comparisons_table(validation), line, shown]
+    if "set" in later:
+        return [
+            comparisons_table(validation),
+            line,
+            comparisons_table([(f"{pick} - {base}", later)]),
+        ]
+    return [comparisons_table(validation), line, spreads_table({pick: {REPORTED: later}})]
+
+
+def spread_cells(spread: Mapping[str, Any]) -> list[str]:
+    """A recipe's mean [95% CI] and seed SD ('-' with one run)."""
+    return [interval_text(spread), "-" if spread["sd"] is None else f"{spread['sd']:.4f}"]
 
 
 def spreads_table(recipes: Mapping[str, Mapping[str, Any]]) -> str:
     """One row per recipe, set and metric: its mean [95% CI], seed SD and each run's score."""
-    header = ["recipe", "set", "metric", "mean [95% CI]", "SD", "runs"]
     rows = [
-        [name, set_name, METRIC_NAMES[m], interval_text(s[m]), sd_text(s[m]), scores_text(s[m])]
+        [
+            name,
+            set_name,
+            METRIC_NAMES[m],
+            *spread_cells(s[m]),
+            ", ".join(f"{x:.4f}" for x in s[m]["scores"]),
+        ]
         for name, by_set in recipes.items()
         for set_name, s in by_set.items()
         for m in HEADLINE
     ]
-    return table(header, rows)
+    return table(["recipe", "set", "metric", "mean [95% CI]", "SD", "runs"], rows)
 
 
 def comparisons_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> str:
@@ -474,17 +438,15 @@ def comparisons_table(rows: Sequence[tuple[str, dict[str, Any]]]) -> str:
             label,
             f"{found['set']} ({found['papers']})",
             METRIC_NAMES[m],
-            interval_text(found[m]["a"]),
-            sd_text(found[m]["a"]),
-            interval_text(found[m]["b"]),
-            sd_text(found[m]["b"]),
-            interval_text(found[m]["difference"], signed=True),
-            f"{found[m]['p_b_beats_a']:.2f}",
-            found[m]["difference"]["verdict"],
-            "none would" if found[m]["seeds_needed"] is None else str(found[m]["seeds_needed"]),
+            *spread_cells(c["a"]),
+            *spread_cells(c["b"]),
+            interval_text(c["difference"], signed=True),
+            f"{c['p_b_beats_a']:.2f}",
+            c["difference"]["verdict"],
+            "none would" if c["seeds_needed"] is None else str(c["seeds_needed"]),
         ]
         for label, found in rows
-        for m in HEADLINE
+        for m, c in ((m, found[m]) for m in HEADLINE)
     ]
     return table(header, lines)
 
@@ -512,31 +474,23 @@ def notes(result: dict[str, Any]) -> str:
     )
     if result.get("left_out"):
         text += f" Left out of this run: {', '.join(result['left_out'])}."
+    if "baselines" not in result:
+        return text
     differing = [
         f"{system} of {name}"
-        for name, systems in result.get("baselines", {}).items()
+        for name, systems in result["baselines"].items()
         for system, found in systems.items()
         if not found["identical_across_seeds"]
     ]
-    if "baselines" in result:
-        text += (
-            " A baseline is one run a side (it does not depend on train.seed); "
-            + (
-                f"**not identical across seeds**: {', '.join(differing)}"
-                if differing
-                else "each was identical across seeds"
-            )
-            + f". Answer: {result['answer']}."
-        )
-    return text
-
-
-def scores_text(spread: Mapping[str, Any]) -> str:
-    return ", ".join(f"{score:.4f}" for score in spread["scores"])
-
-
-def sd_text(spread: Mapping[str, Any]) -> str:
-    return "-" if spread["sd"] is None else f"{spread['sd']:.4f}"
+    identity = (
+        f"**not identical across seeds**: {', '.join(differing)}"
+        if differing
+        else ("each was identical across seeds")
+    )
+    return (
+        f"{text} A baseline is one run a side (it does not depend on train.seed); {identity}. "
+        f"Answer: {result['answer']}."
+    )
 
 
 if __name__ == "__main__":

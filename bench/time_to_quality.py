@@ -1,36 +1,12 @@
-"""Time to quality: the default pipeline against the seed recipe, measured in one run.
-
-On the current machine, one after the other:
-
-1. the default pipeline, every stage in turn under `dvc repro -s` in a scratch copy of this
-   repository whose fetch and later stages read --snapshot (the bench's params: the blog sample
-   and a later set after it; every other param as committed, or as --set says); what the seed
-   did (fetch to publish on its sample and test split) and the new work (the later set, both
-   baselines) are costed apart;
-2. the seed recipe's training cost (the blog's notebook: 512 tokens, batch 16, fp32, AdamW at 1e-4,
-   5 epochs), estimated from a few measured steps on the pipeline's own train split;
-3. quality as the pipeline's evaluate stage reports it (reports/eval/details.json): the
-   fine-tuned model, the frozen encoder + LR and TF-IDF + LR on the later set and the test split,
-   each with its bootstrap interval, and the paired differences model - each baseline;
-4. `arxivist predict` throughput against `transformers.pipeline()` on later abstracts.
-
-It prints markdown tables and writes the numbers and the machine to --out.
-
-    python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl
-
-A smoke test of minutes (tiny sample and later set, short texts):
-
-    python -m bench.time_to_quality --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl \\
-        --out /tmp/ttq-smoke.json --seed-recipe-steps 2 --throughput-texts 40 \\
-        --set 'fetch.categories={cs.AI: 40, cs.IR: 40, cs.RO: 30}' \\
-        --set 'later.categories={cs.AI: 20, cs.IR: 20, cs.RO: 20}' --set tokenize.max_length=64
-"""
+"""Time to quality: the default pipeline against the seed recipe, measured in one run (`make bench`;
+docs/benchmarks.md says what it measures, and gives a smoke run of minutes)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -48,20 +24,20 @@ from arxivist.jsonlines import read_jsonl
 from arxivist.labels import LabelSet
 from arxivist.model.checkpoints import resolve_checkpoint
 from arxivist.model.compute import probe
-from arxivist.params import Params
+from arxivist.params import Params, load_params
 from bench.experiments import timed_repro
 from bench.harness import (
     arguments,
     begin,
+    bench_overrides,
     finish,
     params_record,
     parse,
-    scratch_workspace,
     spread,
     timed,
 )
 from bench.report import evaluate_targets, markdown
-from standins.workspace import ROOT, arxivist
+from standins.workspace import ROOT, arxivist, make_workspace
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
 NEW_STAGES = ("later", "baselines")  # the seed had neither: their cost is stated apart
@@ -72,7 +48,10 @@ SEED_RECIPE = {"max_length": 512, "batch_size": 16, "learning_rate": 1e-4, "epoc
 def main() -> None:
     args = parse_args()
     machine = begin()
-    with scratch_workspace(args, "arxivist-ttq-") as (workspace, params):
+    with tempfile.TemporaryDirectory(prefix="arxivist-ttq-") as scratch:
+        overrides = bench_overrides(args.snapshot, args.set)
+        workspace = make_workspace(Path(scratch) / "workspace", overrides)
+        params = load_params(workspace / "params.yaml")
         stages = timed_repro(workspace, *STAGES)
         details = json.loads((workspace / "reports/eval/details.json").read_text("utf-8"))
         later = read_jsonl(workspace / "data/later/papers.jsonl")
@@ -99,21 +78,10 @@ def main() -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = arguments(__doc__.splitlines()[0], "time_to_quality.json")
-    parser.add_argument(
-        "--seed-recipe-steps",
-        type=positive_int,
-        default=6,
-        metavar="N",
-        help="measured training steps (after one warm-up) for the estimate (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--throughput-texts",
-        type=positive_int,
-        default=800,
-        metavar="N",
-        help="later abstracts (spread over the set) timed through predict and pipeline() "
-        "(default: %(default)s)",
-    )
+    steps = "measured training steps (after one warm-up) for the estimate (default: %(default)s)"
+    parser.add_argument("--seed-recipe-steps", type=positive_int, default=6, help=steps)
+    texts = "later abstracts timed through predict and pipeline() (default: %(default)s)"
+    parser.add_argument("--throughput-texts", type=positive_int, default=800, help=texts)
     return parse(parser)
 
 

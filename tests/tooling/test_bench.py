@@ -26,10 +26,7 @@ from arxivist.params import params_from_dict
 from bench.charts import (
     Chart,
     draw,
-    learning_curve_chart,
     levers_chart,
-    noise_floor_chart,
-    plan_chart,
     read,
     seed_rows,
     sweep_chart,
@@ -39,10 +36,12 @@ from bench.experiments import (
     baseline,
     by_recipe,
     categories_override,
+    check_finished,
     finished,
     missing,
-    queue_status,
+    queued,
     recipe,
+    run_queue,
     seed_sweep,
     work_workspace,
 )
@@ -288,21 +287,30 @@ def test_finished_lists_the_saved_experiments_through_dvc(tmp_path: Path) -> Non
     assert finished(tmp_path) == {"seed-42": head}
 
 
-def test_the_queue_is_read_through_dvc_and_a_queued_experiment_is_not_queued_again(
+def test_the_queue_is_read_through_dvc_run_by_dvc_and_a_failed_run_is_named(
     tmp_path: Path,
 ) -> None:
-    git(tmp_path, "init", "-q", "-b", "main")
-    dvc(tmp_path, "init", "-q")
-    (tmp_path / "params.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")
-    stage = "stages:\n  s:\n    cmd: echo ran > out\n    params: [train.seed]\n    outs: [out]\n"
-    (tmp_path / "dvc.yaml").write_text(stage, encoding="utf-8")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-q", "-m", "a stage")
-    assert queue_status(tmp_path) == ({}, 0)
-    dvc(tmp_path, "exp", "run", "--queue", "--name", "s-s2", "-S", "train.seed=2")
-    tasks, workers = queue_status(tmp_path)
-    assert (tasks, workers) == ({"s-s2": "Queued"}, 0)
-    assert missing(["s-s1", "s-s2"], finished(tmp_path), tasks) == ["s-s1"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    dvc(repo, "init", "-q")
+    (repo / "params.yaml").write_text("train:\n  seed: 1\n", encoding="utf-8")
+    cmd = "test ${train.seed} -ne 3 && echo ran > out"  # seed 3 fails
+    stage = f"stages:\n  s:\n    cmd: {cmd}\n    params: [train.seed]\n    outs: [out]\n"
+    (repo / "dvc.yaml").write_text(stage, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a stage")
+    assert queued(repo) == {}
+    for seed in (2, 3):
+        dvc(repo, "exp", "run", "--queue", "--name", f"s-s{seed}", "-S", f"train.seed={seed}")
+    assert queued(repo) == {"s-s2": "Queued", "s-s3": "Queued"}
+    assert missing(["s-s1", "s-s2"], finished(repo), queued(repo)) == ["s-s1"]
+    run_queue(repo, tmp_path / "queue.log")
+    assert set(finished(repo)) == {"s-s2"}
+    assert queued(repo)["s-s3"] == "Failed"
+    with pytest.raises(ExperimentError, match="queued experiments s-s3 failed"):
+        check_finished(repo, ["s-s3"])
+    check_finished(repo, [])
 
 
 def test_a_seed_sweep_names_each_run_and_sets_the_seed_last() -> None:
@@ -527,17 +535,22 @@ def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None
 
 def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> None:
     results = Path(__file__).resolve().parents[2] / "bench" / "results"
-    noise = plan_chart("noise-floor", read(results / "noise_floor.json"))
-    assert noise == noise_floor_chart(read(results / "noise_floor.json"))
-    assert [(r["run"], r["metric"]) for r in noise.rows] == [
+    noise = sweep_chart("noise-floor", read(results / "noise_floor.json"))
+    later = [r for r in noise.rows if r["recipe"] == "base, later"]
+    assert [(r["run"], r["metric"]) for r in later] == [
         (run, metric)
         for run in ("seed 42", "seed 43", "seed 44", "seed 45", "seed 46")
         for metric in ("ROC-AUC", "macro-F1")
-    ]
-    assert (
-        noise.title
-        == "The noise floor: the defaults at 5 training seeds, later set ({set_papers} papers)"
-    )
+    ]  # each run with its interval over papers; no mean over seeds was recorded
+    assert later[0] | {"set_papers": 0} == {
+        "recipe": "base, later",
+        "metric": "ROC-AUC",
+        "value": 0.982733,
+        "low": 0.979319,
+        "high": 0.986117,
+        "set_papers": 0,
+        "run": "seed 42",
+    }
     levers = levers_chart([read(results / name) for name in ("levers.json", "levers_seed43.json")])
     runs = {(r["setting"], r["run"]) for r in levers.rows}
     assert {run for setting, run in runs if setting == "tokenize.max_length=512"} == {
@@ -546,20 +559,17 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
     }
     assert {run for setting, run in runs if setting == "train.epochs=2"} == {"seed 42"}
     assert len(levers.rows) == 2 * (4 * 2 + 3)  # 4 settings at both seeds, 3 at one
-    curve = plan_chart("learning-curve", read(results / "learning_curve.json"))
-    assert curve == learning_curve_chart(read(results / "learning_curve.json"))
-    assert len(curve.rows) == 2 * 3 * 3  # 3 sizes, 3 systems, 2 metrics
-    assert curve.rows[0] == {
-        "sample": "300 (100/100/100)",
-        "metric": "ROC-AUC",
-        "value": 0.974338,
-        "low": 0.970208,
-        "high": 0.978506,
-        "set_papers": 2627,
-        "run": "fine-tuned model",
+    assert {r["set_papers"] for r in levers.rows} == {1785}
+    curve = sweep_chart("learning-curve", read(results / "learning_curve.json"))
+    assert len(curve.rows) == 3 * 2 * 3 * 2  # 3 sizes, 2 sets, the run and 2 baselines, 2 metrics
+    assert {(r["run"], r["value"]) for r in curve.rows if r["recipe"] == "size-100, later"} == {
+        ("seed 42", 0.974338),
+        ("seed 42", 0.887439),
+        ("frozen encoder + LR", 0.975565),
+        ("frozen encoder + LR", 0.880879),
+        ("TF-IDF + LR", 0.951457),
+        ("TF-IDF + LR", 0.836935),
     }
-    papers = {chart.name: {r["set_papers"] for r in chart.rows} for chart in (noise, levers, curve)}
-    assert papers == {"noise-floor": {2627}, "levers": {1785}, "learning-curve": {2627}}
 
 
 def sweep_result() -> dict[str, Any]:
@@ -581,8 +591,10 @@ def sweep_result() -> dict[str, Any]:
 
 def test_a_sweep_result_is_charted_from_its_recipes_each_run_the_mean_and_the_baselines() -> None:
     result = sweep_result()
-    chart = plan_chart("recipes", result)
-    assert chart.title == "bench.sweep recipes: the runs of each recipe and their mean, every set"
+    chart = sweep_chart("recipes", result)
+    assert (
+        chart.title == "bench.sweep recipes: every run of each recipe, and the mean where recorded"
+    )
     runs = ["seed 1", "seed 2", "seed 3", "mean of 3 seeds"]
     by_x: dict[str, list[str]] = {}
     for row in chart.rows:

@@ -70,5 +70,5 @@ def test_the_classifier_gives_bertforsequenceclassifications_logits(
 
 
 def test_a_head_of_another_size_is_refused_naming_both_counts(tiny_classifier: Path) -> None:
-    with pytest.raises(ValueError, match="its classifier has 3 outputs but config.json names 4"):
+    with pytest.raises(ValueError, match=r"its classifier has 3 outputs but config\.json names 4"):
         load_bert(tiny_classifier, config_of(tiny_classifier), labels=4)
