@@ -1,22 +1,7 @@
-"""Inference against this machine's matmul roofline, measured in one run on later abstracts.
-
-1. The roofline: GFLOP/s of one encoder layer's matmuls at the model's shapes (evaluate's
-   batch_tokens rows times each weight) in torch fp32, bf16 where native, and ONNX Runtime int8.
-2. Steady state (loading excluded, after a warm-up): abstracts/s, and GFLOP/s as a fraction of
-   its precision's roofline, of `arxivist predict` at `auto` (the evaluate stage's path: the same
-   code), at fp32 and with `--int8`, of the baselines stage's frozen encoder and of
-   `transformers.pipeline()` at its defaults (fp32, one text at a time). GFLOP count the
-   encoder's matmuls and attention at each text's length; the int8 model keeps its attention
-   products and feed-forward output projections in fp32, so its fraction is an upper bound.
-3. Processes: `arxivist predict` (and `--int8`) and pipeline(), each from its start to its one
-   answer (median of 3, disk cache warm) and on all the texts, and its peak memory (RSS).
-
-Torch runs on the GPU where there is one (bf16 there; the int8 model stays on the CPU). --model is
-a published folder; without onnx/model_quantized.onnx its int8 model is exported as publish would
-(quality gate aside).
-
-    python -m bench.inference --snapshot ../shared/data/arxiv-cs-ai-ir-ro.jsonl --model DIR
-"""
+"""Inference against this machine's matmul roofline, measured in one run on later abstracts
+(`make bench-inference MODEL=DIR`): the roofline per precision, the steady state of predict (auto,
+fp32, --int8), the frozen encoder and pipeline() as fractions of it, and each command's start,
+end-to-end time and peak memory. docs/benchmarks.md says what it measures, and gives a smoke run."""
 
 from __future__ import annotations
 
@@ -54,13 +39,10 @@ from bench.report import machine_line, table
 PIPELINE = """
 import sys
 from transformers import pipeline
-texts = open(sys.argv[3], encoding="utf-8").read().splitlines()
 classify = pipeline("text-classification", model=sys.argv[1], device=sys.argv[2], truncation=True)
-for row in classify(texts):
-    print(row["label"], row["score"], sep="\\t")
+print(classify(open(sys.argv[3], encoding="utf-8").read().splitlines()))
 """
 BATCH_TOKENS = EvaluateParams.batch_tokens  # padded tokens a batch, and the roofline's rows
-# A path run on texts -> their labels (None: the encoder, which has none).
 Run = Callable[[list[str]], np.ndarray | None]
 
 
@@ -68,8 +50,7 @@ def main() -> None:
     args = parse_args()
     machine = begin()
     params = bench_params(args.snapshot, args.set)
-    later = fetch_papers(params.fetch, params.later)
-    texts = spread([paper.abstract for paper in later], args.texts)
+    texts = spread([p.abstract for p in fetch_papers(params.fetch, params.later)], args.texts)
     with tempfile.TemporaryDirectory(prefix="arxivist-inference-") as scratch:
         model = with_int8(args.model, Path(scratch))
         config = read_config(model)
@@ -203,7 +184,8 @@ def steady_state(
         return np.array([label2id[row["label"]] for row in pipe(chunk)])
 
     full = labels_of(load_classifier(model, auto))
-    paths: dict[str, tuple[str, str, Run]] = {  # predict fp32 first: the labels' reference
+    # name -> (precision, device, texts -> labels or None); predict fp32 first: the reference
+    paths: dict[str, tuple[str, str, Run]] = {
         "predict fp32": ("fp32", fp32.device, labels_of(load_classifier(model, fp32))),
         f"predict, evaluate ({auto.precision})": (auto.precision, auto.device, full),
         "predict --int8": ("int8", "cpu", labels_of(load_onnx_classifier(model))),
