@@ -18,7 +18,7 @@ from arxivist.publishing.card_data import (
     load_report,
 )
 from arxivist.publishing.card_text import build_card
-from arxivist.publishing.folder import assemble, check_model, export_int8
+from arxivist.publishing.folder import assemble, check_model, gate_int8_model
 from arxivist.publishing.onnx_export import check_extra
 from arxivist.stage_runner import run_stage
 
@@ -49,7 +49,7 @@ def publish(
     data = DataSummary.from_splits(frames, label_set)
     fetched = load_fetch_report(fetch_report)
     with tempfile.TemporaryDirectory() as scratch:
-        gate = export_int8(model, later, label_set, params.publish, Path(scratch))
+        gate = gate_int8_model(model, later, label_set, params.publish, Path(scratch))
         card = build_card(params, label_set, data, report, training, fetched, gate)
         extra = {INT8_MODEL: Path(scratch) / INT8_MODEL} if gate and gate.passed else {}
         assemble(model, card, out, extra)

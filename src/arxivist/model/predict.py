@@ -26,7 +26,7 @@ from arxivist.errors import ArxivistError
 from arxivist.jsonlines import decode_lines, parse_objects
 from arxivist.params import PRECISIONS, EvaluateParams
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a type only: a backend loads once the flags and first record are checked
     from arxivist.model.inference import Classifier
 
 FIELDS = ("text", "abstract")  # the field (.jsonl) or column (.csv) holding the text, first found

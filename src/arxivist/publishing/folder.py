@@ -66,7 +66,7 @@ def assemble(
     log.info("assembled %s", out)
 
 
-def export_int8(
+def gate_int8_model(
     model_dir: Path, later: Path, labels: LabelSet, params: PublishParams, scratch: Path
 ) -> Gate | None:
     """None when publish.int8 is false; else the int8 model exported into `scratch` and its
