@@ -95,7 +95,7 @@ plots-screenshot: venv browser  ## docs/img/plots.png: this workspace's `dvc plo
 
 bench: venv  ## time to quality on real abstracts (the default pipeline against the seed recipe), then bench-inference
 	$(BIN)/python -m bench.time_to_quality --snapshot $(SNAPSHOT)
-	$(MAKE) bench-inference
+	$(MAKE) bench-inference MODEL=bench/results/model
 
 # A published model folder (`make bench-inference MODEL=...`; default: this workspace's, as
 # `arxivist predict` reads it). Run it on a quiet machine.

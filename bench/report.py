@@ -18,10 +18,9 @@ OPS = {"<=": (operator.le, "≤"), ">=": (operator.ge, "≥"), ">": (operator.gt
 
 def evaluate_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each target's measure, value (with what is shown for it), bound and whether it is met."""
-    later, speed = result["quality"]["later"], result["throughput"]
+    later = result["quality"]["later"]
     model, differences = later["model"]["intervals"], later["differences"]
     tfidf, encoder = differences["model - tfidf"], differences["model - encoder"]
-    speedup = speed["predict"]["texts_per_second"] / speed["pipeline"]["texts_per_second"]
     pipeline = result["pipeline"]
     return {
         "pipeline_vs_seed_recipe": _target(
@@ -60,9 +59,6 @@ def evaluate_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
             ">",
             0.0,
             differences_text(encoder),
-        ),
-        "predict_vs_pipeline": _target(
-            "`arxivist predict` / `pipeline()` texts/s", speedup, ">=", 5.0
         ),
     }
 
@@ -113,8 +109,8 @@ def machine_line(machine: dict[str, Any]) -> str:
 
 def times_table(result: dict[str, Any]) -> str:
     """The seed recipe's estimated training, the pipeline's wall time (what the seed did and the
-    new work apart), throughput, and the targets."""
-    seed, speed, pipeline = result["seed_recipe"], result["throughput"], result["pipeline"]
+    new work apart), and the targets."""
+    seed, pipeline = result["seed_recipe"], result["pipeline"]
     recipe, new = seed["recipe"], pipeline["new_work"]
     rows = [
         [
@@ -137,12 +133,6 @@ def times_table(result: dict[str, Any]) -> str:
             "of its papers)",
             duration(new["evaluate_later_seconds"]),
         ],
-        [
-            f"`arxivist predict` texts/s, {speed['texts']} later texts (process start included)",
-            f"{speed['predict']['texts_per_second']:.1f}",
-        ],
-        ["`pipeline()` texts/s (loading excluded)", f"{speed['pipeline']['texts_per_second']:.1f}"],
-        ["argmax agreement, predict vs `pipeline()`", f"{speed['argmax_agreement']:.1%}"],
     ]
     rows = [[measure, value, "", ""] for measure, value in rows]
     for target in result["targets"].values():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shutil
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -14,30 +15,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-import transformers
 import yaml
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from arxivist.arguments import positive_int
-from arxivist.atomic import write_jsonl
 from arxivist.jsonlines import read_jsonl
-from arxivist.labels import LabelSet
 from arxivist.model.checkpoints import resolve_checkpoint
 from arxivist.model.compute import probe
 from arxivist.params import Params, load_params
 from bench.experiments import timed_repro
 from bench.harness import (
+    RESULTS,
     arguments,
     begin,
     bench_overrides,
     finish,
     params_record,
     parse,
-    spread,
     timed,
 )
 from bench.report import evaluate_targets, markdown
-from standins.workspace import ROOT, arxivist, make_workspace
+from standins.workspace import ROOT, make_workspace
 
 STAGES = tuple(yaml.safe_load((ROOT / "dvc.yaml").read_text(encoding="utf-8"))["stages"])
 NEW_STAGES = ("later", "baselines")  # the seed had neither: their cost is stated apart
@@ -60,8 +58,8 @@ def main() -> None:
             for name in ("train", "validation")
         }
         seed_recipe = measure_seed_recipe(params, splits, args.seed_recipe_steps)
-        texts = spread([paper["abstract"] for paper in later], args.throughput_texts)
-        speed = throughput(workspace, texts)
+        shutil.rmtree(args.keep_model, ignore_errors=True)
+        shutil.copytree(workspace / "models/published", args.keep_model)
     result = {
         "machine": machine,
         "params": params_record(params),
@@ -70,7 +68,6 @@ def main() -> None:
         "later_papers": dict(Counter(paper["primary_category"] for paper in later)),
         "quality": {name: details[name] for name in ("later", "test")},
         "compute": details["compute"],
-        "throughput": speed,
     }
     result["targets"] = evaluate_targets(result)
     finish(args.out, result, markdown)
@@ -80,8 +77,8 @@ def parse_args() -> argparse.Namespace:
     parser = arguments(__doc__.splitlines()[0], "time_to_quality.json")
     steps = "measured training steps (after one warm-up) for the estimate (default: %(default)s)"
     parser.add_argument("--seed-recipe-steps", type=positive_int, default=6, help=steps)
-    texts = "later abstracts timed through predict and pipeline() (default: %(default)s)"
-    parser.add_argument("--throughput-texts", type=positive_int, default=800, help=texts)
+    keep = "where the published model is kept for bench.inference (default: %(default)s)"
+    parser.add_argument("--keep-model", type=Path, default=RESULTS / "model", help=keep)
     return parse(parser)
 
 
@@ -181,43 +178,6 @@ def train_step(
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     optimizer.zero_grad()
-
-
-def predict_cli(model_dir: Path, inputs: Path, labels: LabelSet) -> np.ndarray:
-    """Probabilities (columns in label-id order) from the real `arxivist predict` command."""
-    flags = ("--model", str(model_dir), "--input", str(inputs), "--format", "jsonl", "--all-scores")
-    done = arxivist(model_dir, "predict", *flags)
-    if done.returncode != 0:
-        raise RuntimeError(f"arxivist predict failed:\n{done.stderr}")
-    rows = [json.loads(line)["scores"] for line in done.stdout.splitlines()]
-    return np.array([[row[name] for name in labels.names] for row in rows])
-
-
-def throughput(workspace: Path, texts: list[str]) -> dict[str, Any]:
-    """texts/s of `arxivist predict` (process start included) and of `transformers.pipeline()`
-    (loading excluded) on the same texts with the published model, and how often their top
-    labels agree."""
-    published, device = workspace / "models/published", probe().device
-    labels = LabelSet.load(workspace / "data/labeled/labels.json")
-    inputs = workspace.parent / "texts.jsonl"
-    write_jsonl(inputs, ({"id": str(i), "abstract": text} for i, text in enumerate(texts)))
-    predict_seconds, predict_proba = timed(lambda: predict_cli(published, inputs, labels))
-    print(f"arxivist predict: {predict_seconds:.1f} s", flush=True)
-    classify = transformers.pipeline(
-        "text-classification", model=str(published), truncation=True, device=device
-    )
-    seconds, outputs = timed(lambda: classify(texts))
-    print(f"transformers pipeline(): {seconds:.1f} s", flush=True)
-    predicted = [labels.names[i] for i in predict_proba.argmax(axis=1)]
-    agree = np.mean([out["label"] == name for out, name in zip(outputs, predicted, strict=True)])
-    return {
-        "texts": len(texts),
-        **{
-            name: {"seconds": round(took, 2), "texts_per_second": round(len(texts) / took, 2)}
-            for name, took in (("predict", predict_seconds), ("pipeline", seconds))
-        },
-        "argmax_agreement": round(float(agree), 6),
-    }
 
 
 if __name__ == "__main__":
