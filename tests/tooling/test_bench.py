@@ -23,6 +23,7 @@ from arxivist.evaluation.compare import CompareError, Revision, Scored, Side
 from arxivist.evaluation.metrics import HEADLINE
 from arxivist.evaluation.runs import RunsError
 from arxivist.params import params_from_dict
+from bench import inference
 from bench.charts import (
     Chart,
     draw,
@@ -845,3 +846,37 @@ def test_a_plan_can_leave_out_recipes_but_not_unknown_ones_or_all() -> None:
         without(LEVERS, ("len256",))
     with pytest.raises(SystemExit, match="would leave no recipe"):
         without(LEVERS, tuple(LEVERS))
+
+
+# ---- inference at the roofline
+
+MINILM = {"hidden_size": 384, "intermediate_size": 1536, "num_hidden_layers": 6}
+
+
+def test_an_abstracts_gflop_count_the_projections_and_the_attention_products() -> None:
+    # a layer: 2 x tokens x (384x1152 + 384x384 + 384x1536 + 1536x384), then 4 x tokens^2 x 384
+    tokens = 231
+    per_layer = 2 * tokens * 1_769_472 + 4 * tokens**2 * 384
+    assert inference.encoder_gflop(MINILM, tokens) == pytest.approx(6 * per_layer / 1e9)
+    assert inference.encoder_gflop(MINILM, 231) == pytest.approx(5.397, abs=1e-3)  # the issue: 5.4
+
+
+def test_the_inference_report_gives_each_rounds_roofline_and_the_fraction_of_the_best() -> None:
+    path = {"device": "cpu", "precision": "bf16", "abstracts_per_second": 84.17}
+    path |= {"gflops": 451.1, "roofline_fraction": 0.198, "same_labels_as_fp32": 0.9925}
+    result = {
+        "machine": {"name": "CPU", "device": "cpu", "torch_threads": 2, "torch": "2", "date": "d"},
+        "texts": 400,
+        "mean_tokens": 229.0,
+        "max_length": 256,
+        "gflop_per_abstract": 5.359,
+        "batch_tokens": 8192,
+        "roofline_gflops": {"bf16": 2283.7},
+        "roofline_gflops_rounds": [{"bf16": 741.4}, {"bf16": 2283.7}],
+        "steady": {"predict, evaluate (bf16)": path},
+        "processes": {"arxivist predict": {"start_seconds": 2.35, "all_texts_seconds": 10.9}},
+    }
+    text = inference.markdown(result)
+    assert "bf16 2284 (rounds: 741, 2284)" in text
+    assert "| predict, evaluate (bf16) | cpu | bf16 | 84.2 | 451 | 20% | 99.2% |" in text
+    assert "| arxivist predict | 2.35 s | 10.9 s |  |  |" in text  # no figure it did not measure
