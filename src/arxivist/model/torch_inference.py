@@ -45,11 +45,6 @@ class Classifier:
     label_names: tuple[str, ...]
     compute: Compute
 
-    @property
-    def max_length(self) -> int:
-        """The truncation length in tokens: the length the model was trained with."""
-        return self.tokenizer.max_length
-
     def probabilities(self, batches: list[Batch]) -> np.ndarray:
         """Softmax rows (float64) of every batch's rows, batch after batch."""
         return forward_rows(batches, self._softmax, self.compute)

@@ -133,7 +133,7 @@ def test_pipeline_predict_and_evaluate_truncate_at_the_saved_length(
     short = with_max_length(tiny_classifier, tmp_path / "short", 16)
     text = " ".join(np.random.default_rng(2).choice(WORDS, size=40))  # 42 tokens with [CLS], [SEP]
     classifier = load_classifier(short, FP32)
-    assert classifier.max_length == 16
+    assert classifier.tokenizer.max_length == 16
 
     piped = pipeline_scores(short, [text], truncation=True)
     evaluated = predict_proba(classifier, [text], batch_tokens=64)
