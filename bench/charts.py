@@ -23,8 +23,6 @@ from bench.sweep import PLANS
 from standins.workspace import BIN, ROOT, dvc
 from web.screenshot import save
 
-LEVERS = ("levers.json", "levers_seed43.json")  # the same folds at train.seed 42 and 43
-
 
 @dataclass(frozen=True)
 class Chart:
@@ -44,21 +42,17 @@ class Chart:
 
 
 def seed_rows(
-    field: str,
-    name: str,
-    runs: Mapping[str, Mapping[str, Any]],
-    papers: int | None,
-    mean: Mapping[str, Mapping[str, Any]] | None = None,
+    name: str, runs: Mapping[str, Mapping[str, Any]], mean: Mapping[str, Mapping[str, Any]]
 ) -> list[dict[str, Any]]:
     """A recipe's rows: each run's intervals (`runs`: 'seed N' -> intervals by metric) and the
     recipe's `mean` over them with its interval, where one is recorded (`value` in each metric)."""
     rows = [
         row
         for run, by_metric in runs.items()
-        for row in interval_rows(field, name, by_metric, papers, run=run)
+        for row in interval_rows("recipe", name, by_metric, None, run=run)
     ]
-    if mean is not None and all("value" in mean[m] for m in HEADLINE):
-        rows += interval_rows(field, name, shown(mean), papers, run=f"mean of {len(runs)} seeds")
+    if all("value" in mean[m] for m in HEADLINE):
+        rows += interval_rows("recipe", name, shown(mean), None, run=f"mean of {len(runs)} seeds")
     return rows
 
 
@@ -80,7 +74,7 @@ def sweep_chart(name: str, result: dict[str, Any]) -> Chart:
         row
         for recipe, by_set in recipes.items()
         for set_name, spread in sorted(by_set.items())
-        for row in seed_rows("recipe", f"{recipe}, {set_name}", scores(seeds, spread), None, spread)
+        for row in seed_rows(f"{recipe}, {set_name}", scores(seeds, spread), spread)
     ]
     rows += [
         row
@@ -114,33 +108,6 @@ def scores(seeds: Sequence[str], spreads: Mapping[str, Mapping[str, Any]]) -> di
     }
 
 
-def levers_chart(results: Sequence[dict[str, Any]]) -> Chart:
-    """bench/results/levers*.json (a training seed each, the same papers and folds: LEVERS):
-    each setting at every seed it was run with, out of fold."""
-    settings = dict.fromkeys(
-        row["setting"] for result in results for row in result["crossval"]["rows"]
-    )
-    rows = []
-    for setting in settings:
-        runs = {
-            f"seed {result['params']['train']['seed']}": row["intervals"]
-            for result in results
-            for row in result["crossval"]["rows"]
-            if row["setting"] == setting
-        }
-        rows += seed_rows("setting", setting, runs, results[0]["crossval"]["papers"])
-    seeds = " and ".join(str(result["params"]["train"]["seed"]) for result in results)
-    return Chart(
-        "levers",
-        f"The levers at training seeds {seeds}, "
-        "out of fold on train + validation ({set_papers} papers)",
-        "setting",
-        "setting",
-        "out-of-fold score, 95% interval",
-        rows,
-    )
-
-
 def draw(charts: Sequence[Chart], out: Path) -> list[Path]:
     """Each chart's PNG in `out`, drawn by `dvc plots show` in a scratch DVC project that holds
     the project's templates and page and the charts' rows."""
@@ -172,7 +139,6 @@ def main() -> None:
         for path in (args.results / plan.out for plan in PLANS.values())
         if path.exists()
     ]
-    charts.append(levers_chart([read(args.results / name) for name in LEVERS]))
     for picture in draw(charts, args.out):
         print(f"wrote {picture}")
 

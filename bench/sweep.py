@@ -110,7 +110,7 @@ def main() -> None:
     machine = begin()
     workspace = work_workspace(args.work, bench_overrides(args.snapshot, args.set))
     params = load_params(workspace / "params.yaml")
-    overrides = without(plan.recipes(params, args), args.without)
+    overrides = plan.recipes(params, args)
     shared = shared_stages(workspace, plan.shared)
     runs = seed_sweep(overrides, args.seeds)
     experiments, waited = run_experiments(workspace, runs, args.work / "queue.log")
@@ -123,7 +123,6 @@ def main() -> None:
         "shared_stages_seconds": shared,
         "queue_wait_seconds": round(waited, 1),
         "seeds": list(args.seeds),
-        "left_out": list(args.without),
         "runs": {name: list(sets) for name, sets in runs.items()},
         "resamples": {"count": count, "seed": seed},
         **compared(plan, workspace, by_recipe(experiments, overrides), count, seed),
@@ -136,13 +135,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("plan", choices=PLANS, help="what to sweep (PLANS)")
     parser.add_argument("--seeds", type=parse_seeds, metavar="N,N,...", help="train.seed values")
     parser.add_argument("--work", type=Path, help="the work folder; a rerun resumes it")
-    parser.add_argument(
-        "--without",
-        type=lambda text: parse_list(text, str, "recipe names"),
-        default=(),
-        metavar="NAME,...",
-        help="leave out these of the plan's recipes (not queued, not reported)",
-    )
     parser.add_argument("--few", type=positive_int, default=300, help="recipes: n<FEW>'s papers")
     parser.add_argument(
         "--sizes",
@@ -157,18 +149,6 @@ def parse_args() -> argparse.Namespace:
     args.out = args.out or RESULTS / plan.out
     args.work = args.work or RESULTS / "work" / plan.work
     return args
-
-
-def without(recipes: Recipes, names: Sequence[str]) -> Recipes:
-    """`recipes` less `names`; a name the plan does not have, or leaving none, is refused."""
-    unknown = sorted(set(names) - set(recipes))
-    if unknown or set(names) >= set(recipes):
-        raise SystemExit(
-            f"--without {','.join(names)}: "
-            + (f"the plan has no recipe {unknown} (it has {list(recipes)})" if unknown else "")
-            + ("" if unknown else "would leave no recipe")
-        )
-    return {name: overrides for name, overrides in recipes.items() if name not in names}
 
 
 def parse_sizes(text: str) -> tuple[str, ...]:
@@ -398,13 +378,12 @@ def pick_parts(found: dict[str, Any]) -> list[str]:
         "validation; the later set reports it once and chooses nothing."
     )
     validation = [(f"{name} - {base}", r) for name, r in found["validation"].items()]
-    if "set" in later:
-        return [
-            comparisons_table(validation),
-            line,
-            comparisons_table([(f"{pick} - {base}", later)]),
-        ]
-    return [comparisons_table(validation), line, spreads_table({pick: {REPORTED: later}})]
+    reported_once = (
+        comparisons_table([(f"{pick} - {base}", later)])
+        if "set" in later
+        else spreads_table({pick: {REPORTED: later}})
+    )
+    return [comparisons_table(validation), line, reported_once]
 
 
 def spread_cells(spread: Mapping[str, Any]) -> list[str]:
@@ -472,8 +451,6 @@ def notes(result: dict[str, Any]) -> str:
         f"{len(result['seeds'])} seeds a recipe (train.seed {seeds}); two-level bootstrap over "
         f"seeds and papers, {result['resamples']['count']} draws; mean [95% CI], SD between seeds."
     )
-    if result.get("left_out"):
-        text += f" Left out of this run: {', '.join(result['left_out'])}."
     if "baselines" not in result:
         return text
     differing = [

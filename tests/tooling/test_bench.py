@@ -27,7 +27,6 @@ from bench import inference
 from bench.charts import (
     Chart,
     draw,
-    levers_chart,
     read,
     seed_rows,
     sweep_chart,
@@ -67,7 +66,6 @@ from bench.sweep import (
     parse_sizes,
     pick_record,
     sample_plan,
-    without,
 )
 from bench.sweep import markdown as sweep_markdown
 from bench.time_to_quality import pipeline_costs
@@ -502,17 +500,18 @@ def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None
         f"seed {i}": {"roc_auc_ovr": interval(v), "macro_f1": interval(v - 0.1)}
         for i, v in enumerate(values)
     }
-    assert len(seed_rows("recipe", "defaults", runs, 100)) == 2 * len(values)  # no mean recorded
+    unrecorded = {m: {"scores": list(values)} for m in HEADLINE}
+    assert len(seed_rows("defaults", runs, unrecorded)) == 2 * len(values)  # no mean recorded
     mean = {
         "roc_auc_ovr": {**interval(0.91, 0.02), "sd": 0.01, "scores": list(values)},
         "macro_f1": {**interval(0.81, 0.03), "sd": 0.01, "scores": [v - 0.1 for v in values]},
     }
-    rows = seed_rows("recipe", "defaults", runs, 100, mean)
+    rows = seed_rows("defaults", runs, mean)
     assert rows[0] == {
         "recipe": "defaults",
         "metric": "ROC-AUC",
         **interval(0.90),
-        "set_papers": 100,
+        "set_papers": None,
         "run": "seed 0",
     }
     assert rows[-2:] == [
@@ -520,7 +519,7 @@ def test_a_recipe_at_several_seeds_gets_its_runs_and_its_recorded_mean() -> None
             "recipe": "defaults",
             "metric": metric,
             **shown,
-            "set_papers": 100,
+            "set_papers": None,
             "run": "mean of 3 seeds",
         }
         for metric, shown in (("ROC-AUC", interval(0.91, 0.02)), ("macro-F1", interval(0.81, 0.03)))
@@ -545,15 +544,6 @@ def test_each_sweep_has_a_chart_of_every_run_from_its_committed_results() -> Non
         "set_papers": 0,
         "run": "seed 42",
     }
-    levers = levers_chart([read(results / name) for name in ("levers.json", "levers_seed43.json")])
-    runs = {(r["setting"], r["run"]) for r in levers.rows}
-    assert {run for setting, run in runs if setting == "tokenize.max_length=512"} == {
-        "seed 42",
-        "seed 43",
-    }
-    assert {run for setting, run in runs if setting == "train.epochs=2"} == {"seed 42"}
-    assert len(levers.rows) == 2 * (4 * 2 + 3)  # 4 settings at both seeds, 3 at one
-    assert {r["set_papers"] for r in levers.rows} == {1785}
     curve = sweep_chart("learning-curve", read(results / "learning_curve.json"))
     assert len(curve.rows) == 3 * 2 * 3 * 2  # 3 sizes, 2 sets, the run and 2 baselines, 2 metrics
     assert {(r["run"], r["value"]) for r in curve.rows if r["recipe"] == "size-100, later"} == {
@@ -623,7 +613,7 @@ def test_the_charts_are_drawn_offline_in_chromium_one_picture_each(tmp_path: Pat
     old = Chart("toy", "Toy ({set_papers} papers)", "recipe", "recipe", "score", [])
     charts = [
         sweep_chart("recipes", sweep_result()),
-        dataclasses.replace(old, rows=seed_rows("recipe", "defaults", runs, 100)),
+        dataclasses.replace(old, rows=seed_rows("defaults", runs, {m: {} for m in HEADLINE})),
     ]
     pictures = [tmp_path / "bench-recipes.png", tmp_path / "bench-toy.png"]
     assert draw(charts, tmp_path) == pictures
@@ -837,15 +827,6 @@ def test_the_recipes_markdown_gives_every_figure_with_its_interval() -> None:
     assert "| n300 fine-tuned - encoder | later (60) | ROC-AUC |" in text
     assert "**not identical across seeds**: encoder of n300" in text
     assert "Answer: no recipe's fine-tuning" in text
-
-
-def test_a_plan_can_leave_out_recipes_but_not_unknown_ones_or_all() -> None:
-    assert list(without(LEVERS, ("len512",))) == ["base", "plain"]
-    assert without(LEVERS, ()) == LEVERS
-    with pytest.raises(SystemExit, match=r"no recipe \['len256'\] \(it has \['base', 'len512'"):
-        without(LEVERS, ("len256",))
-    with pytest.raises(SystemExit, match="would leave no recipe"):
-        without(LEVERS, tuple(LEVERS))
 
 
 # ---- inference at the roofline
