@@ -13,7 +13,7 @@ computed, so an interrupted run leaves the previous reports.
 from pathlib import Path
 
 from arxivist.atomic import atomic_path
-from arxivist.data.tokenization import TEXT
+from arxivist.data.papers import TEXT
 from arxivist.evaluation.baselines import read_baseline_scores
 from arxivist.evaluation.metrics import stored
 from arxivist.evaluation.reports import write_reports

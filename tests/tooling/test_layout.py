@@ -228,6 +228,22 @@ def test_every_runtime_module_imports_without_the_onnx_extra() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def test_the_scoring_stages_import_neither_transformers_nor_datasets() -> None:
+    """evaluate, baselines and publish score through the plain-torch BERT; importing transformers
+    and datasets (for a column name, once) cost each of them about 1.7 s of its start."""
+    stages = ("stages.evaluate", "stages.baselines", "stages.publish")
+    script = (
+        "import importlib, sys\n"
+        f"for name in {stages!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert {"transformers", "datasets"} & set(done.stdout.split()) == set()
+    assert "torch" in done.stdout.split()  # the script imported what it names
+
+
 def test_requirements_behind_an_extra_count_only_when_that_extra_is_asked_for() -> None:
     plain = runtime_distributions(["huggingface_hub"])
     assert "pytest" not in plain  # huggingface_hub[testing] brings it

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass
 
 from arxivist.errors import ArxivistError
 
+TEXT = "abstract"  # the field of a paper, and the column of the split files, that a model reads
+
 # arXiv's two id schemes (https://info.arxiv.org/help/arxiv_identifier.html). New style, from April
 # 2007: YYMM.NNNN, five digits (YYMM.NNNNN) from January 2015, an optional version vN. Old style,
 # August 1991 to March 2007: archive, optional subject class, /YYMMNNN, e.g. cs/0112017 or

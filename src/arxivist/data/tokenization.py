@@ -9,9 +9,8 @@ import pandas as pd
 from datasets import Dataset, DatasetDict
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 
+from arxivist.data.papers import TEXT
 from arxivist.errors import ArxivistError
-
-TEXT = "abstract"
 
 
 class TokenizeError(ArxivistError):

@@ -22,7 +22,7 @@ from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from arxivist.data.tokenization import TEXT
+from arxivist.data.papers import TEXT
 from arxivist.errors import ArxivistError
 from arxivist.evaluation.metrics import check_labels, rounded
 from arxivist.evaluation.sets import BASELINES

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from arxivist.data.dedup import shared_texts
+from arxivist.data.papers import TEXT
 from arxivist.errors import ArxivistError
 from arxivist.evaluation.metrics import check_labels
 from arxivist.jsonlines import read_jsonl
@@ -48,10 +49,10 @@ def check_no_shared_texts(splits: Path, sets: Mapping[str, pd.DataFrame]) -> Non
     paper's of the train split: one line naming the sets, the count and the first ids."""
 
     def read(name: str) -> pd.DataFrame:
-        return pd.read_parquet(splits / f"{name}.parquet", columns=["id", "abstract"])
+        return pd.read_parquet(splits / f"{name}.parquet", columns=["id", TEXT])
 
     def texts(frame: pd.DataFrame) -> Iterable[tuple[str, str]]:
-        return zip(frame["id"], frame["abstract"], strict=True)
+        return zip(frame["id"], frame[TEXT], strict=True)
 
     train = list(texts(read("train")))
     shared = [

@@ -74,7 +74,7 @@ def gate_int8_model(
     if not params.int8:
         log.info("int8 model: not exported (publish.int8: false)")
         return None
-    from arxivist.data.tokenization import TEXT
+    from arxivist.data.papers import TEXT
     from arxivist.evaluation.sets import load_later_set
     from arxivist.publishing.onnx_export import int8_model
 
