@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from arxivist.evaluation.metrics import HEADLINE, classification_metrics
+from arxivist.evaluation.plots import METRIC_NAMES
 from arxivist.params import PublishParams
 
-# HEADLINE metric -> its name in the gate's words, and the param bounding its difference
-METRIC_NAMES = {"roc_auc_ovr": "ROC-AUC", "macro_f1": "macro-F1"}
+# HEADLINE metric -> the param bounding its difference
 GATE_KEYS = {
     "roc_auc_ovr": "int8_max_roc_auc_difference",
     "macro_f1": "int8_max_macro_f1_difference",
